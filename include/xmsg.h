@@ -1,0 +1,235 @@
+/* xmsg.h - drop a message into XMPP, pick messages up later.
+ *
+ * The one public header of libxmsg. Every handle is opaque, every name
+ * starts with xmsg_. Two layers:
+ *
+ *  - the JSON one-call API (xmsg_send_message_json, xmsg_connect_json):
+ *    the 4D plugin's object model as JSON text in and out;
+ *  - the typed API underneath it (xmsg_params, xmsg_message, xmsg_status),
+ *    which the JSON calls use.
+ *
+ * Errors travel one way: an xmsg_err code plus a text, recorded in the
+ * xmsg_status passed to the call. The same code appears as error.code in the
+ * status JSON and as the CLI's exit code (see xmsg(1)).
+ *
+ * Thread safety: handles are not shared between threads; distinct handles
+ * may be used from distinct threads at once.
+ */
+#ifndef XMSG_H
+#define XMSG_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(XMSG_BUILDING) && defined(__GNUC__)
+#pragma GCC visibility push(default)
+#endif
+
+#define XMSG_VERSION_MAJOR 0
+#define XMSG_VERSION_MINOR 1
+#define XMSG_VERSION_PATCH 0
+#define XMSG_VERSION_STRING "0.1.0"
+
+/** Error codes. Stable: the numbers and names never change meaning. */
+typedef enum xmsg_err {
+    XMSG_OK = 0,              /**< "ok": success */
+    XMSG_ERR_INPUT = 1,       /**< "input": bad params or message */
+    XMSG_ERR_CONNECT = 2,     /**< "connection": DNS, TCP, stream lost */
+    XMSG_ERR_TLS = 3,         /**< "tls": handshake or verification failed,
+                                   or TLS required and not available */
+    XMSG_ERR_AUTH = 4,        /**< "auth": the server refused the login */
+    XMSG_ERR_TIMEOUT = 5,     /**< "timeout": the call's deadline passed */
+    XMSG_ERR_UNCONFIRMED = 6, /**< "unconfirmed": the message was written to
+                                   the connection but the server never
+                                   confirmed it */
+    XMSG_ERR_PROTOCOL = 7,    /**< "protocol": the server answered with an
+                                   error, or broke the protocol */
+    XMSG_ERR_INTERNAL = 8     /**< "internal": out of memory, or a bug */
+} xmsg_err;
+
+/** Short stable name of a code ("ok", "input", "connection", "tls", "auth",
+ *  "timeout", "unconfirmed", "protocol", "internal"); never NULL. */
+const char *xmsg_err_name(xmsg_err code);
+
+/** One-line English description of a code; never NULL. */
+const char *xmsg_strerror(xmsg_err code);
+
+/** The library's version, e.g. "0.1.0 (libstrophe 0.12)"; static string. */
+const char *xmsg_version(void);
+
+/** Frees anything this library returned as an owned char *. NULL-safe. */
+void xmsg_free(void *ptr);
+
+/* ------------------------------------------------------------------ */
+/* Status: the result of every call.                                  */
+/* ------------------------------------------------------------------ */
+
+typedef struct xmsg_status xmsg_status;
+typedef struct xmsg_message xmsg_message;
+typedef struct xmsg_params xmsg_params;
+
+/** New empty status (code XMSG_OK, no log, no messages).
+ *  @return owned handle, or NULL when out of memory. */
+xmsg_status *xmsg_status_new(void);
+
+/** Frees a status and every message it holds. NULL-safe. */
+void xmsg_status_free(xmsg_status *st);
+
+/** The error code of the last failure recorded, XMSG_OK if none. */
+xmsg_err xmsg_status_code(const xmsg_status *st);
+
+/** The error text (borrowed), or NULL when the code is XMSG_OK. */
+const char *xmsg_status_text(const xmsg_status *st);
+
+/** Number of log lines kept (lines at or above the params' logLevel). */
+size_t xmsg_status_log_count(const xmsg_status *st);
+
+/** Log line i (borrowed), or NULL when out of range. Never holds a
+ *  password or a SASL secret. */
+const char *xmsg_status_log_line(const xmsg_status *st, size_t i);
+
+/** For a send: 1 when the server confirmed it holds the message. */
+int xmsg_status_delivered(const xmsg_status *st);
+
+/** Number of messages collected by xmsg_connect(). */
+size_t xmsg_status_message_count(const xmsg_status *st);
+
+/** Collected message i (borrowed, owned by the status), or NULL. */
+const xmsg_message *xmsg_status_message(const xmsg_status *st, size_t i);
+
+/** The status as JSON text: {"log":[…], "messages":[…] (connect),
+ *  "delivered":bool (send), "error":{"code":name,"text":…} (on failure)}.
+ *  @return owned string (xmsg_free), or NULL when out of memory. */
+char *xmsg_status_to_json(const xmsg_status *st);
+
+/* ------------------------------------------------------------------ */
+/* Params: who logs in, where, and how.                               */
+/* ------------------------------------------------------------------ */
+
+/** Log levels, for the "logLevel" param. */
+typedef enum xmsg_log_level {
+    XMSG_LOG_DEBUG = 0,
+    XMSG_LOG_INFO = 1,
+    XMSG_LOG_WARN = 2,
+    XMSG_LOG_ERROR = 3
+} xmsg_log_level;
+
+/** New params with every default set: port 5222, logLevel debug,
+ *  keepAlive false, keepAliveTimeout 60, keepAliveInterval 1, timeout 20,
+ *  disableTLS false, mandatoryTLS true, legacyTLS false, trustTLS false,
+ *  enableLegacyAuth false. jid and password have no default.
+ *  @return owned handle, or NULL when out of memory. */
+xmsg_params *xmsg_params_new(void);
+
+/** Frees params; the password is zeroed first. NULL-safe. */
+void xmsg_params_free(xmsg_params *p);
+
+/** Sets a string param by its JSON name: "jid", "password", "host",
+ *  "caFile", or "logLevel" ("debug", "info", "warn", "error").
+ *  @return XMSG_OK; XMSG_ERR_INPUT (unknown name, wrong type, invalid
+ *  value: detail in st when st is not NULL); XMSG_ERR_INTERNAL (memory). */
+xmsg_err xmsg_params_set_string(xmsg_params *p, const char *name,
+                                const char *value, xmsg_status *st);
+
+/** Sets an integer param by its JSON name: "port" (1-65535), "timeout"
+ *  (seconds, 1-86400), "keepAliveTimeout", "keepAliveInterval" (seconds,
+ *  1-86400), "logLevel" (0-3).
+ *  @return XMSG_OK or XMSG_ERR_INPUT (detail in st). */
+xmsg_err xmsg_params_set_int(xmsg_params *p, const char *name, long value,
+                             xmsg_status *st);
+
+/** Sets a boolean param by its JSON name: "keepAlive", "disableTLS",
+ *  "mandatoryTLS", "legacyTLS", "trustTLS", "enableLegacyAuth".
+ *  @return XMSG_OK or XMSG_ERR_INPUT (detail in st). */
+xmsg_err xmsg_params_set_bool(xmsg_params *p, const char *name, int value,
+                              xmsg_status *st);
+
+/** Applies a JSON object of params on top of p (keys as above; unknown
+ *  keys are an error, so a typo never goes unnoticed).
+ *  @return XMSG_OK, XMSG_ERR_INPUT (malformed JSON, wrong type, invalid
+ *  value; detail in st), XMSG_ERR_INTERNAL. */
+xmsg_err xmsg_params_from_json(xmsg_params *p, const char *json,
+                               xmsg_status *st);
+
+/** Checks that the params are complete and coherent (jid with a local part
+ *  and a domain, password present, no contradicting TLS flags).
+ *  @return XMSG_OK or XMSG_ERR_INPUT (detail in st). */
+xmsg_err xmsg_params_check(const xmsg_params *p, xmsg_status *st);
+
+/* ------------------------------------------------------------------ */
+/* Message: one <message/> stanza as name/value pairs.                */
+/* ------------------------------------------------------------------ */
+
+/** New empty message. @return owned handle, or NULL when out of memory. */
+xmsg_message *xmsg_message_new(void);
+
+/** Frees a message. NULL-safe. */
+void xmsg_message_free(xmsg_message *m);
+
+/** Sets field name to value (copied). "body", "to", "type", "ns", "from",
+ *  "xml:lang", "id" are the known fields; any other name becomes an
+ *  attribute of <message/> and must be a valid XML attribute name (not
+ *  xmlns or xmlns:*). value must be valid UTF-8 without characters XML
+ *  forbids; "to" and "from" must be valid JIDs. A NULL value removes it.
+ *  @return XMSG_OK, XMSG_ERR_INPUT (detail in st), XMSG_ERR_INTERNAL. */
+xmsg_err xmsg_message_set(xmsg_message *m, const char *name,
+                          const char *value, xmsg_status *st);
+
+/** The value of field name (borrowed), or NULL when not set. */
+const char *xmsg_message_get(const xmsg_message *m, const char *name);
+
+/** Number of fields set, known and custom, in the order they were set. */
+size_t xmsg_message_field_count(const xmsg_message *m);
+
+/** Name and value of field i (borrowed); NULL when out of range. */
+const char *xmsg_message_field_name(const xmsg_message *m, size_t i);
+const char *xmsg_message_field_value(const xmsg_message *m, size_t i);
+
+/** Sets every property of a JSON object (all values must be strings).
+ *  @return XMSG_OK, XMSG_ERR_INPUT (detail in st), XMSG_ERR_INTERNAL. */
+xmsg_err xmsg_message_from_json(xmsg_message *m, const char *json,
+                                xmsg_status *st);
+
+/** The message as a JSON object text. @return owned string or NULL. */
+char *xmsg_message_to_json(const xmsg_message *m);
+
+/* ------------------------------------------------------------------ */
+/* The two calls.                                                     */
+/* ------------------------------------------------------------------ */
+
+/** Logs in, sends one <message/>, waits until the server has confirmed it
+ *  has the message, and closes the stream. Defaults: type "chat", ns
+ *  "jabber:client", from the jid, xml:lang "en", id a fresh UUID. body and
+ *  to are required. Nothing is sent when the input is invalid. The whole
+ *  call ends within params' timeout.
+ *  @return XMSG_OK (xmsg_status_delivered() is 1), or the failure's code
+ *  (also recorded in st with its text). */
+xmsg_err xmsg_send(const xmsg_params *p, const xmsg_message *m,
+                   xmsg_status *st);
+
+/** Logs in, collects every message waiting for the user (offline
+ *  storage) into st, and closes the stream. Ends within params' timeout.
+ *  @return XMSG_OK or the failure's code (also in st). */
+xmsg_err xmsg_connect(const xmsg_params *p, xmsg_status *st);
+
+/** JSON form of xmsg_send: params and message are JSON object texts.
+ *  @return the status as JSON text (xmsg_free); NULL only when out of
+ *  memory. */
+char *xmsg_send_message_json(const char *params, const char *message);
+
+/** JSON form of xmsg_connect. @return status JSON text (xmsg_free); NULL
+ *  only when out of memory. */
+char *xmsg_connect_json(const char *params);
+
+#if defined(XMSG_BUILDING) && defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* XMSG_H */

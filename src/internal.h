@@ -1,0 +1,125 @@
+/* internal.h - private structures and helpers of libxmsg. */
+#ifndef XMSG_INTERNAL_H
+#define XMSG_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "xmsg.h"
+
+/* Largest JSON text accepted for params or a message. */
+#define XMSG_JSON_MAX (1024 * 1024)
+/* Largest JID, as RFC 7622 allows: 3 parts of 1023 bytes and 2 separators. */
+#define XMSG_JID_PART_MAX 1023
+#define XMSG_ERRTEXT_MAX 512
+
+/* ---- growable array of owned strings (log lines, fields) ---- */
+typedef struct xmsg_strvec {
+    char **v;
+    size_t n, cap;
+} xmsg_strvec;
+
+int xmsg_strvec_push(xmsg_strvec *sv, const char *s);   /* copies s; 0 ok */
+int xmsg_strvec_push_owned(xmsg_strvec *sv, char *s);   /* takes s; 0 ok */
+void xmsg_strvec_clear(xmsg_strvec *sv);
+char *xmsg_strdup(const char *s);
+char *xmsg_strndup(const char *s, size_t n);
+
+/* ---- params ---- */
+struct xmsg_params {
+    char *jid;
+    char *password;
+    char *host;
+    char *ca_file;
+    long port;
+    long timeout;
+    long keepalive_timeout;
+    long keepalive_interval;
+    xmsg_log_level log_level;
+    int keepalive;
+    int disable_tls;
+    int mandatory_tls;
+    int legacy_tls;
+    int trust_tls;
+    int legacy_auth;
+};
+
+/* ---- message: ordered name/value pairs ---- */
+struct xmsg_message {
+    xmsg_strvec names;
+    xmsg_strvec values;
+};
+
+/* ---- status ---- */
+struct xmsg_status {
+    xmsg_err code;
+    char *text;
+    xmsg_strvec log;
+    xmsg_message **messages;
+    size_t n_messages, cap_messages;
+    int is_send;      /* emit "delivered" */
+    int is_collect;   /* emit "messages" */
+    int delivered;
+};
+
+/* Records a failure (first one wins unless override); returns code.
+ * st may be NULL. */
+xmsg_err xmsg_status_fail(xmsg_status *st, xmsg_err code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Replaces the recorded failure by code, keeping the old one as its cause:
+ * "what (old-name: old-text)". Returns code. */
+xmsg_err xmsg_status_recode(xmsg_status *st, xmsg_err code, const char *what);
+/* Appends a log line (copied). 0 ok. */
+int xmsg_status_log(xmsg_status *st, const char *line);
+/* Sets a message field without checks (values from the server). 0 ok. */
+int xmsg_message_put(xmsg_message *m, const char *name, const char *value);
+/* Takes ownership of m. 0 ok. */
+int xmsg_status_add_message(xmsg_status *st, xmsg_message *m);
+
+/* ---- validation (validate.c) ---- */
+/* 1 if s[0..len) is valid UTF-8 with no character XML 1.0 forbids
+ * (C0 controls except TAB LF CR, U+FFFE, U+FFFF, surrogates). */
+int xmsg_text_valid(const char *s, size_t len);
+/* 1 if jid is a valid JID: [local@]domain[/resource], each part non-empty
+ * when present, <= 1023 bytes, valid text, local part without
+ * " & ' / : < > @ and spaces, domain without spaces or / @. */
+int xmsg_jid_valid(const char *jid);
+/* 1 if jid is valid and has a local part (an account). */
+int xmsg_jid_is_account(const char *jid);
+/* 1 if name is an XML attribute name we accept: ASCII letters, digits,
+ * '-', '_', '.', at most one ':' not first or last; starts with a letter
+ * or '_'; not "xmlns" nor "xmlns:*". */
+int xmsg_attr_name_valid(const char *name);
+
+/* ---- redaction (redact.c) ---- */
+/* Returns a new string: line with the text content of <auth>, <response>,
+ * <password>, <digest> and <success> elements replaced by "[redacted]",
+ * and each non-empty secret (and its base64 form) replaced by
+ * "[redacted]". NULL when out of memory. */
+char *xmsg_redact(const char *line, const char *const *secrets,
+                  size_t n_secrets);
+/* Base64 of data; new string or NULL. */
+char *xmsg_base64(const unsigned char *data, size_t len);
+
+/* ---- log levels ---- */
+const char *xmsg_log_level_name(xmsg_log_level lvl);
+/* Parses "debug"/"info"/"warn"/"error" (case-insensitive) or "0".."3".
+ * Returns 0 and sets *out, or -1. */
+int xmsg_log_level_parse(const char *s, xmsg_log_level *out);
+
+/* ---- zeroing ---- */
+void xmsg_secure_zero(void *p, size_t n);
+void xmsg_free_secret(char *s);
+
+/* ---- JSON (json.c, status.c, message.c) ---- */
+/* Parses text (at most XMSG_JSON_MAX bytes) that must be one JSON object;
+ * new reference, or NULL with the input error recorded in st. */
+json_t *xmsg_json_parse_object(const char *text, const char *what,
+                               xmsg_status *st);
+/* New references; NULL when out of memory. */
+json_t *xmsg_status_to_jobj(const xmsg_status *st);
+json_t *xmsg_message_to_jobj(const xmsg_message *m);
+
+#endif /* XMSG_INTERNAL_H */

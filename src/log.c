@@ -1,0 +1,70 @@
+/* log.c - log levels and the status log: every line filtered by level and
+ * redacted before it is kept. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "internal.h"
+#include "session.h"
+
+static const char *const level_names[] = {"debug", "info", "warn", "error"};
+
+const char *xmsg_log_level_name(xmsg_log_level lvl)
+{
+    if ((unsigned)lvl > XMSG_LOG_ERROR)
+        return "?";
+    return level_names[lvl];
+}
+
+int xmsg_log_level_parse(const char *s, xmsg_log_level *out)
+{
+    size_t i;
+
+    if (!s)
+        return -1;
+    for (i = 0; i < 4; i++) {
+        if (strcasecmp(s, level_names[i]) == 0 ||
+            (s[0] == (char)('0' + i) && s[1] == '\0')) {
+            *out = (xmsg_log_level)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+void xmsg_conn_logv(xmsg_conn *c, xmsg_log_level lvl, const char *area,
+                    const char *msg)
+{
+    const char *secrets[1];
+    char *clean, *line;
+    size_t n;
+
+    if (lvl < c->params->log_level)
+        return;
+    secrets[0] = c->params->password;
+    clean = xmsg_redact(msg, secrets, 1);
+    if (!clean)
+        return;
+    n = strlen(clean) + strlen(area) + 16;
+    line = malloc(n);
+    if (line) {
+        snprintf(line, n, "%s %s: %s", xmsg_log_level_name(lvl), area, clean);
+        xmsg_strvec_push_owned(&c->st->log, line);
+    }
+    free(clean);
+}
+
+void xmsg_conn_log(xmsg_conn *c, xmsg_log_level lvl, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+
+    if (lvl < c->params->log_level)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    xmsg_conn_logv(c, lvl, "xmsg", buf);
+}

@@ -1,0 +1,227 @@
+/* params.c - the params object: defaults, the one name -> field table,
+ * JSON mapping and checks. */
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <jansson.h>
+
+#include "internal.h"
+
+enum ptype { P_STR, P_INT, P_BOOL, P_LEVEL };
+
+struct pdesc {
+    const char *name;
+    enum ptype type;
+    size_t off;
+    long min, max;
+};
+
+#define F(field) offsetof(struct xmsg_params, field)
+static const struct pdesc table[] = {
+    {"jid", P_STR, F(jid), 0, 0},
+    {"password", P_STR, F(password), 0, 0},
+    {"host", P_STR, F(host), 0, 0},
+    {"caFile", P_STR, F(ca_file), 0, 0},
+    {"port", P_INT, F(port), 1, 65535},
+    {"timeout", P_INT, F(timeout), 1, 86400},
+    {"keepAliveTimeout", P_INT, F(keepalive_timeout), 1, 86400},
+    {"keepAliveInterval", P_INT, F(keepalive_interval), 1, 86400},
+    {"logLevel", P_LEVEL, F(log_level), 0, 3},
+    {"keepAlive", P_BOOL, F(keepalive), 0, 1},
+    {"disableTLS", P_BOOL, F(disable_tls), 0, 1},
+    {"mandatoryTLS", P_BOOL, F(mandatory_tls), 0, 1},
+    {"legacyTLS", P_BOOL, F(legacy_tls), 0, 1},
+    {"trustTLS", P_BOOL, F(trust_tls), 0, 1},
+    {"enableLegacyAuth", P_BOOL, F(legacy_auth), 0, 1},
+};
+#undef F
+
+static const struct pdesc *lookup(const char *name)
+{
+    size_t i;
+
+    for (i = 0; name && i < sizeof(table) / sizeof(table[0]); i++) {
+        if (strcmp(table[i].name, name) == 0)
+            return &table[i];
+    }
+    return NULL;
+}
+
+xmsg_params *xmsg_params_new(void)
+{
+    xmsg_params *p = calloc(1, sizeof(*p));
+
+    if (!p)
+        return NULL;
+    p->port = 5222;
+    p->timeout = 20;
+    p->keepalive_timeout = 60;
+    p->keepalive_interval = 1;
+    p->log_level = XMSG_LOG_DEBUG;
+    p->mandatory_tls = 1;
+    return p;
+}
+
+void xmsg_params_free(xmsg_params *p)
+{
+    if (!p)
+        return;
+    free(p->jid);
+    xmsg_free_secret(p->password);
+    free(p->host);
+    free(p->ca_file);
+    free(p);
+}
+
+static xmsg_err bad(xmsg_status *st, const char *name, const char *why)
+{
+    return xmsg_status_fail(st, XMSG_ERR_INPUT, "params.%s: %s",
+                            name ? name : "(null)", why);
+}
+
+static const struct pdesc *find(const char *name, xmsg_status *st)
+{
+    const struct pdesc *d = lookup(name);
+
+    if (!d)
+        bad(st, name, "unknown param");
+    return d;
+}
+
+static xmsg_err set_level(xmsg_params *p, const char *value, xmsg_status *st)
+{
+    xmsg_log_level lvl;
+
+    if (!value || xmsg_log_level_parse(value, &lvl))
+        return bad(st, "logLevel", "must be debug, info, warn, error or 0-3");
+    p->log_level = lvl;
+    return XMSG_OK;
+}
+
+xmsg_err xmsg_params_set_string(xmsg_params *p, const char *name,
+                                const char *value, xmsg_status *st)
+{
+    const struct pdesc *d = find(name, st);
+    char **slot, *copy;
+
+    if (!d || !p)
+        return d ? bad(st, name, "no params") : XMSG_ERR_INPUT;
+    if (d->type == P_LEVEL)
+        return set_level(p, value, st);
+    if (d->type != P_STR)
+        return bad(st, name, "must not be a string");
+    if (value && !xmsg_text_valid(value, strlen(value)))
+        return bad(st, name, "invalid UTF-8 or forbidden control character");
+    copy = xmsg_strdup(value);
+    if (value && !copy)
+        return xmsg_status_fail(st, XMSG_ERR_INTERNAL, "out of memory");
+    slot = (char **)((char *)p + d->off);
+    if (slot == &p->password)
+        xmsg_free_secret(*slot);
+    else
+        free(*slot);
+    *slot = copy;
+    return XMSG_OK;
+}
+
+xmsg_err xmsg_params_set_int(xmsg_params *p, const char *name, long value,
+                             xmsg_status *st)
+{
+    const struct pdesc *d = find(name, st);
+
+    if (!d || !p)
+        return d ? bad(st, name, "no params") : XMSG_ERR_INPUT;
+    if (d->type != P_INT && d->type != P_LEVEL)
+        return bad(st, name, "must not be a number");
+    if (value < d->min || value > d->max)
+        return xmsg_status_fail(st, XMSG_ERR_INPUT,
+                                "params.%s: must be from %ld to %ld", name,
+                                d->min, d->max);
+    if (d->type == P_LEVEL)
+        p->log_level = (xmsg_log_level)value;
+    else
+        *(long *)((char *)p + d->off) = value;
+    return XMSG_OK;
+}
+
+xmsg_err xmsg_params_set_bool(xmsg_params *p, const char *name, int value,
+                              xmsg_status *st)
+{
+    const struct pdesc *d = find(name, st);
+
+    if (!d || !p)
+        return d ? bad(st, name, "no params") : XMSG_ERR_INPUT;
+    if (d->type != P_BOOL)
+        return bad(st, name, "must not be a boolean");
+    *(int *)((char *)p + d->off) = value != 0;
+    return XMSG_OK;
+}
+
+static xmsg_err set_json_int(xmsg_params *p, const struct pdesc *d,
+                             json_int_t n, xmsg_status *st)
+{
+    if (d->type != P_INT && d->type != P_LEVEL)
+        return bad(st, d->name, "must not be a number");
+    if (n < d->min || n > d->max)
+        return xmsg_status_fail(st, XMSG_ERR_INPUT,
+                                "params.%s: must be from %ld to %ld", d->name,
+                                d->min, d->max);
+    return xmsg_params_set_int(p, d->name, (long)n, st);
+}
+
+static xmsg_err set_from_json(xmsg_params *p, const char *key, json_t *v,
+                              xmsg_status *st)
+{
+    const struct pdesc *d = find(key, st);
+
+    if (!d)
+        return XMSG_ERR_INPUT;
+    if (json_is_string(v))
+        return xmsg_params_set_string(p, key, json_string_value(v), st);
+    if (json_is_integer(v))
+        return set_json_int(p, d, json_integer_value(v), st);
+    if (json_is_boolean(v))
+        return xmsg_params_set_bool(p, key, json_is_true(v), st);
+    return bad(st, key, "has the wrong JSON type");
+}
+
+xmsg_err xmsg_params_from_json(xmsg_params *p, const char *json,
+                               xmsg_status *st)
+{
+    json_t *root, *v;
+    const char *key;
+    xmsg_err rc = XMSG_OK;
+
+    root = xmsg_json_parse_object(json, "params", st);
+    if (!root)
+        return xmsg_status_code(st) ? xmsg_status_code(st) : XMSG_ERR_INPUT;
+    json_object_foreach(root, key, v)
+    {
+        rc = set_from_json(p, key, v, st);
+        if (rc)
+            break;
+    }
+    json_decref(root);
+    return rc;
+}
+
+xmsg_err xmsg_params_check(const xmsg_params *p, xmsg_status *st)
+{
+    if (!p)
+        return bad(st, "jid", "no params");
+    if (!p->jid || !*p->jid)
+        return bad(st, "jid", "is required");
+    if (!xmsg_jid_is_account(p->jid))
+        return bad(st, "jid", "is not a valid JID of an account (user@domain)");
+    if (!p->password || !*p->password)
+        return bad(st, "password", "is required");
+    if (p->host && (!*p->host || strlen(p->host) > 253))
+        return bad(st, "host", "must be a host name or address");
+    if (p->disable_tls && p->legacy_tls)
+        return bad(st, "legacyTLS", "contradicts disableTLS");
+    if (p->disable_tls && p->ca_file)
+        return bad(st, "caFile", "is useless with disableTLS");
+    return XMSG_OK;
+}

@@ -1,0 +1,421 @@
+/* session.c - opening, driving and closing one XMPP stream. libstrophe does
+ * the protocol; xmsg owns the event loop, the deadline and the naming of
+ * every failure. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "session.h"
+
+/* libstrophe's certificate and socket callbacks carry no userdata: the
+ * session being driven by this thread is found here. */
+static _Thread_local xmsg_conn *current;
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+
+static void init_strophe(void)
+{
+    xmpp_initialize();
+}
+
+uint64_t xmsg_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void set_failure(xmsg_conn *c, xmsg_err code, const char *fmt,
+                        const char *arg)
+{
+    if (c->fail_code != XMSG_OK)
+        return;
+    c->fail_code = code;
+    snprintf(c->fail_text, sizeof(c->fail_text), fmt, arg ? arg : "");
+}
+
+/* What libstrophe's log lines tell about progress and failures. */
+static const struct {
+    const char *needle;
+    xmsg_err code;
+    enum xmsg_stage stage;
+    const char *text;
+} log_rules[] = {
+    {"connection successful", XMSG_OK, XMSG_STAGE_TCP, NULL},
+    {"proceeding with TLS", XMSG_OK, XMSG_STAGE_TLS, NULL},
+    {"using legacy SSL connection", XMSG_OK, XMSG_STAGE_TLS, NULL},
+    {"TLS is not supported, but set as mandatory", XMSG_ERR_TLS, 0,
+     "the server does not offer TLS and mandatoryTLS is set: refusing to "
+     "log in over plaintext"},
+    {"Couldn't start TLS", XMSG_ERR_TLS, 0, "TLS handshake failed: %s"},
+    {"Handshake failed", XMSG_ERR_TLS, 0, "TLS handshake failed: %s"},
+    {"Unrecoverable TLS error", XMSG_ERR_TLS, 0, "TLS failed: %s"},
+    {"auth failed", XMSG_ERR_AUTH, 0,
+     "authentication failed (wrong JID or password?): %s"},
+    {"Legacy client authentication failed", XMSG_ERR_AUTH, 0,
+     "legacy authentication failed (wrong JID or password?)%s"},
+    {"Cannot authenticate", XMSG_ERR_AUTH, 0,
+     "no authentication method offered by the server is usable: %s"},
+    {"Binding failed", XMSG_ERR_PROTOCOL, 0, "resource binding failed%s"},
+    {"Session establishment failed", XMSG_ERR_PROTOCOL, 0,
+     "session establishment failed%s"},
+    {"parse error", XMSG_ERR_PROTOCOL, 0, "malformed XML from server: %s"},
+};
+
+/* Stream features are the server's, never a peer's text. */
+static void note_features(xmsg_conn *c, const char *msg)
+{
+    const char *tls;
+
+    if (strncmp(msg, "RECV: <features", 15) != 0 &&
+        strncmp(msg, "RECV: <stream:features", 22) != 0)
+        return;
+    tls = strstr(msg, "urn:ietf:params:xml:ns:xmpp-tls");
+    c->starttls_required = tls && strstr(tls, "<required/>") != NULL;
+}
+
+static void classify(xmsg_conn *c, const char *msg)
+{
+    size_t i;
+    int err;
+
+    if (sscanf(msg, "connection failed, error %d", &err) == 1)
+        c->close_error = err;
+
+    for (i = 0; i < sizeof(log_rules) / sizeof(log_rules[0]); i++) {
+        if (!strstr(msg, log_rules[i].needle))
+            continue;
+        if (log_rules[i].code != XMSG_OK)
+            set_failure(c, log_rules[i].code, log_rules[i].text, msg);
+        else if (log_rules[i].stage > c->stage &&
+                 c->stage < XMSG_STAGE_BOUND)
+            c->stage = log_rules[i].stage;
+        return;
+    }
+}
+
+static void on_log(void *userdata, xmpp_log_level_t level, const char *area,
+                   const char *msg)
+{
+    xmsg_conn *c = userdata;
+
+    /* Data lines carry peer text: never read meaning into them. */
+    if (strncmp(msg, "SENT:", 5) != 0 && strncmp(msg, "RECV:", 5) != 0)
+        classify(c, msg);
+    else if (!c->bound)
+        note_features(c, msg);
+    xmsg_conn_logv(c, (xmsg_log_level)level, area, msg);
+}
+
+static int on_certfail(const xmpp_tlscert_t *cert, const char *const errormsg)
+{
+    (void)cert;
+    if (current)
+        set_failure(current, XMSG_ERR_TLS,
+                    "server certificate not trusted: %s", errormsg);
+    return 0;
+}
+
+static void set_keepalive(xmsg_conn *c, int fd)
+{
+    int on = 1, idle = (int)c->params->keepalive_timeout;
+    int intvl = (int)c->params->keepalive_interval;
+    socklen_t len = sizeof(idle);
+
+    if (setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on)) ||
+        setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle)) ||
+        setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl))) {
+        xmsg_conn_log(c, XMSG_LOG_WARN, "socket: cannot set TCP keepalive: %s",
+                      strerror(errno));
+        return;
+    }
+    getsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, &len);
+    len = sizeof(intvl);
+    getsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, &len);
+    xmsg_conn_log(c, XMSG_LOG_INFO,
+                  "socket: TCP keepalive on (idle %d s, interval %d s)", idle,
+                  intvl);
+}
+
+static int on_sockopt(xmpp_conn_t *conn, void *sock)
+{
+    int fd = *(int *)sock, on = 1;
+
+    (void)conn;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+    if (current && current->params->keepalive)
+        set_keepalive(current, fd);
+    return 0;
+}
+
+static const char *const stream_conditions[] = {
+    "bad-format", "bad-namespace-prefix", "conflict", "connection-timeout",
+    "host-gone", "host-unknown", "improper-addressing",
+    "internal-server-error", "invalid-from", "invalid-id",
+    "invalid-namespace", "invalid-xml", "not-authorized",
+    "policy-violation", "remote-connection-failed", "resource-constraint",
+    "restricted-xml", "see-other-host", "system-shutdown",
+    "undefined-condition", "unsupported-encoding",
+    "unsupported-stanza-type", "unsupported-version",
+    "xml-not-well-formed"};
+
+static void on_stream_error(xmsg_conn *c, const xmpp_stream_error_t *se)
+{
+    const char *cond = "undefined-condition";
+    char buf[256];
+
+    if ((size_t)se->type < sizeof(stream_conditions) / sizeof(char *))
+        cond = stream_conditions[se->type];
+    snprintf(buf, sizeof(buf), "%s%s%s", cond, se->text ? ": " : "",
+             se->text ? se->text : "");
+    set_failure(c,
+                se->type == XMPP_SE_NOT_AUTHORIZED ? XMSG_ERR_AUTH
+                                                   : XMSG_ERR_PROTOCOL,
+                "server stream error: %s", buf);
+}
+
+static void on_conn(xmpp_conn_t *conn, xmpp_conn_event_t event, int error,
+                    xmpp_stream_error_t *stream_error, void *userdata)
+{
+    xmsg_conn *c = userdata;
+
+    (void)conn;
+    if (event == XMPP_CONN_CONNECT) {
+        c->stage = XMSG_STAGE_BOUND;
+        c->bound = 1;
+        xmsg_conn_log(c, XMSG_LOG_INFO, "logged in as %s",
+                      xmpp_conn_get_bound_jid(conn));
+        return;
+    }
+    if (event == XMPP_CONN_RAW_CONNECT)
+        return;
+    if (stream_error)
+        on_stream_error(c, stream_error);
+    c->closed = 1;
+    if (error)
+        c->close_error = error;
+}
+
+static long conn_flags(const xmsg_params *p)
+{
+    long f = XMPP_CONN_FLAG_DISABLE_SM;
+
+    if (p->disable_tls)
+        f |= XMPP_CONN_FLAG_DISABLE_TLS;
+    else if (p->mandatory_tls)
+        f |= XMPP_CONN_FLAG_MANDATORY_TLS;
+    if (p->legacy_tls)
+        f |= XMPP_CONN_FLAG_LEGACY_SSL;
+    if (p->trust_tls)
+        f |= XMPP_CONN_FLAG_TRUST_TLS;
+    if (p->legacy_auth)
+        f |= XMPP_CONN_FLAG_LEGACY_AUTH;
+    return f;
+}
+
+static xmsg_err check_ca_file(xmsg_conn *c)
+{
+    const char *f = c->params->ca_file;
+
+    if (f && access(f, R_OK) != 0)
+        return xmsg_status_fail(c->st, XMSG_ERR_INPUT,
+                                "params.caFile: cannot read %s: %s", f,
+                                strerror(errno));
+    return XMSG_OK;
+}
+
+static xmsg_err setup(xmsg_conn *c)
+{
+    const xmsg_params *p = c->params;
+
+    c->log.handler = on_log;
+    c->log.userdata = c;
+    c->ctx = xmpp_ctx_new(NULL, &c->log);
+    c->conn = c->ctx ? xmpp_conn_new(c->ctx) : NULL;
+    c->domain = xmpp_jid_domain(c->ctx, p->jid);
+    if (!c->conn || !c->domain)
+        return xmsg_status_fail(c->st, XMSG_ERR_INTERNAL, "out of memory");
+    /* The whole flag word, once: 0.12.2 loses bits on read-modify-write. */
+    xmpp_conn_set_flags(c->conn, conn_flags(p));
+    xmpp_conn_set_jid(c->conn, p->jid);
+    xmpp_conn_set_pass(c->conn, p->password);
+    if (p->ca_file)
+        xmpp_conn_set_cafile(c->conn, p->ca_file);
+    xmpp_conn_set_certfail_handler(c->conn, on_certfail);
+    xmpp_conn_set_sockopt_callback(c->conn, on_sockopt);
+    if (p->trust_tls && !p->disable_tls)
+        xmsg_conn_log(c, XMSG_LOG_WARN, "TLS certificate verification is "
+                                        "off (trustTLS): the server is not "
+                                        "authenticated");
+    return XMSG_OK;
+}
+
+xmsg_err xmsg_conn_open(xmsg_conn *c, const xmsg_params *p, xmsg_status *st)
+{
+    const char *host;
+    xmsg_err rc;
+
+    memset(c, 0, sizeof(*c));
+    c->params = p;
+    c->st = st;
+    c->deadline = xmsg_now_ms() + (uint64_t)p->timeout * 1000u;
+    pthread_once(&init_once, init_strophe);
+    current = c;
+    rc = check_ca_file(c);
+    if (!rc)
+        rc = setup(c);
+    if (rc)
+        goto fail;
+    host = p->host ? p->host : c->domain;
+    xmsg_conn_log(c, XMSG_LOG_INFO, "connecting to %s port %ld as %s", host,
+                  p->port, p->jid);
+    if (xmpp_connect_client(c->conn, host, (unsigned short)p->port, on_conn,
+                            c) != XMPP_EOK) {
+        rc = xmsg_status_fail(st, XMSG_ERR_CONNECT, "cannot connect to %s "
+                              "port %ld", host, p->port);
+        goto fail;
+    }
+    rc = xmsg_conn_wait(c, &c->bound);
+    if (rc)
+        goto fail;
+    return XMSG_OK;
+fail:
+    xmsg_conn_close(c);
+    return rc;
+}
+
+static const char *stage_doing(enum xmsg_stage s)
+{
+    static const char *const doing[] = {
+        "connecting", "opening the stream", "setting up TLS",
+        "logging in", "talking to the server", "closing the stream"};
+
+    return doing[s];
+}
+
+xmsg_err xmsg_conn_fail(xmsg_conn *c, const char *doing)
+{
+    const xmsg_params *p = c->params;
+    const char *host = p->host ? p->host : c->domain;
+
+    if (!doing)
+        doing = stage_doing(c->stage);
+    if (!c->closed && xmsg_now_ms() >= c->deadline)
+        return xmsg_status_fail(c->st, XMSG_ERR_TIMEOUT,
+                                "timed out after %ld s while %s", p->timeout,
+                                doing);
+    if (p->disable_tls && c->starttls_required && !c->bound)
+        return xmsg_status_fail(c->st, XMSG_ERR_TLS,
+                                "the server requires TLS and disableTLS is "
+                                "set");
+    if (c->fail_code != XMSG_OK)
+        return xmsg_status_fail(c->st, c->fail_code, "%s", c->fail_text);
+    if (c->stage == XMSG_STAGE_NONE)
+        return xmsg_status_fail(c->st, XMSG_ERR_CONNECT,
+                                "cannot connect to %s port %ld: %s", host,
+                                p->port,
+                                c->close_error ? strerror(c->close_error)
+                                               : "connection failed");
+    if (c->stage == XMSG_STAGE_TLS && !c->bound &&
+        !xmpp_conn_is_secured(c->conn))
+        return xmsg_status_fail(c->st, XMSG_ERR_TLS,
+                                "TLS handshake with %s port %ld failed", host,
+                                p->port);
+    return xmsg_status_fail(c->st, XMSG_ERR_CONNECT,
+                            "the server closed the connection while %s%s%s",
+                            doing, c->close_error ? ": " : "",
+                            c->close_error ? strerror(c->close_error) : "");
+}
+
+xmsg_err xmsg_conn_wait(xmsg_conn *c, const int *flag)
+{
+    uint64_t now;
+
+    while (!*flag) {
+        if (c->closed)
+            return xmsg_conn_fail(c, NULL);
+        now = xmsg_now_ms();
+        if (now >= c->deadline)
+            return xmsg_conn_fail(c, NULL);
+        xmpp_run_once(c->ctx, c->deadline - now < 100 ? c->deadline - now
+                                                      : 100);
+    }
+    return XMSG_OK;
+}
+
+void xmsg_conn_close(xmsg_conn *c)
+{
+    uint64_t now;
+
+    if (c->conn && c->bound && !c->closed) {
+        c->stage = XMSG_STAGE_CLOSING;
+        xmpp_disconnect(c->conn);
+        while (!c->closed && (now = xmsg_now_ms()) < c->deadline)
+            xmpp_run_once(c->ctx, c->deadline - now < 100
+                                      ? c->deadline - now
+                                      : 100);
+    }
+    if (c->domain)
+        xmpp_free(c->ctx, c->domain);
+    if (c->conn)
+        xmpp_conn_release(c->conn);
+    if (c->ctx)
+        xmpp_ctx_free(c->ctx);
+    c->domain = NULL;
+    c->conn = NULL;
+    c->ctx = NULL;
+    if (current == c)
+        current = NULL;
+}
+
+char *xmsg_conn_new_id(xmsg_conn *c)
+{
+    char *u = xmpp_uuid_gen(c->ctx), *id;
+
+    id = xmsg_strdup(u);
+    if (u)
+        xmpp_free(c->ctx, u);
+    return id;
+}
+
+static int on_ping_answer(xmpp_conn_t *conn, xmpp_stanza_t *stanza,
+                          void *userdata)
+{
+    (void)conn;
+    (void)stanza;
+    *(int *)userdata = 1;
+    return 0;
+}
+
+xmsg_err xmsg_conn_ping(xmsg_conn *c, int *answered)
+{
+    xmpp_stanza_t *iq, *ping = NULL;
+    char *id = xmsg_conn_new_id(c);
+    xmsg_err rc = XMSG_ERR_INTERNAL;
+
+    iq = id ? xmpp_iq_new(c->ctx, "get", id) : NULL;
+    ping = iq ? xmpp_stanza_new(c->ctx) : NULL;
+    if (!ping || xmpp_stanza_set_name(ping, "ping") ||
+        xmpp_stanza_set_ns(ping, "urn:xmpp:ping") ||
+        xmpp_stanza_set_to(iq, c->domain) || xmpp_stanza_add_child(iq, ping))
+        goto out;
+    xmpp_id_handler_add(c->conn, on_ping_answer, id, answered);
+    xmpp_send(c->conn, iq);
+    rc = XMSG_OK;
+out:
+    if (ping)
+        xmpp_stanza_release(ping);
+    if (iq)
+        xmpp_stanza_release(iq);
+    free(id);
+    if (rc)
+        xmsg_status_fail(c->st, rc, "out of memory");
+    return rc;
+}

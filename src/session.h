@@ -1,0 +1,73 @@
+/* session.h - one logged-in XMPP stream over libstrophe, driven by xmsg's
+ * own event loop under a hard deadline. */
+#ifndef XMSG_SESSION_H
+#define XMSG_SESSION_H
+
+#include <stdint.h>
+
+#include <strophe.h>
+
+#include "internal.h"
+
+/* How far the login got; used to name what failed. */
+enum xmsg_stage {
+    XMSG_STAGE_NONE,
+    XMSG_STAGE_TCP,     /* TCP connected, stream opening */
+    XMSG_STAGE_TLS,     /* TLS handshake under way or done */
+    XMSG_STAGE_AUTH,    /* authentication under way */
+    XMSG_STAGE_BOUND,   /* logged in and bound: CONNECT event seen */
+    XMSG_STAGE_CLOSING  /* our closing of the stream */
+};
+
+typedef struct xmsg_conn {
+    const xmsg_params *params;
+    xmsg_status *st;
+    xmpp_ctx_t *ctx;
+    xmpp_conn_t *conn;
+    xmpp_log_t log;
+    uint64_t deadline;      /* monotonic ms */
+    enum xmsg_stage stage;
+    int bound;              /* CONNECT event seen: logged in */
+    int closed;             /* DISCONNECT or FAIL event seen */
+    int close_error;        /* its errno-like code */
+    int starttls_required;  /* the server's features demand TLS */
+    xmsg_err fail_code;     /* classified from libstrophe's log */
+    char fail_text[XMSG_ERRTEXT_MAX];
+    char *domain;           /* the JID's domain (owned) */
+} xmsg_conn;
+
+/* Opens ctx and conn, connects, logs in and binds, within the deadline.
+ * On failure the error is recorded in st and the conn is cleaned up. */
+xmsg_err xmsg_conn_open(xmsg_conn *c, const xmsg_params *p, xmsg_status *st);
+
+/* Runs the event loop until *flag is non-zero, the stream closes, or the
+ * deadline passes. Returns XMSG_OK when *flag was set. */
+xmsg_err xmsg_conn_wait(xmsg_conn *c, const int *flag);
+
+/* Closes the stream cleanly (bounded by the deadline) and frees all. */
+void xmsg_conn_close(xmsg_conn *c);
+
+/* Records the error that ended the stream (closed, or deadline). */
+xmsg_err xmsg_conn_fail(xmsg_conn *c, const char *doing);
+
+/* Sends a ping iq to the server; *answered is set to 1 by its answer. */
+xmsg_err xmsg_conn_ping(xmsg_conn *c, int *answered);
+
+/* A fresh unique id for a stanza (owned). */
+char *xmsg_conn_new_id(xmsg_conn *c);
+
+/* Log through the status, filtered by level and redacted. */
+void xmsg_conn_logv(xmsg_conn *c, xmsg_log_level lvl, const char *area,
+                    const char *msg);
+void xmsg_conn_log(xmsg_conn *c, xmsg_log_level lvl, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Monotonic clock in milliseconds. */
+uint64_t xmsg_now_ms(void);
+
+/* stanza.c: message <-> stanza mapping. */
+xmpp_stanza_t *xmsg_stanza_from_message(xmpp_ctx_t *ctx,
+                                        const xmsg_message *m);
+xmsg_message *xmsg_message_from_stanza(xmpp_stanza_t *stanza);
+
+#endif /* XMSG_SESSION_H */
