@@ -231,6 +231,33 @@ static xmsg_err check_ca_file(xmsg_conn *c)
     return XMSG_OK;
 }
 
+/* Legacy auth (XEP-0078) cannot log in without a resource: give a bare
+ * JID one. Returns 0 or -1. */
+static int set_jid(xmsg_conn *c)
+{
+    const char *jid = c->params->jid;
+    char *uuid, *full;
+    size_t n;
+    int rc;
+
+    if (!c->params->legacy_auth || strchr(jid, '/')) {
+        xmpp_conn_set_jid(c->conn, jid);
+        return 0;
+    }
+    uuid = xmpp_uuid_gen(c->ctx);
+    n = strlen(jid) + 16;
+    full = uuid ? malloc(n) : NULL;
+    if (full) {
+        snprintf(full, n, "%s/xmsg-%.8s", jid, uuid);
+        xmpp_conn_set_jid(c->conn, full);
+    }
+    rc = full ? 0 : -1;
+    if (uuid)
+        xmpp_free(c->ctx, uuid);
+    free(full);
+    return rc;
+}
+
 static xmsg_err setup(xmsg_conn *c)
 {
     const xmsg_params *p = c->params;
@@ -244,7 +271,8 @@ static xmsg_err setup(xmsg_conn *c)
         return xmsg_status_fail(c->st, XMSG_ERR_INTERNAL, "out of memory");
     /* The whole flag word, once: 0.12.2 loses bits on read-modify-write. */
     xmpp_conn_set_flags(c->conn, conn_flags(p));
-    xmpp_conn_set_jid(c->conn, p->jid);
+    if (set_jid(c))
+        return xmsg_status_fail(c->st, XMSG_ERR_INTERNAL, "out of memory");
     xmpp_conn_set_pass(c->conn, p->password);
     if (p->ca_file)
         xmpp_conn_set_cafile(c->conn, p->ca_file);

@@ -1,0 +1,539 @@
+/* test_e2e.c - the two calls against a real Prosody or ejabberd on
+ * loopback, started by tests/lab. Run as: test_e2e main|plain|legacyauth
+ * with XMSG_LAB_ENV naming the server's env file. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "lab.h"
+
+static char *jid_of(const char *user)
+{
+    static char buf[4][256];
+    static int next;
+    char *b = buf[next++ % 4];
+
+    snprintf(b, 256, "%s@%s", user, lab("DOMAIN"));
+    return b;
+}
+
+static json_t *collect_ok(const char *user)
+{
+    json_t *p = lab_params(user), *st = lab_connect(p);
+
+    json_decref(p);
+    if (strcmp(lab_code(st), "ok") != 0)
+        fail_msg("connect failed: %s", lab_dump(st));
+    assert_true(json_is_array(json_object_get(st, "messages")));
+    return st;
+}
+
+static const char *field(const json_t *msg, const char *name)
+{
+    const char *v = json_string_value(json_object_get(msg, name));
+
+    return v ? v : "(absent)";
+}
+
+static void expect_code(json_t *st, const char *code)
+{
+    if (strcmp(lab_code(st), code) != 0)
+        fail_msg("expected error %s, got: %s", code, lab_dump(st));
+}
+
+/* ---- send then collect: every field, defaults, order, unicode ---- */
+
+static void test_every_field_round_trip(void **state)
+{
+    json_t *p = lab_params("alice"), *m, *st, *msgs, *got;
+
+    (void)state;
+    m = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "to", jid_of("t01"),
+                  "body", "every field <&>\"'", "type", "normal", "id",
+                  "xmsg-e2e-id-1", "xml:lang", "fr", "x-prio", "high",
+                  "data-ref", "a&b<c>\"'");
+    st = lab_send(p, m);
+    expect_code(st, "ok");
+    assert_true(json_is_true(json_object_get(st, "delivered")));
+    json_decref(st);
+
+    st = collect_ok("t01");
+    msgs = json_object_get(st, "messages");
+    assert_int_equal(json_array_size(msgs), 1);
+    got = json_array_get(msgs, 0);
+    assert_string_equal(field(got, "body"), "every field <&>\"'");
+    assert_string_equal(field(got, "to"), jid_of("t01"));
+    assert_string_equal(field(got, "type"), "normal");
+    assert_string_equal(field(got, "id"), "xmsg-e2e-id-1");
+    assert_string_equal(field(got, "xml:lang"), "fr");
+    assert_string_equal(field(got, "ns"), "jabber:client");
+    assert_string_equal(field(got, "x-prio"), "high");
+    assert_string_equal(field(got, "data-ref"), "a&b<c>\"'");
+    assert_int_equal(strncmp(field(got, "from"), jid_of("alice"),
+                             strlen(jid_of("alice"))),
+                     0);
+    json_decref(st);
+
+    /* Collected once: the server does not hand them over again. */
+    st = collect_ok("t01");
+    assert_int_equal(json_array_size(json_object_get(st, "messages")), 0);
+    json_decref(st);
+    json_decref(m);
+    json_decref(p);
+}
+
+static void test_defaults(void **state)
+{
+    json_t *p = lab_params("alice"), *m, *st, *got;
+
+    (void)state;
+    json_object_set_new(p, "logLevel", json_string("debug"));
+    m = json_pack("{s:s, s:s}", "to", jid_of("t02"), "body", "defaults");
+    st = lab_send(p, m);
+    expect_code(st, "ok");
+    /* from defaults to the jid: it is on the wire. */
+    assert_true(lab_log_has(st, "from=\"alice@"));
+    json_decref(st);
+
+    st = collect_ok("t02");
+    assert_int_equal(json_array_size(json_object_get(st, "messages")), 1);
+    got = json_array_get(json_object_get(st, "messages"), 0);
+    assert_string_equal(field(got, "type"), "chat");
+    assert_string_equal(field(got, "xml:lang"), "en");
+    assert_string_equal(field(got, "ns"), "jabber:client");
+    /* A fresh UUID: 36 characters, 8-4-4-4-12. */
+    assert_int_equal(strlen(field(got, "id")), 36);
+    assert_int_equal(field(got, "id")[8], '-');
+    json_decref(st);
+    json_decref(m);
+    json_decref(p);
+}
+
+static void test_explicit_from_on_the_wire(void **state)
+{
+    json_t *p = lab_params("alice"), *m, *st;
+    char from[300];
+
+    (void)state;
+    json_object_set_new(p, "logLevel", json_string("debug"));
+    snprintf(from, sizeof(from), "%s/xmsg-e2e", jid_of("alice"));
+    m = json_pack("{s:s, s:s, s:s}", "to", jid_of("t03"), "body", "from",
+                  "from", from);
+    st = lab_send(p, m);
+    expect_code(st, "ok");
+    assert_true(lab_log_has(st, "from=\"alice@localhost/xmsg-e2e\""));
+    json_decref(st);
+    json_decref(m);
+    json_decref(p);
+}
+
+static void test_order_kept(void **state)
+{
+    json_t *st, *msgs;
+    char body[32];
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < 5; i++) {
+        snprintf(body, sizeof(body), "order %zu", i);
+        lab_send_ok("alice", "t04", body);
+    }
+    st = collect_ok("t04");
+    msgs = json_object_get(st, "messages");
+    assert_int_equal(json_array_size(msgs), 5);
+    for (i = 0; i < 5; i++) {
+        snprintf(body, sizeof(body), "order %zu", i);
+        assert_string_equal(field(json_array_get(msgs, i), "body"), body);
+    }
+    json_decref(st);
+}
+
+static void test_unicode_bodies(void **state)
+{
+    static const char *const bodies[] = {
+        "emoji \xF0\x9F\x98\x80\xF0\x9F\x91\x8D\xF0\x9F\x8F\xBD",
+        "rtl \xD9\x85\xD8\xB1\xD8\xAD\xD8\xA8\xD8\xA7 \xD7\xA9\xD7\x9C\xD7\x95\xD7\x9D",
+        "combining e\xCC\x81 a\xCC\x8A n\xCC\x83\xCC\x8A",
+        "cjk \xE4\xBD\xA0\xE5\xA5\xBD, tab\tand\nnewline"};
+    size_t n = sizeof(bodies) / sizeof(*bodies), i;
+    char *big = malloc(64 * 1024 + 1);
+    json_t *st, *msgs;
+
+    (void)state;
+    assert_non_null(big);
+    for (i = 0; i < 64 * 1024; i++)
+        big[i] = (char)('a' + i % 26);
+    memcpy(big, "\xF0\x9F\x98\x80", 4);
+    big[64 * 1024] = '\0';
+    for (i = 0; i < n; i++)
+        lab_send_ok("alice", "t05", bodies[i]);
+    lab_send_ok("alice", "t05", big);
+    st = collect_ok("t05");
+    msgs = json_object_get(st, "messages");
+    assert_int_equal(json_array_size(msgs), n + 1);
+    for (i = 0; i < n; i++)
+        assert_string_equal(field(json_array_get(msgs, i), "body"), bodies[i]);
+    assert_string_equal(field(json_array_get(msgs, n), "body"), big);
+    json_decref(st);
+    free(big);
+}
+
+/* ---- failures: each named by its own code ---- */
+
+static void test_wrong_password(void **state)
+{
+    json_t *p = lab_params("t06"), *st;
+
+    (void)state;
+    json_object_set_new(p, "password", json_string("not-the-password"));
+    st = lab_connect(p);
+    expect_code(st, "auth");
+    json_decref(st);
+    json_decref(p);
+}
+
+static void test_unknown_recipient_is_rejected(void **state)
+{
+    json_t *p = lab_params("alice"), *m, *st;
+
+    (void)state;
+    m = json_pack("{s:s, s:s}", "to", jid_of("nobody-here"), "body", "x");
+    st = lab_send(p, m);
+    expect_code(st, "protocol");
+    assert_false(json_is_true(json_object_get(st, "delivered")));
+    json_decref(st);
+    json_decref(m);
+    json_decref(p);
+}
+
+static void test_wrong_ca_then_trust(void **state)
+{
+    json_t *p = lab_params("t07"), *st;
+
+    (void)state;
+    json_object_set_new(p, "caFile", json_string(lab("OTHER_CA")));
+    st = lab_connect(p);
+    expect_code(st, "tls");
+    json_decref(st);
+    /* No caFile: the system store does not know the lab CA either. */
+    json_object_del(p, "caFile");
+    st = lab_connect(p);
+    expect_code(st, "tls");
+    json_decref(st);
+    json_object_set_new(p, "trustTLS", json_true());
+    json_object_set_new(p, "logLevel", json_string("warn"));
+    st = lab_connect(p);
+    expect_code(st, "ok");
+    assert_true(lab_log_has(st, "verification is off"));
+    json_decref(st);
+    json_decref(p);
+}
+
+static void test_disable_tls_refused(void **state)
+{
+    json_t *p = lab_params("t08"), *st;
+
+    (void)state;
+    json_object_del(p, "caFile");
+    json_object_set_new(p, "disableTLS", json_true());
+    st = lab_connect(p);
+    expect_code(st, "tls");
+    assert_non_null(strstr(lab_dump(st), "requires TLS"));
+    json_decref(st);
+    json_decref(p);
+}
+
+static void test_legacy_tls(void **state)
+{
+    json_t *p = lab_params("t09"), *st;
+
+    (void)state;
+    if (!*lab("TLS_PORT"))
+        skip();
+    json_object_set_new(p, "port", json_integer(atol(lab("TLS_PORT"))));
+    /* Without legacyTLS the direct-TLS port does not speak plain XMPP. */
+    json_object_set_new(p, "timeout", json_integer(5));
+    st = lab_connect(p);
+    assert_string_not_equal(lab_code(st), "ok");
+    json_decref(st);
+    json_object_set_new(p, "legacyTLS", json_true());
+    st = lab_connect(p);
+    expect_code(st, "ok");
+    json_decref(st);
+    /* And legacyTLS against the STARTTLS port fails as TLS. */
+    json_object_set_new(p, "port", json_integer(atol(lab("PORT"))));
+    st = lab_connect(p);
+    expect_code(st, "tls");
+    json_decref(st);
+    json_decref(p);
+}
+
+static int closed_port(void)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    socklen_t len = sizeof(a);
+    int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    port = ntohs(a.sin_port);
+    close(fd);
+    return port;
+}
+
+static void test_closed_port(void **state)
+{
+    json_t *p = lab_params("t10"), *st;
+
+    (void)state;
+    json_object_set_new(p, "port", json_integer(closed_port()));
+    st = lab_connect(p);
+    expect_code(st, "connection");
+    json_decref(st);
+    json_decref(p);
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void test_silent_server_times_out(void **state)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    socklen_t len = sizeof(a);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    json_t *p = lab_params("t11"), *st;
+    double t0;
+
+    (void)state;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(listen(fd, 4), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    json_object_set_new(p, "port", json_integer(ntohs(a.sin_port)));
+    json_object_set_new(p, "timeout", json_integer(2));
+    t0 = now_s();
+    st = lab_connect(p);
+    expect_code(st, "timeout");
+    /* A hang would be minutes; the bound is loose on purpose. */
+    assert_true(now_s() - t0 < 2 + 8);
+    json_decref(st);
+    json_decref(p);
+    close(fd);
+}
+
+static void test_host_defaults_to_domain(void **state)
+{
+    json_t *p = lab_params("t12"), *st;
+
+    (void)state;
+    json_object_del(p, "host");
+    st = lab_connect(p);
+    expect_code(st, "ok");
+    json_decref(st);
+    /* And the host param is used: a wrong one fails. */
+    json_object_set_new(p, "host", json_string("127.0.0.254"));
+    json_object_set_new(p, "port", json_integer(closed_port()));
+    st = lab_connect(p);
+    expect_code(st, "connection");
+    assert_non_null(strstr(lab_dump(st), "127.0.0.254"));
+    json_decref(st);
+    json_decref(p);
+}
+
+static void test_log_levels(void **state)
+{
+    static const char *const levels[] = {"debug", "info", "warn", "error"};
+    json_t *p = lab_params("t13"), *st;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < 4; i++) {
+        json_object_set_new(p, "logLevel", json_string(levels[i]));
+        st = lab_connect(p);
+        expect_code(st, "ok");
+        assert_int_equal(lab_log_has(st, "debug "), i == 0);
+        assert_int_equal(lab_log_has(st, "info xmsg: logged in"), i <= 1);
+        if (i >= 2)
+            assert_int_equal(json_array_size(json_object_get(st, "log")), 0);
+        json_decref(st);
+    }
+    /* Numbers work as names do. */
+    json_object_set_new(p, "logLevel", json_integer(1));
+    st = lab_connect(p);
+    assert_true(lab_log_has(st, "info xmsg: logged in"));
+    assert_false(lab_log_has(st, "debug "));
+    json_decref(st);
+    json_decref(p);
+}
+
+static void test_keepalive(void **state)
+{
+    json_t *p = lab_params("t14"), *st;
+
+    (void)state;
+    json_object_set_new(p, "logLevel", json_string("info"));
+    st = lab_connect(p);
+    assert_false(lab_log_has(st, "keepalive on"));
+    json_decref(st);
+    json_object_set_new(p, "keepAlive", json_true());
+    json_object_set_new(p, "keepAliveTimeout", json_integer(37));
+    json_object_set_new(p, "keepAliveInterval", json_integer(5));
+    st = lab_connect(p);
+    expect_code(st, "ok");
+    /* The values are read back from the kernel after being set. */
+    assert_true(lab_log_has(st, "TCP keepalive on (idle 37 s, interval 5 s)"));
+    json_decref(st);
+    json_decref(p);
+}
+
+static int contains_secret(const char *text, const char *secret)
+{
+    return strstr(text, secret) != NULL;
+}
+
+static void test_no_password_in_output(void **state)
+{
+    json_t *p = lab_params("t15"), *m, *st;
+    const char *pw = lab_password("t15");
+
+    (void)state;
+    json_object_set_new(p, "logLevel", json_string("debug"));
+    m = json_pack("{s:s, s:s}", "to", jid_of("t16"), "body", "secret test");
+    st = lab_send(p, m);
+    expect_code(st, "ok");
+    assert_true(lab_log_has(st, "[redacted]"));
+    assert_false(contains_secret(lab_dump(st), pw));
+    /* base64("pw-t15-Zq8") */
+    assert_false(contains_secret(lab_dump(st), "cHctdDE1LVpxOA"));
+    json_decref(st);
+    st = lab_connect(p);
+    assert_false(contains_secret(lab_dump(st), pw));
+    json_decref(st);
+    json_object_set_new(p, "password", json_string("Wrong-Zebra-7781"));
+    st = lab_connect(p);
+    expect_code(st, "auth");
+    assert_false(contains_secret(lab_dump(st), "Wrong-Zebra-7781"));
+    json_decref(st);
+    json_decref(m);
+    json_decref(p);
+}
+
+/* ---- a server that offers no TLS (Prosody, mode plain) ---- */
+
+static void test_mandatory_tls_refuses_plaintext(void **state)
+{
+    json_t *p = lab_params("t20"), *st;
+
+    (void)state;
+    json_object_set_new(p, "logLevel", json_string("debug"));
+    st = lab_connect(p);
+    expect_code(st, "tls");
+    assert_false(lab_log_has(st, "<auth"));
+    json_decref(st);
+    json_object_set_new(p, "mandatoryTLS", json_false());
+    st = lab_connect(p);
+    expect_code(st, "ok");
+    json_decref(st);
+    json_decref(p);
+}
+
+static void test_disable_tls_plaintext_round_trip(void **state)
+{
+    json_t *p = lab_params("t21"), *m, *st;
+
+    (void)state;
+    json_object_del(p, "caFile");
+    json_object_set_new(p, "disableTLS", json_true());
+    m = json_pack("{s:s, s:s}", "to", jid_of("t22"), "body", "plain");
+    st = lab_send(p, m);
+    expect_code(st, "ok");
+    json_decref(st);
+    json_decref(p);
+    p = lab_params("t22");
+    json_object_del(p, "caFile");
+    json_object_set_new(p, "disableTLS", json_true());
+    st = lab_connect(p);
+    expect_code(st, "ok");
+    assert_int_equal(json_array_size(json_object_get(st, "messages")), 1);
+    json_decref(st);
+    json_decref(m);
+    json_decref(p);
+}
+
+/* ---- a server with only XEP-0078 legacy auth ---- */
+
+static void test_legacy_auth(void **state)
+{
+    json_t *p = lab_params("t30"), *st;
+    const char *pw = lab_password("t30");
+
+    (void)state;
+    json_object_set_new(p, "logLevel", json_string("debug"));
+    json_object_set_new(p, "mandatoryTLS", json_false());
+    st = lab_connect(p);
+    expect_code(st, "auth");
+    json_decref(st);
+    json_object_set_new(p, "enableLegacyAuth", json_true());
+    st = lab_connect(p);
+    expect_code(st, "ok");
+    assert_true(lab_log_has(st, "jabber:iq:auth"));
+    assert_false(contains_secret(lab_dump(st), pw));
+    json_decref(st);
+    json_decref(p);
+}
+
+int main(int argc, char **argv)
+{
+    const struct CMUnitTest main_tests[] = {
+        cmocka_unit_test(test_every_field_round_trip),
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_explicit_from_on_the_wire),
+        cmocka_unit_test(test_order_kept),
+        cmocka_unit_test(test_unicode_bodies),
+        cmocka_unit_test(test_wrong_password),
+        cmocka_unit_test(test_unknown_recipient_is_rejected),
+        cmocka_unit_test(test_wrong_ca_then_trust),
+        cmocka_unit_test(test_disable_tls_refused),
+        cmocka_unit_test(test_legacy_tls),
+        cmocka_unit_test(test_closed_port),
+        cmocka_unit_test(test_silent_server_times_out),
+        cmocka_unit_test(test_host_defaults_to_domain),
+        cmocka_unit_test(test_log_levels),
+        cmocka_unit_test(test_keepalive),
+        cmocka_unit_test(test_no_password_in_output),
+    };
+    const struct CMUnitTest plain_tests[] = {
+        cmocka_unit_test(test_mandatory_tls_refuses_plaintext),
+        cmocka_unit_test(test_disable_tls_plaintext_round_trip),
+    };
+    const struct CMUnitTest legacy_tests[] = {
+        cmocka_unit_test(test_legacy_auth),
+    };
+    const char *group = argc > 1 ? argv[1] : "main";
+
+    if (lab_load_env("XMSG_LAB_ENV"))
+        return 1;
+    if (strcmp(group, "plain") == 0)
+        return cmocka_run_group_tests_name("plain", plain_tests, NULL, NULL);
+    if (strcmp(group, "legacyauth") == 0)
+        return cmocka_run_group_tests_name("legacyauth", legacy_tests, NULL,
+                                           NULL);
+    return cmocka_run_group_tests_name(lab("SERVER"), main_tests, NULL, NULL);
+}
