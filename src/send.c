@@ -5,10 +5,14 @@
 
 #include "session.h"
 
+#define NS_SM "urn:xmpp:sm:3"
+
 struct send_state {
     xmsg_conn *c;
     const char *id;
-    int answered;     /* the ping after the message was answered */
+    int answered;     /* the server confirmed: <a h≥1/> or ping result */
+    int sm_failed;    /* the server refused to enable stream management */
+    unsigned long received; /* stanzas received, for the server's <r/> */
     int bounced;      /* the server returned the message as an error */
     char cond[128];
 };
@@ -67,6 +71,47 @@ static int on_bounce(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata)
     return 1;
 }
 
+/* XEP-0198 elements: <a/> acknowledges our stanzas, <r/> asks for our
+ * count, <failed/> refuses <enable/>. */
+static int on_sm(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata)
+{
+    struct send_state *s = userdata;
+    const char *name = xmpp_stanza_get_name(stanza);
+    const char *h = xmpp_stanza_get_attribute(stanza, "h");
+
+    if (strcmp(name, "a") == 0 && h && strtoul(h, NULL, 10) >= 1)
+        s->answered = 1;
+    else if (strcmp(name, "r") == 0)
+        xmpp_send_raw_string(conn, "<a xmlns='" NS_SM "' h='%lu'/>",
+                             s->received);
+    else if (strcmp(name, "failed") == 0)
+        s->sm_failed = s->answered = 1;
+    return 1;
+}
+
+static int on_stanza(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata)
+{
+    struct send_state *s = userdata;
+    const char *name = xmpp_stanza_get_name(stanza);
+
+    (void)conn;
+    if (!strcmp(name, "message") || !strcmp(name, "iq") ||
+        !strcmp(name, "presence"))
+        s->received++;
+    return 1;
+}
+
+/* Asks for the server's confirmation of everything sent so far: an ack
+ * request when stream management is on, else a ping (answered in order). */
+static xmsg_err request_confirmation(xmsg_conn *c, struct send_state *s)
+{
+    if (c->sm_offered && !s->sm_failed) {
+        xmpp_send_raw_string(c->conn, "<r xmlns='" NS_SM "'/>");
+        return XMSG_OK;
+    }
+    return xmsg_conn_ping(c, &s->answered);
+}
+
 static xmsg_err transmit(xmsg_conn *c, struct send_state *s,
                          const xmsg_message *m)
 {
@@ -76,20 +121,34 @@ static xmsg_err transmit(xmsg_conn *c, struct send_state *s,
     if (!stanza)
         return xmsg_status_fail(c->st, XMSG_ERR_INTERNAL, "out of memory");
     xmpp_handler_add(c->conn, on_bounce, NULL, "message", "error", s);
+    if (c->sm_offered) {
+        xmpp_handler_add(c->conn, on_sm, NS_SM, NULL, NULL, s);
+        xmpp_handler_add(c->conn, on_stanza, NULL, NULL, NULL, s);
+        xmpp_send_raw_string(c->conn, "<enable xmlns='" NS_SM "'/>");
+    }
     xmpp_send(c->conn, stanza);
     xmpp_stanza_release(stanza);
     xmsg_conn_log(c, XMSG_LOG_INFO, "message %s sent to %s, waiting for the "
                   "server's confirmation", s->id, xmsg_message_get(m, "to"));
-    rc = xmsg_conn_ping(c, &s->answered);
-    if (rc)
-        return rc;
-    rc = xmsg_conn_wait(c, &s->answered);
+    rc = request_confirmation(c, s);
+    if (!rc)
+        rc = xmsg_conn_wait(c, &s->answered);
+    if (!rc && s->sm_failed) {
+        s->answered = 0;
+        rc = request_confirmation(c, s);
+        if (!rc)
+            rc = xmsg_conn_wait(c, &s->answered);
+    }
     if (rc)
         return xmsg_status_recode(c->st, XMSG_ERR_UNCONFIRMED,
                                   "message was sent but not confirmed");
     if (s->bounced)
         return xmsg_status_fail(c->st, XMSG_ERR_PROTOCOL, "the server "
                                 "rejected message %s: %s", s->id, s->cond);
+    xmsg_conn_log(c, XMSG_LOG_INFO, "message %s confirmed by the server (%s)",
+                  s->id, c->sm_offered && !s->sm_failed
+                             ? "XEP-0198 ack"
+                             : "ping answered after it");
     return XMSG_OK;
 }
 

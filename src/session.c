@@ -79,6 +79,7 @@ static void note_features(xmsg_conn *c, const char *msg)
         return;
     tls = strstr(msg, "urn:ietf:params:xml:ns:xmpp-tls");
     c->starttls_required = tls && strstr(tls, "<required/>") != NULL;
+    c->sm_offered = strstr(msg, "\"urn:xmpp:sm:3\"") != NULL;
 }
 
 static void classify(xmsg_conn *c, const char *msg)

@@ -31,6 +31,7 @@ typedef struct xmsg_conn {
     int closed;             /* DISCONNECT or FAIL event seen */
     int close_error;        /* its errno-like code */
     int starttls_required;  /* the server's features demand TLS */
+    int sm_offered;         /* ... offer XEP-0198 stream management */
     xmsg_err fail_code;     /* classified from libstrophe's log */
     char fail_text[XMSG_ERRTEXT_MAX];
     char *domain;           /* the JID's domain (owned) */

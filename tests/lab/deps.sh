@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs what xmsg needs to build, test and run its demo on Debian
+# (bookworm): compiler, libraries, the throw-away servers and test tools.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake pkg-config
+  libstrophe-dev libjansson-dev libcmocka-dev
+  prosody ejabberd openssl iproute2 procps util-linux
+  valgrind jq python3
+)
+
+if [ "$(id -u)" -ne 0 ]; then
+  SUDO=sudo
+else
+  SUDO=
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${PACKAGES[@]}"
