@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# The xmsg CLI against a real lab server: flags, files, stdin, exit codes,
+# secrets, and (with XMSG_VALGRIND=1) memcheck of send and connect.
+#   cli_e2e.sh XMSG_BINARY   with XMSG_LAB_ENV naming the server's env file
+set -u
+xmsg=$1
+# shellcheck disable=SC1090
+. "$XMSG_LAB_ENV"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0 failed=0
+ok() { pass=$((pass + 1)); echo "ok - $1"; }
+bad() { failed=$((failed + 1)); echo "FAIL - $1"; }
+check() { if eval "$2"; then ok "$1"; else bad "$1"; fi; }
+
+run=("$xmsg")
+if [ "${XMSG_VALGRIND:-}" = 1 ]; then
+  run=(valgrind -q --error-exitcode=99 --leak-check=full
+       --errors-for-leak-kinds=definite,indirect
+       --show-leak-kinds=definite,indirect "$xmsg")
+fi
+srv=(-H "$XMSG_LAB_HOST" -P "$XMSG_LAB_PORT" --ca-file "$XMSG_LAB_CA")
+D=$XMSG_LAB_DOMAIN
+
+# xm USER ARGS...: runs the CLI as USER; sets rc, out, err.
+xm() {
+  local user=$1
+  shift
+  XMSG_PASSWORD=pw-$user-Zq8 "${run[@]}" "$@" >"$tmp/out" 2>"$tmp/err"
+  rc=$?
+  out=$(cat "$tmp/out")
+  err=$(cat "$tmp/err")
+}
+jqv() { printf '%s' "$out" | jq -r "$1"; }
+
+# Start from an empty queue, even when a run before this one failed.
+xm t41 connect -j "t41@$D" "${srv[@]}" -l error
+
+# 1. send with flags, body from -m, custom attribute; connect gets it.
+xm alice send -j "alice@$D" "${srv[@]}" -t "t41@$D" -m "flag body" \
+  --attr x-k=v --id cli-id-1 --type normal --lang de
+check "send with flags exits 0" '[ "$rc" = 0 ]'
+check "send prints delivered:true" '[ "$(jqv .delivered)" = true ]'
+# 2. body from stdin, one trailing newline removed.
+printf 'stdin body\n' | XMSG_PASSWORD=pw-alice-Zq8 "${run[@]}" send \
+  -j "alice@$D" "${srv[@]}" -t "t41@$D" >"$tmp/out" 2>"$tmp/err"
+check "send with body on stdin exits 0" '[ $? = 0 ]'
+# 3. params and message files.
+printf '{"jid":"alice@%s","host":"%s","port":%s,"caFile":"%s","logLevel":"error"}' \
+  "$D" "$XMSG_LAB_HOST" "$XMSG_LAB_PORT" "$XMSG_LAB_CA" >"$tmp/params.json"
+printf '{"to":"t41@%s","body":"file body","x-file":"1"}' "$D" >"$tmp/msg.json"
+xm alice send --params "$tmp/params.json" --message "$tmp/msg.json"
+check "send with params and message files exits 0" '[ "$rc" = 0 ]'
+check "logLevel error from the params file keeps the log empty" \
+  '[ "$(jqv ".log | length")" = 0 ]'
+xm t41 connect -j "t41@$D" "${srv[@]}" -l error
+check "connect exits 0" '[ "$rc" = 0 ]'
+check "connect collects the 3 messages in order" \
+  '[ "$(jqv "[.messages[].body] | join(\"|\")")" = "flag body|stdin body|file body" ]'
+check "type, id, xml:lang and custom attributes survive" \
+  '[ "$(jqv ".messages[0] | [.type, .id, .[\"xml:lang\"], .[\"x-k\"]] | join(\",\")")" = "normal,cli-id-1,de,v" ]'
+check "a custom attribute from the message file survives" \
+  '[ "$(jqv ".messages[2][\"x-file\"]")" = 1 ]'
+
+# 4. exit codes for each failure, with error.code in the JSON.
+XMSG_PASSWORD=wrong-Zebra-1 "${run[@]}" connect -j "t42@$D" "${srv[@]}" \
+  -l debug >"$tmp/out" 2>"$tmp/err"
+rc=$?
+out=$(cat "$tmp/out")
+check "wrong password exits 5 (auth)" '[ "$rc" = 5 ] && [ "$(jqv .error.code)" = auth ]'
+check "the wrong password is in no output" \
+  '! grep -q "wrong-Zebra-1" "$tmp/out" "$tmp/err"'
+xm t42 connect -j "t42@$D" -H "$XMSG_LAB_HOST" -P "$XMSG_LAB_PORT" \
+  --ca-file "$XMSG_LAB_OTHER_CA"
+check "unknown CA exits 4 (tls)" '[ "$rc" = 4 ] && [ "$(jqv .error.code)" = tls ]'
+xm t42 connect -j "t42@$D" -H "$XMSG_LAB_HOST" -P "$XMSG_LAB_PORT" --insecure
+check "--insecure accepts it" '[ "$rc" = 0 ]'
+xm t42 connect -j "t42@$D" -H "$XMSG_LAB_HOST" -P 1
+check "closed port exits 3 (connection)" '[ "$rc" = 3 ]'
+xm alice send -j "alice@$D" "${srv[@]}" -t "nobody-here@$D" -m x
+check "unknown recipient exits 8 (protocol)" '[ "$rc" = 8 ]'
+xm alice send -j "alice@$D" "${srv[@]}" -t "not a jid" -m x
+check "invalid JID exits 2 (input)" '[ "$rc" = 2 ] && [ "$(jqv .error.code)" = input ]'
+
+# 5. the password never shows, at debug, in any output.
+xm t43 send -j "t43@$D" "${srv[@]}" -l debug -t "t44@$D" -m secret-check
+check "debug send exits 0" '[ "$rc" = 0 ]'
+check "debug output is redacted" 'grep -q "\[redacted\]" "$tmp/out"'
+check "password pw-t43-Zq8 is in no output" \
+  '! grep -q "pw-t43-Zq8" "$tmp/out" "$tmp/err"'
+check "nor its base64 form" '! grep -q "cHctdDQzLVpxOA" "$tmp/out" "$tmp/err"'
+
+if [ "${XMSG_VALGRIND:-}" = 1 ]; then
+  check "valgrind found no error or leak in the runs above" \
+    '! grep -q "ERROR SUMMARY: [1-9]" "$tmp/err"'
+fi
+echo "$pass passed, $failed failed"
+[ "$failed" = 0 ]
