@@ -1,0 +1,143 @@
+/* cli.h - private declarations of the xmsg command-line tool.
+ *
+ * The CLI turns options and files into calls of the typed API of xmsg.h
+ * and the result into one JSON line and an exit code. It holds no protocol
+ * code: every check of a value's meaning is the library's.
+ */
+#ifndef XMSG_CLI_H
+#define XMSG_CLI_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "xmsg.h"
+
+/* Exit codes, see xmsg(1). The numbers are part of the interface. */
+enum cli_exit {
+    CLI_EXIT_OK = 0,
+    CLI_EXIT_INTERNAL = 1,
+    CLI_EXIT_INPUT = 2,
+    CLI_EXIT_CONNECT = 3,
+    CLI_EXIT_TLS = 4,
+    CLI_EXIT_AUTH = 5,
+    CLI_EXIT_TIMEOUT = 6,
+    CLI_EXIT_UNCONFIRMED = 7,
+    CLI_EXIT_PROTOCOL = 8
+};
+
+/* Largest file or standard input accepted, in bytes. */
+#define CLI_INPUT_MAX (1024 * 1024)
+
+enum cli_cmd { CLI_CMD_NONE = 0, CLI_CMD_SEND = 1, CLI_CMD_CONNECT = 2 };
+
+/* Bit of a command in struct cli_optdef.cmds. */
+#define CLI_CMD_BIT(cmd) (1u << (cmd))
+#define CLI_CMDS_BOTH (CLI_CMD_BIT(CLI_CMD_SEND) | CLI_CMD_BIT(CLI_CMD_CONNECT))
+
+/* What an option does; see the table in opts.c. */
+enum cli_action {
+    CLI_ACT_HELP,
+    CLI_ACT_PARAMS_FILE,
+    CLI_ACT_MESSAGE_FILE,
+    CLI_ACT_PASSWORD_FILE,
+    CLI_ACT_PARAM_STR,   /* xmsg_params_set_string(key, arg) */
+    CLI_ACT_PARAM_INT,   /* xmsg_params_set_int(key, number(arg)) */
+    CLI_ACT_PARAM_TRUE,  /* xmsg_params_set_bool(key, 1) */
+    CLI_ACT_PARAM_FALSE, /* xmsg_params_set_bool(key, 0) */
+    CLI_ACT_LOG_LEVEL,   /* a name, or a number 0-3 */
+    CLI_ACT_KEEPALIVE,   /* keepAlive, [=IDLE[,INTERVAL]] */
+    CLI_ACT_MSG,         /* xmsg_message_set(key, arg) */
+    CLI_ACT_ATTR         /* xmsg_message_set(NAME, VALUE) of NAME=VALUE */
+};
+
+/* One option: a row of the static table in opts.c. */
+struct cli_optdef {
+    const char *name; /* long name */
+    int val;          /* short letter, or a value above 255 */
+    int has_arg;      /* no_argument, required_argument, ... */
+    unsigned cmds;    /* CLI_CMD_BIT()s of the commands taking it */
+    enum cli_action act;
+    const char *key;     /* param or message field name, or NULL */
+    const char *argname; /* placeholder shown in --help, or NULL */
+    const char *help;    /* one line for --help */
+};
+
+extern const struct cli_optdef cli_optdefs[];
+extern const size_t cli_optdef_count;
+
+/* One value for the library, kept in command-line order and applied after
+ * the files are loaded, so that options override files. */
+enum cli_set_kind { CLI_SET_STR, CLI_SET_INT, CLI_SET_BOOL, CLI_SET_MSG };
+
+struct cli_setting {
+    enum cli_set_kind kind;
+    const char *name; /* borrowed from the table, or from owned */
+    const char *str;  /* borrowed from argv, or from owned */
+    long num;         /* CLI_SET_INT and CLI_SET_BOOL */
+    char *owned;      /* copy of a NAME=VALUE argument, or NULL */
+};
+
+struct cli_opts {
+    enum cli_cmd cmd;
+    const char *params_file; /* borrowed from argv; NULL when none */
+    const char *message_file;
+    const char *password_file;
+    struct cli_setting *set; /* owned, nset used */
+    size_t nset, capset;
+};
+
+/* Result of cli_parse() that means "go on and run the command". */
+#define CLI_RUN (-1)
+
+/* opts.c: parses argv into o. Returns CLI_RUN, or the exit code when the
+ * work is done (help, version) or failed (usage error, reported). o must
+ * be released with cli_opts_free() in every case. */
+int cli_parse(int argc, char **argv, struct cli_opts *o);
+void cli_opts_free(struct cli_opts *o);
+/* Parses a whole decimal long. 0 ok, -1 when s is not one. */
+int cli_parse_long(const char *s, long *out);
+
+/* help.c: texts for --help and --version, to stdout. Return exit codes. */
+int cli_help_main(void);
+int cli_help_command(enum cli_cmd cmd);
+int cli_version(void);
+
+/* load.c: builds the library's inputs. Return an exit code; failures
+ * the library recorded are in st, others are already reported. */
+int cli_load_params(const struct cli_opts *o, xmsg_params *p, xmsg_status *st);
+int cli_load_message(const struct cli_opts *o, xmsg_message *m,
+                     xmsg_status *st);
+
+/* io.c */
+struct cli_buf {
+    char *data; /* owned, NUL-terminated */
+    size_t len;
+};
+/* Reads a whole file, or standard input for "-", into b (at most
+ * CLI_INPUT_MAX bytes, no NUL byte). Returns an exit code, reported. */
+int cli_read_file(const char *path, struct cli_buf *b);
+/* Reads the first line of a password file ("-": standard input) into b,
+ * warning when others may read it. Returns an exit code, reported. */
+int cli_read_password(const char *path, struct cli_buf *b);
+/* Zeroes and frees b's data. NULL-safe. */
+void cli_buf_wipe(struct cli_buf *b);
+/* Zeroes n bytes at p in a way the compiler keeps. */
+void cli_wipe(void *p, size_t n);
+/* Flushes stdout; reports a failure. Returns an exit code. */
+int cli_flush_stdout(void);
+
+/* diag.c: "xmsg: " + message + "\n" on stderr. */
+void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The hint after a usage error; returns CLI_EXIT_INPUT. */
+int cli_usage_hint(void);
+/* Reports a status error on stderr as "xmsg: <name>: <text>". */
+void cli_err_status(const xmsg_status *st);
+/* Reports running out of memory; returns CLI_EXIT_INTERNAL. */
+int cli_oom(void);
+
+/* exitcode.c: the one mapping of library codes to exit codes. */
+int cli_exit_code(xmsg_err code);
+/* Writes the exit status table of --help to f. */
+void cli_exit_table_print(FILE *f);
+
+#endif /* XMSG_CLI_H */

@@ -1,0 +1,106 @@
+/* help.c - --help and --version texts, on stdout. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define HELP_COLUMN 26
+
+static const char main_help[] =
+    "Usage: xmsg send [--params FILE] [--message FILE] [OPTIONS]\n"
+    "       xmsg connect [--params FILE] [OPTIONS]\n"
+    "       xmsg --help | --version\n"
+    "\n"
+    "Drop a message into XMPP, pick messages up later.\n"
+    "\n"
+    "Commands:\n"
+    "  send      log in, send one message, wait until the server has it\n"
+    "  connect   log in, collect the messages stored for the account\n"
+    "\n"
+    "Each command prints its status as one JSON line on standard output.\n"
+    "Run 'xmsg send --help' or 'xmsg connect --help' for their options.\n"
+    "\n"
+    "Environment:\n"
+    "  XMSG_PASSWORD   the account's password; --password-file wins over\n"
+    "                  it, and it wins over the params file\n"
+    "\n"
+    "Exit status:\n";
+
+static const char send_intro[] =
+    "Usage: xmsg send [--params FILE] [--message FILE] [OPTIONS]\n"
+    "\n"
+    "Log in, send one message, and wait until the server confirms it has\n"
+    "it. The body comes from --body, else the message file, else all of\n"
+    "standard input. Options override the files.\n";
+
+static const char connect_intro[] =
+    "Usage: xmsg connect [--params FILE] [OPTIONS]\n"
+    "\n"
+    "Log in and collect the messages the server stored for the account.\n"
+    "Options override the params file.\n";
+
+static const char command_outro[] =
+    "\n"
+    "The password comes from --password-file, else XMSG_PASSWORD, else\n"
+    "the params file. See 'xmsg --help' for the exit status.\n";
+
+int cli_version(void)
+{
+    printf("xmsg %s\n", xmsg_version());
+    return cli_flush_stdout();
+}
+
+int cli_help_main(void)
+{
+    fputs(main_help, stdout);
+    cli_exit_table_print(stdout);
+    fputs("\nSee xmsg(1) for the params and message files.\n", stdout);
+    return cli_flush_stdout();
+}
+
+/* "  -j, --jid JID" or "      --insecure", padded to the help column. */
+static void print_optdef(const struct cli_optdef *d)
+{
+    char left[64];
+    const char *sep = d->has_arg == required_argument ? " " : "";
+
+    if (d->val < 256)
+        snprintf(left, sizeof(left), "-%c, --%s%s%s", d->val, d->name, sep,
+                 d->argname ? d->argname : "");
+    else
+        snprintf(left, sizeof(left), "    --%s%s%s", d->name, sep,
+                 d->argname ? d->argname : "");
+    if (strlen(left) < HELP_COLUMN)
+        printf("  %-*s %s\n", HELP_COLUMN, left, d->help);
+    else
+        printf("  %s\n  %-*s %s\n", left, HELP_COLUMN, "", d->help);
+}
+
+/* The options of cmd whose command set is exactly cmds. */
+static void print_optdefs(enum cli_cmd cmd, unsigned cmds)
+{
+    size_t i;
+
+    for (i = 0; i < cli_optdef_count; i++) {
+        const struct cli_optdef *d = &cli_optdefs[i];
+
+        if ((d->cmds & CLI_CMD_BIT(cmd)) && d->cmds == cmds)
+            print_optdef(d);
+    }
+}
+
+int cli_help_command(enum cli_cmd cmd)
+{
+    const unsigned only = CLI_CMD_BIT(cmd);
+
+    fputs(cmd == CLI_CMD_SEND ? send_intro : connect_intro, stdout);
+    fputs("\nOptions:\n", stdout);
+    print_optdefs(cmd, CLI_CMDS_BOTH);
+    if (cmd == CLI_CMD_SEND) {
+        fputs("\nMessage options:\n", stdout);
+        print_optdefs(cmd, only);
+    }
+    fputs(command_outro, stdout);
+    return cli_flush_stdout();
+}

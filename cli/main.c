@@ -1,0 +1,88 @@
+/* main.c - xmsg: send an XMPP message, or collect the waiting ones.
+ *
+ * parse options -> load params and message -> call the library -> print
+ * the status as one JSON line -> exit with the code of its error.
+ */
+#include <stdio.h>
+
+#include "cli.h"
+
+/* Builds the library's inputs; *m is created for send. */
+static int load(const struct cli_opts *o, xmsg_params *p, xmsg_message **m,
+                xmsg_status *st)
+{
+    int rc = cli_load_params(o, p, st);
+
+    if (rc != CLI_EXIT_OK || o->cmd != CLI_CMD_SEND)
+        return rc;
+    *m = xmsg_message_new();
+    if (!*m)
+        return cli_oom();
+    return cli_load_message(o, *m, st);
+}
+
+static int call(const struct cli_opts *o, const xmsg_params *p,
+                const xmsg_message *m, xmsg_status *st)
+{
+    xmsg_err err;
+
+    if (o->cmd == CLI_CMD_SEND)
+        err = xmsg_send(p, m, st);
+    else
+        err = xmsg_connect(p, st);
+    return cli_exit_code(err);
+}
+
+/* One JSON line on stdout, the error (if any) on stderr. Returns rc, or
+ * CLI_EXIT_INTERNAL when the status cannot be written. */
+static int print_status(const xmsg_status *st, int rc)
+{
+    char *json = xmsg_status_to_json(st);
+    int wrc;
+
+    if (!json)
+        return cli_oom();
+    fputs(json, stdout);
+    fputc('\n', stdout);
+    xmsg_free(json);
+    wrc = cli_flush_stdout();
+    cli_err_status(st);
+    return wrc != CLI_EXIT_OK ? wrc : rc;
+}
+
+static int run(const struct cli_opts *o)
+{
+    xmsg_status *st = xmsg_status_new();
+    xmsg_params *p = xmsg_params_new();
+    xmsg_message *m = NULL;
+    int rc;
+
+    if (!st || !p) {
+        rc = cli_oom();
+        goto out;
+    }
+    rc = load(o, p, &m, st);
+    if (rc == CLI_EXIT_OK)
+        rc = call(o, p, m, st);
+    else if (xmsg_status_code(st) == XMSG_OK)
+        goto out; /* failed before the library saw it; reported */
+    rc = print_status(st, rc);
+out:
+    xmsg_message_free(m);
+    xmsg_params_free(p);
+    xmsg_status_free(st);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    struct cli_opts o;
+    int rc;
+
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    rc = cli_parse(argc, argv, &o);
+    if (rc == CLI_RUN)
+        rc = run(&o);
+    cli_opts_free(&o);
+    return rc;
+}

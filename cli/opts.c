@@ -1,0 +1,426 @@
+/* opts.c - the option table and the command line parser.
+ *
+ * One static table lists every option of every command; getopt_long's
+ * table, the short option string and the --help text are all derived from
+ * it. Options are recorded as settings and applied after the files.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define SEND CLI_CMD_BIT(CLI_CMD_SEND)
+#define BOTH CLI_CMDS_BOTH
+#define REQ required_argument
+
+/* Values of the options without a short letter. */
+enum {
+    OPT_PARAMS = 256,
+    OPT_MESSAGE,
+    OPT_PASSWORD_FILE,
+    OPT_CA_FILE,
+    OPT_INSECURE,
+    OPT_NO_TLS,
+    OPT_LEGACY_TLS,
+    OPT_ALLOW_PLAINTEXT,
+    OPT_LEGACY_AUTH,
+    OPT_KEEPALIVE,
+    OPT_TYPE,
+    OPT_ID,
+    OPT_FROM,
+    OPT_LANG,
+    OPT_ATTR
+};
+
+const struct cli_optdef cli_optdefs[] = {
+    {"help", 'h', no_argument, BOTH, CLI_ACT_HELP, NULL, NULL,
+     "show this help and exit"},
+    {"params", OPT_PARAMS, REQ, BOTH, CLI_ACT_PARAMS_FILE, NULL, "FILE",
+     "params as a JSON object in FILE ('-': stdin)"},
+    {"jid", 'j', REQ, BOTH, CLI_ACT_PARAM_STR, "jid", "JID",
+     "account to log in as, user@domain[/resource]"},
+    {"password-file", OPT_PASSWORD_FILE, REQ, BOTH, CLI_ACT_PASSWORD_FILE, NULL,
+     "FILE", "read the password from the first line of FILE"},
+    {"host", 'H', REQ, BOTH, CLI_ACT_PARAM_STR, "host", "HOST",
+     "server to connect to (default: the JID's domain)"},
+    {"port", 'P', REQ, BOTH, CLI_ACT_PARAM_INT, "port", "N",
+     "server port (default 5222)"},
+    {"timeout", 'T', REQ, BOTH, CLI_ACT_PARAM_INT, "timeout", "S",
+     "give up after S seconds in all (default 20)"},
+    {"ca-file", OPT_CA_FILE, REQ, BOTH, CLI_ACT_PARAM_STR, "caFile", "F",
+     "CA certificates (PEM) to verify the server with"},
+    {"insecure", OPT_INSECURE, no_argument, BOTH, CLI_ACT_PARAM_TRUE,
+     "trustTLS", NULL, "do not verify the server's certificate"},
+    {"no-tls", OPT_NO_TLS, no_argument, BOTH, CLI_ACT_PARAM_TRUE, "disableTLS",
+     NULL, "never use TLS: send everything in clear text"},
+    {"legacy-tls", OPT_LEGACY_TLS, no_argument, BOTH, CLI_ACT_PARAM_TRUE,
+     "legacyTLS", NULL, "TLS from the first byte (port 5223 servers)"},
+    {"allow-plaintext", OPT_ALLOW_PLAINTEXT, no_argument, BOTH,
+     CLI_ACT_PARAM_FALSE, "mandatoryTLS", NULL,
+     "go on unencrypted when the server offers no TLS"},
+    {"legacy-auth", OPT_LEGACY_AUTH, no_argument, BOTH, CLI_ACT_PARAM_TRUE,
+     "enableLegacyAuth", NULL, "allow legacy (XEP-0078) authentication"},
+    {"keepalive", OPT_KEEPALIVE, optional_argument, BOTH, CLI_ACT_KEEPALIVE,
+     NULL, "[=IDLE[,INTERVAL]]", "TCP keepalive (default 60,1 seconds)"},
+    {"log-level", 'l', REQ, BOTH, CLI_ACT_LOG_LEVEL, "logLevel", "L",
+     "debug, info, warn, error or 0-3 (default debug)"},
+    {"message", OPT_MESSAGE, REQ, SEND, CLI_ACT_MESSAGE_FILE, NULL, "FILE",
+     "the message as a JSON object in FILE ('-': stdin)"},
+    {"to", 't', REQ, SEND, CLI_ACT_MSG, "to", "JID", "recipient (required)"},
+    {"body", 'm', REQ, SEND, CLI_ACT_MSG, "body", "TEXT",
+     "message text (default: all of standard input)"},
+    {"type", OPT_TYPE, REQ, SEND, CLI_ACT_MSG, "type", "T",
+     "message type (default chat)"},
+    {"id", OPT_ID, REQ, SEND, CLI_ACT_MSG, "id", "ID",
+     "stanza id (default: a fresh UUID)"},
+    {"from", OPT_FROM, REQ, SEND, CLI_ACT_MSG, "from", "JID",
+     "sender address (default: the JID)"},
+    {"lang", OPT_LANG, REQ, SEND, CLI_ACT_MSG, "xml:lang", "L",
+     "language of the body, xml:lang (default en)"},
+    {"attr", OPT_ATTR, REQ, SEND, CLI_ACT_ATTR, NULL, "NAME=VALUE",
+     "add attribute NAME to <message/> (repeatable)"},
+};
+
+#define OPTDEF_COUNT (sizeof(cli_optdefs) / sizeof(cli_optdefs[0]))
+#define OPTDEF_MAX 32
+_Static_assert(OPTDEF_COUNT <= OPTDEF_MAX, "raise OPTDEF_MAX");
+
+const size_t cli_optdef_count = OPTDEF_COUNT;
+
+/* ---- settings ---- */
+
+/* Appends a zeroed setting; NULL when out of memory. */
+static struct cli_setting *push_setting(struct cli_opts *o)
+{
+    struct cli_setting *n;
+    size_t ncap;
+
+    if (o->nset == o->capset) {
+        ncap = o->capset ? o->capset * 2 : 8;
+        n = realloc(o->set, ncap * sizeof(*n));
+        if (!n)
+            return NULL;
+        o->set = n;
+        o->capset = ncap;
+    }
+    n = &o->set[o->nset++];
+    memset(n, 0, sizeof(*n));
+    return n;
+}
+
+static int add_setting(struct cli_opts *o, enum cli_set_kind kind,
+                       const char *name, const char *str, long num)
+{
+    struct cli_setting *s = push_setting(o);
+
+    if (!s)
+        return cli_oom();
+    s->kind = kind;
+    s->name = name;
+    s->str = str;
+    s->num = num;
+    return CLI_RUN;
+}
+
+void cli_opts_free(struct cli_opts *o)
+{
+    size_t i;
+
+    for (i = 0; i < o->nset; i++)
+        free(o->set[i].owned);
+    free(o->set);
+    o->set = NULL;
+    o->nset = o->capset = 0;
+}
+
+/* ---- numbers ---- */
+
+/* Parses a decimal long at the start of s; *end gets what follows. */
+static int parse_long_prefix(const char *s, long *out, const char **end)
+{
+    const int sign = (s[0] == '-' || s[0] == '+');
+    char *e;
+    long v;
+
+    if (!isdigit((unsigned char)s[sign]))
+        return -1;
+    errno = 0;
+    v = strtol(s, &e, 10);
+    if (errno)
+        return -1;
+    *out = v;
+    *end = e;
+    return 0;
+}
+
+int cli_parse_long(const char *s, long *out)
+{
+    const char *end;
+    long v;
+
+    if (parse_long_prefix(s, &v, &end) || *end != '\0')
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int bad_value(const struct cli_optdef *d, const char *arg)
+{
+    cli_err("invalid value '%s' for --%s", arg, d->name);
+    return cli_usage_hint();
+}
+
+/* ---- one option each ---- */
+
+static int add_number(struct cli_opts *o, const struct cli_optdef *d,
+                      const char *arg)
+{
+    long v;
+
+    if (cli_parse_long(arg, &v))
+        return bad_value(d, arg);
+    return add_setting(o, CLI_SET_INT, d->key, NULL, v);
+}
+
+/* A number goes to the int setter, a name to the string setter. */
+static int add_log_level(struct cli_opts *o, const struct cli_optdef *d,
+                         const char *arg)
+{
+    if (isdigit((unsigned char)arg[0]) || arg[0] == '-' || arg[0] == '+')
+        return add_number(o, d, arg);
+    return add_setting(o, CLI_SET_STR, d->key, arg, 0);
+}
+
+/* --keepalive[=IDLE[,INTERVAL]] */
+static int add_keepalive(struct cli_opts *o, const struct cli_optdef *d,
+                         const char *arg)
+{
+    const char *end;
+    long idle, interval;
+    int rc = add_setting(o, CLI_SET_BOOL, "keepAlive", NULL, 1);
+
+    if (rc != CLI_RUN || !arg)
+        return rc;
+    if (parse_long_prefix(arg, &idle, &end) || (*end && *end != ','))
+        return bad_value(d, arg);
+    rc = add_setting(o, CLI_SET_INT, "keepAliveTimeout", NULL, idle);
+    if (rc != CLI_RUN || *end == '\0')
+        return rc;
+    if (cli_parse_long(end + 1, &interval))
+        return bad_value(d, arg);
+    return add_setting(o, CLI_SET_INT, "keepAliveInterval", NULL, interval);
+}
+
+/* --attr NAME=VALUE: the setting owns a copy split at the '='. */
+static int add_attr(struct cli_opts *o, const struct cli_optdef *d,
+                    const char *arg)
+{
+    const char *eq = strchr(arg, '=');
+    struct cli_setting *s;
+    char *copy;
+
+    if (!eq)
+        return bad_value(d, arg);
+    copy = strdup(arg);
+    if (!copy)
+        return cli_oom();
+    s = push_setting(o);
+    if (!s) {
+        free(copy);
+        return cli_oom();
+    }
+    copy[eq - arg] = '\0';
+    s->kind = CLI_SET_MSG;
+    s->name = copy;
+    s->str = copy + (eq - arg) + 1;
+    s->owned = copy;
+    return CLI_RUN;
+}
+
+static int apply_option(struct cli_opts *o, const struct cli_optdef *d,
+                        const char *arg)
+{
+    switch (d->act) {
+    case CLI_ACT_HELP:
+        return cli_help_command(o->cmd);
+    case CLI_ACT_PARAMS_FILE:
+        o->params_file = arg;
+        return CLI_RUN;
+    case CLI_ACT_MESSAGE_FILE:
+        o->message_file = arg;
+        return CLI_RUN;
+    case CLI_ACT_PASSWORD_FILE:
+        o->password_file = arg;
+        return CLI_RUN;
+    case CLI_ACT_PARAM_STR:
+        return add_setting(o, CLI_SET_STR, d->key, arg, 0);
+    case CLI_ACT_PARAM_INT:
+        return add_number(o, d, arg);
+    case CLI_ACT_PARAM_TRUE:
+    case CLI_ACT_PARAM_FALSE:
+        return add_setting(o, CLI_SET_BOOL, d->key, NULL,
+                           d->act == CLI_ACT_PARAM_TRUE);
+    case CLI_ACT_LOG_LEVEL:
+        return add_log_level(o, d, arg);
+    case CLI_ACT_KEEPALIVE:
+        return add_keepalive(o, d, arg);
+    case CLI_ACT_MSG:
+        return add_setting(o, CLI_SET_MSG, d->key, arg, 0);
+    case CLI_ACT_ATTR:
+        return add_attr(o, d, arg);
+    }
+    cli_err("internal error: option --%s has no action", d->name);
+    return CLI_EXIT_INTERNAL;
+}
+
+/* ---- getopt ---- */
+
+/* Fills getopt_long's table and short string with cmd's options. */
+static void build_tables(enum cli_cmd cmd, struct option *lo, char *shorts)
+{
+    size_t i, n = 0;
+
+    *shorts++ = ':';
+    for (i = 0; i < OPTDEF_COUNT; i++) {
+        const struct cli_optdef *d = &cli_optdefs[i];
+
+        if (!(d->cmds & CLI_CMD_BIT(cmd)))
+            continue;
+        lo[n].name = d->name;
+        lo[n].has_arg = d->has_arg;
+        lo[n].flag = NULL;
+        lo[n++].val = d->val;
+        if (d->val < 256) {
+            *shorts++ = (char)d->val;
+            if (d->has_arg == REQ)
+                *shorts++ = ':';
+        }
+    }
+    memset(&lo[n], 0, sizeof(lo[n]));
+    *shorts = '\0';
+}
+
+static const struct cli_optdef *find_optdef(int val)
+{
+    size_t i;
+
+    for (i = 0; i < OPTDEF_COUNT; i++) {
+        if (cli_optdefs[i].val == val)
+            return &cli_optdefs[i];
+    }
+    return NULL;
+}
+
+/* Reports the option getopt_long just refused (c is '?' or ':'). */
+static int bad_option(char **argv, int c)
+{
+    const char *tok = argv[optind - 1];
+    const int is_short =
+        optopt > 0 && optopt < 256 && strncmp(tok, "--", 2) != 0;
+
+    if (c == ':' && is_short)
+        cli_err("option '-%c' requires an argument", optopt);
+    else if (c == ':')
+        cli_err("option '%s' requires an argument", tok);
+    else if (is_short)
+        cli_err("unknown option '-%c'", optopt);
+    else
+        cli_err("unknown or invalid option '%s'", tok);
+    return cli_usage_hint();
+}
+
+/* At most one input can be standard input. */
+static int check_stdin(const struct cli_opts *o)
+{
+    const char *const files[] = {o->params_file, o->message_file,
+                                 o->password_file};
+    size_t i, n = 0;
+
+    for (i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+        n += files[i] && strcmp(files[i], "-") == 0;
+    if (n <= 1)
+        return CLI_RUN;
+    cli_err("only one of --params, --message and --password-file "
+            "can be '-' (standard input)");
+    return cli_usage_hint();
+}
+
+/* argv[0] is the command's name. */
+static int parse_command(int argc, char **argv, struct cli_opts *o)
+{
+    struct option lo[OPTDEF_MAX + 1];
+    char shorts[2 + 2 * OPTDEF_MAX];
+    int c, rc;
+
+    build_tables(o->cmd, lo, shorts);
+    optind = 0; /* glibc: start afresh on this argv, at argv[1] */
+    while ((c = getopt_long(argc, argv, shorts, lo, NULL)) != -1) {
+        const struct cli_optdef *d = find_optdef(c);
+
+        if (c == '?' || c == ':' || !d)
+            return bad_option(argv, c);
+        rc = apply_option(o, d, optarg);
+        if (rc != CLI_RUN)
+            return rc;
+    }
+    if (optind < argc) {
+        cli_err("unexpected argument '%s'", argv[optind]);
+        return cli_usage_hint();
+    }
+    return check_stdin(o);
+}
+
+static enum cli_cmd find_command(const char *name)
+{
+    if (strcmp(name, "send") == 0)
+        return CLI_CMD_SEND;
+    if (strcmp(name, "connect") == 0)
+        return CLI_CMD_CONNECT;
+    return CLI_CMD_NONE;
+}
+
+/* Options before the command: --help, --version. Sets *cmd_at. */
+static int parse_global(int argc, char **argv, int *cmd_at)
+{
+    static const struct option global[] = {
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "+:h", global, NULL)) != -1) {
+        if (c == 'h')
+            return cli_help_main();
+        if (c == 'V')
+            return cli_version();
+        return bad_option(argv, c);
+    }
+    if (optind >= argc) {
+        cli_err("missing command: send or connect");
+        return cli_usage_hint();
+    }
+    *cmd_at = optind;
+    return CLI_RUN;
+}
+
+int cli_parse(int argc, char **argv, struct cli_opts *o)
+{
+    int at = 0;
+    int rc;
+
+    memset(o, 0, sizeof(*o));
+    rc = parse_global(argc, argv, &at);
+    if (rc != CLI_RUN)
+        return rc;
+    o->cmd = find_command(argv[at]);
+    if (o->cmd == CLI_CMD_NONE) {
+        cli_err("unknown command '%s'", argv[at]);
+        return cli_usage_hint();
+    }
+    return parse_command(argc - at, argv + at, o);
+}
