@@ -175,8 +175,8 @@ void xmsg_message_free(xmsg_message *m);
  *  xmlns or xmlns:*). value must be valid UTF-8 without characters XML
  *  forbids; "to" and "from" must be valid JIDs. A NULL value removes it.
  *  @return XMSG_OK, XMSG_ERR_INPUT (detail in st), XMSG_ERR_INTERNAL. */
-xmsg_err xmsg_message_set(xmsg_message *m, const char *name,
-                          const char *value, xmsg_status *st);
+xmsg_err xmsg_message_set(xmsg_message *m, const char *name, const char *value,
+                          xmsg_status *st);
 
 /** The value of field name (borrowed), or NULL when not set. */
 const char *xmsg_message_get(const xmsg_message *m, const char *name);

@@ -21,8 +21,8 @@ typedef struct xmsg_strvec {
     size_t n, cap;
 } xmsg_strvec;
 
-int xmsg_strvec_push(xmsg_strvec *sv, const char *s);   /* copies s; 0 ok */
-int xmsg_strvec_push_owned(xmsg_strvec *sv, char *s);   /* takes s; 0 ok */
+int xmsg_strvec_push(xmsg_strvec *sv, const char *s); /* copies s; 0 ok */
+int xmsg_strvec_push_owned(xmsg_strvec *sv, char *s); /* takes s; 0 ok */
 void xmsg_strvec_clear(xmsg_strvec *sv);
 char *xmsg_strdup(const char *s);
 char *xmsg_strndup(const char *s, size_t n);
@@ -59,8 +59,8 @@ struct xmsg_status {
     xmsg_strvec log;
     xmsg_message **messages;
     size_t n_messages, cap_messages;
-    int is_send;      /* emit "delivered" */
-    int is_collect;   /* emit "messages" */
+    int is_send;    /* emit "delivered" */
+    int is_collect; /* emit "messages" */
     int delivered;
 };
 

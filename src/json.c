@@ -24,8 +24,10 @@ json_t *xmsg_json_parse_object(const char *text, const char *what,
     }
     root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!root) {
-        xmsg_status_fail(st, XMSG_ERR_INPUT, "%s: malformed JSON: %s (line %d, "
-                         "column %d)", what, jerr.text, jerr.line, jerr.column);
+        xmsg_status_fail(st, XMSG_ERR_INPUT,
+                         "%s: malformed JSON: %s (line %d, "
+                         "column %d)",
+                         what, jerr.text, jerr.line, jerr.column);
         return NULL;
     }
     if (!json_is_object(root)) {

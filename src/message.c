@@ -109,7 +109,8 @@ static xmsg_err check_field(const char *name, const char *value,
     if (!xmsg_text_valid(value, strlen(value)))
         return xmsg_status_fail(st, XMSG_ERR_INPUT,
                                 "message.%s: invalid UTF-8 or a character "
-                                "XML forbids", name);
+                                "XML forbids",
+                                name);
     if ((!strcmp(name, "to") || !strcmp(name, "from")) &&
         !xmsg_jid_valid(value))
         return xmsg_status_fail(st, XMSG_ERR_INPUT,
@@ -121,8 +122,8 @@ static xmsg_err check_field(const char *name, const char *value,
     return XMSG_OK;
 }
 
-xmsg_err xmsg_message_set(xmsg_message *m, const char *name,
-                          const char *value, xmsg_status *st)
+xmsg_err xmsg_message_set(xmsg_message *m, const char *name, const char *value,
+                          xmsg_status *st)
 {
     long i;
     xmsg_err rc;

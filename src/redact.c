@@ -126,7 +126,8 @@ char *xmsg_redact(const char *line, const char *const *secrets,
         if (!secrets[i] || !*secrets[i])
             continue;
         out = swap(out, replace_all(out, secrets[i]));
-        b64 = xmsg_base64((const unsigned char *)secrets[i], strlen(secrets[i]));
+        b64 =
+            xmsg_base64((const unsigned char *)secrets[i], strlen(secrets[i]));
         if (out && b64 && strlen(b64) >= 4)
             out = swap(out, replace_all(out, b64));
         free(b64);

@@ -10,10 +10,10 @@
 struct send_state {
     xmsg_conn *c;
     const char *id;
-    int answered;     /* the server confirmed: <a h≥1/> or ping result */
-    int sm_failed;    /* the server refused to enable stream management */
+    int answered;  /* the server confirmed: <a h≥1/> or ping result */
+    int sm_failed; /* the server refused to enable stream management */
     unsigned long received; /* stanzas received, for the server's <r/> */
-    int bounced;      /* the server returned the message as an error */
+    int bounced;            /* the server returned the message as an error */
     char cond[128];
 };
 
@@ -23,7 +23,8 @@ static xmsg_err check_message(const xmsg_message *m, xmsg_status *st)
     const char *to = xmsg_message_get(m, "to");
 
     if (!body || !*body)
-        return xmsg_status_fail(st, XMSG_ERR_INPUT, "message.body: is required");
+        return xmsg_status_fail(st, XMSG_ERR_INPUT,
+                                "message.body: is required");
     if (!to || !*to)
         return xmsg_status_fail(st, XMSG_ERR_INPUT, "message.to: is required");
     return XMSG_OK;
@@ -128,8 +129,10 @@ static xmsg_err transmit(xmsg_conn *c, struct send_state *s,
     }
     xmpp_send(c->conn, stanza);
     xmpp_stanza_release(stanza);
-    xmsg_conn_log(c, XMSG_LOG_INFO, "message %s sent to %s, waiting for the "
-                  "server's confirmation", s->id, xmsg_message_get(m, "to"));
+    xmsg_conn_log(c, XMSG_LOG_INFO,
+                  "message %s sent to %s, waiting for the "
+                  "server's confirmation",
+                  s->id, xmsg_message_get(m, "to"));
     rc = request_confirmation(c, s);
     if (!rc)
         rc = xmsg_conn_wait(c, &s->answered);
@@ -143,17 +146,18 @@ static xmsg_err transmit(xmsg_conn *c, struct send_state *s,
         return xmsg_status_recode(c->st, XMSG_ERR_UNCONFIRMED,
                                   "message was sent but not confirmed");
     if (s->bounced)
-        return xmsg_status_fail(c->st, XMSG_ERR_PROTOCOL, "the server "
-                                "rejected message %s: %s", s->id, s->cond);
+        return xmsg_status_fail(c->st, XMSG_ERR_PROTOCOL,
+                                "the server "
+                                "rejected message %s: %s",
+                                s->id, s->cond);
     xmsg_conn_log(c, XMSG_LOG_INFO, "message %s confirmed by the server (%s)",
-                  s->id, c->sm_offered && !s->sm_failed
-                             ? "XEP-0198 ack"
-                             : "ping answered after it");
+                  s->id,
+                  c->sm_offered && !s->sm_failed ? "XEP-0198 ack"
+                                                 : "ping answered after it");
     return XMSG_OK;
 }
 
-xmsg_err xmsg_send(const xmsg_params *p, const xmsg_message *m,
-                   xmsg_status *st)
+xmsg_err xmsg_send(const xmsg_params *p, const xmsg_message *m, xmsg_status *st)
 {
     struct send_state s = {0};
     xmsg_message *full = NULL;

@@ -95,8 +95,7 @@ static void classify(xmsg_conn *c, const char *msg)
             continue;
         if (log_rules[i].code != XMSG_OK)
             set_failure(c, log_rules[i].code, log_rules[i].text, msg);
-        else if (log_rules[i].stage > c->stage &&
-                 c->stage < XMSG_STAGE_BOUND)
+        else if (log_rules[i].stage > c->stage && c->stage < XMSG_STAGE_BOUND)
             c->stage = log_rules[i].stage;
         return;
     }
@@ -119,8 +118,8 @@ static int on_certfail(const xmpp_tlscert_t *cert, const char *const errormsg)
 {
     (void)cert;
     if (current)
-        set_failure(current, XMSG_ERR_TLS,
-                    "server certificate not trusted: %s", errormsg);
+        set_failure(current, XMSG_ERR_TLS, "server certificate not trusted: %s",
+                    errormsg);
     return 0;
 }
 
@@ -156,16 +155,30 @@ static int on_sockopt(xmpp_conn_t *conn, void *sock)
     return 0;
 }
 
-static const char *const stream_conditions[] = {
-    "bad-format", "bad-namespace-prefix", "conflict", "connection-timeout",
-    "host-gone", "host-unknown", "improper-addressing",
-    "internal-server-error", "invalid-from", "invalid-id",
-    "invalid-namespace", "invalid-xml", "not-authorized",
-    "policy-violation", "remote-connection-failed", "resource-constraint",
-    "restricted-xml", "see-other-host", "system-shutdown",
-    "undefined-condition", "unsupported-encoding",
-    "unsupported-stanza-type", "unsupported-version",
-    "xml-not-well-formed"};
+static const char *const stream_conditions[] = {"bad-format",
+                                                "bad-namespace-prefix",
+                                                "conflict",
+                                                "connection-timeout",
+                                                "host-gone",
+                                                "host-unknown",
+                                                "improper-addressing",
+                                                "internal-server-error",
+                                                "invalid-from",
+                                                "invalid-id",
+                                                "invalid-namespace",
+                                                "invalid-xml",
+                                                "not-authorized",
+                                                "policy-violation",
+                                                "remote-connection-failed",
+                                                "resource-constraint",
+                                                "restricted-xml",
+                                                "see-other-host",
+                                                "system-shutdown",
+                                                "undefined-condition",
+                                                "unsupported-encoding",
+                                                "unsupported-stanza-type",
+                                                "unsupported-version",
+                                                "xml-not-well-formed"};
 
 static void on_stream_error(xmsg_conn *c, const xmpp_stream_error_t *se)
 {
@@ -280,9 +293,10 @@ static xmsg_err setup(xmsg_conn *c)
     xmpp_conn_set_certfail_handler(c->conn, on_certfail);
     xmpp_conn_set_sockopt_callback(c->conn, on_sockopt);
     if (p->trust_tls && !p->disable_tls)
-        xmsg_conn_log(c, XMSG_LOG_WARN, "TLS certificate verification is "
-                                        "off (trustTLS): the server is not "
-                                        "authenticated");
+        xmsg_conn_log(c, XMSG_LOG_WARN,
+                      "TLS certificate verification is "
+                      "off (trustTLS): the server is not "
+                      "authenticated");
     return XMSG_OK;
 }
 
@@ -307,8 +321,10 @@ xmsg_err xmsg_conn_open(xmsg_conn *c, const xmsg_params *p, xmsg_status *st)
                   p->port, p->jid);
     if (xmpp_connect_client(c->conn, host, (unsigned short)p->port, on_conn,
                             c) != XMPP_EOK) {
-        rc = xmsg_status_fail(st, XMSG_ERR_CONNECT, "cannot connect to %s "
-                              "port %ld", host, p->port);
+        rc = xmsg_status_fail(st, XMSG_ERR_CONNECT,
+                              "cannot connect to %s "
+                              "port %ld",
+                              host, p->port);
         goto fail;
     }
     rc = xmsg_conn_wait(c, &c->bound);
@@ -323,7 +339,7 @@ fail:
 static const char *stage_doing(enum xmsg_stage s)
 {
     static const char *const doing[] = {
-        "connecting", "opening the stream", "setting up TLS",
+        "connecting", "opening the stream",    "setting up TLS",
         "logging in", "talking to the server", "closing the stream"};
 
     return doing[s];
@@ -347,11 +363,10 @@ xmsg_err xmsg_conn_fail(xmsg_conn *c, const char *doing)
     if (c->fail_code != XMSG_OK)
         return xmsg_status_fail(c->st, c->fail_code, "%s", c->fail_text);
     if (c->stage == XMSG_STAGE_NONE)
-        return xmsg_status_fail(c->st, XMSG_ERR_CONNECT,
-                                "cannot connect to %s port %ld: %s", host,
-                                p->port,
-                                c->close_error ? strerror(c->close_error)
-                                               : "connection failed");
+        return xmsg_status_fail(
+            c->st, XMSG_ERR_CONNECT, "cannot connect to %s port %ld: %s", host,
+            p->port,
+            c->close_error ? strerror(c->close_error) : "connection failed");
     if (c->stage == XMSG_STAGE_TLS && !c->bound &&
         !xmpp_conn_is_secured(c->conn))
         return xmsg_status_fail(c->st, XMSG_ERR_TLS,
@@ -373,8 +388,8 @@ xmsg_err xmsg_conn_wait(xmsg_conn *c, const int *flag)
         now = xmsg_now_ms();
         if (now >= c->deadline)
             return xmsg_conn_fail(c, NULL);
-        xmpp_run_once(c->ctx, c->deadline - now < 100 ? c->deadline - now
-                                                      : 100);
+        xmpp_run_once(c->ctx,
+                      c->deadline - now < 100 ? c->deadline - now : 100);
     }
     return XMSG_OK;
 }
@@ -387,9 +402,8 @@ void xmsg_conn_close(xmsg_conn *c)
         c->stage = XMSG_STAGE_CLOSING;
         xmpp_disconnect(c->conn);
         while (!c->closed && (now = xmsg_now_ms()) < c->deadline)
-            xmpp_run_once(c->ctx, c->deadline - now < 100
-                                      ? c->deadline - now
-                                      : 100);
+            xmpp_run_once(c->ctx,
+                          c->deadline - now < 100 ? c->deadline - now : 100);
     }
     if (c->domain)
         xmpp_free(c->ctx, c->domain);

@@ -12,11 +12,11 @@
 /* How far the login got; used to name what failed. */
 enum xmsg_stage {
     XMSG_STAGE_NONE,
-    XMSG_STAGE_TCP,     /* TCP connected, stream opening */
-    XMSG_STAGE_TLS,     /* TLS handshake under way or done */
-    XMSG_STAGE_AUTH,    /* authentication under way */
-    XMSG_STAGE_BOUND,   /* logged in and bound: CONNECT event seen */
-    XMSG_STAGE_CLOSING  /* our closing of the stream */
+    XMSG_STAGE_TCP,    /* TCP connected, stream opening */
+    XMSG_STAGE_TLS,    /* TLS handshake under way or done */
+    XMSG_STAGE_AUTH,   /* authentication under way */
+    XMSG_STAGE_BOUND,  /* logged in and bound: CONNECT event seen */
+    XMSG_STAGE_CLOSING /* our closing of the stream */
 };
 
 typedef struct xmsg_conn {
@@ -25,16 +25,16 @@ typedef struct xmsg_conn {
     xmpp_ctx_t *ctx;
     xmpp_conn_t *conn;
     xmpp_log_t log;
-    uint64_t deadline;      /* monotonic ms */
+    uint64_t deadline; /* monotonic ms */
     enum xmsg_stage stage;
-    int bound;              /* CONNECT event seen: logged in */
-    int closed;             /* DISCONNECT or FAIL event seen */
-    int close_error;        /* its errno-like code */
-    int starttls_required;  /* the server's features demand TLS */
-    int sm_offered;         /* ... offer XEP-0198 stream management */
-    xmsg_err fail_code;     /* classified from libstrophe's log */
+    int bound;             /* CONNECT event seen: logged in */
+    int closed;            /* DISCONNECT or FAIL event seen */
+    int close_error;       /* its errno-like code */
+    int starttls_required; /* the server's features demand TLS */
+    int sm_offered;        /* ... offer XEP-0198 stream management */
+    xmsg_err fail_code;    /* classified from libstrophe's log */
     char fail_text[XMSG_ERRTEXT_MAX];
-    char *domain;           /* the JID's domain (owned) */
+    char *domain; /* the JID's domain (owned) */
 } xmsg_conn;
 
 /* Opens ctx and conn, connects, logs in and binds, within the deadline.
@@ -67,8 +67,7 @@ void xmsg_conn_log(xmsg_conn *c, xmsg_log_level lvl, const char *fmt, ...)
 uint64_t xmsg_now_ms(void);
 
 /* stanza.c: message <-> stanza mapping. */
-xmpp_stanza_t *xmsg_stanza_from_message(xmpp_ctx_t *ctx,
-                                        const xmsg_message *m);
+xmpp_stanza_t *xmsg_stanza_from_message(xmpp_ctx_t *ctx, const xmsg_message *m);
 xmsg_message *xmsg_message_from_stanza(xmpp_stanza_t *stanza);
 
 #endif /* XMSG_SESSION_H */

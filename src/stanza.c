@@ -64,9 +64,10 @@ static int take_attributes(xmsg_message *m, xmpp_stanza_t *stanza)
         rc = xmsg_message_put(m, name, attrs[i + 1]);
     }
     if (!rc && !xmsg_message_get(m, "ns"))
-        rc = xmsg_message_put(m, "ns", xmpp_stanza_get_ns(stanza)
-                                           ? xmpp_stanza_get_ns(stanza)
-                                           : "jabber:client");
+        rc = xmsg_message_put(m, "ns",
+                              xmpp_stanza_get_ns(stanza)
+                                  ? xmpp_stanza_get_ns(stanza)
+                                  : "jabber:client");
     return rc;
 }
 

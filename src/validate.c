@@ -91,7 +91,8 @@ static int jid_split_ok(const char *jid, int *has_local)
         return 0;
     if (slash && !xmsg_text_valid(slash + 1, strlen(slash + 1)))
         return 0;
-    return !slash || (slash[1] != '\0' && strlen(slash + 1) <= XMSG_JID_PART_MAX);
+    return !slash ||
+           (slash[1] != '\0' && strlen(slash + 1) <= XMSG_JID_PART_MAX);
 }
 
 int xmsg_jid_valid(const char *jid)
