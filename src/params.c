@@ -196,7 +196,7 @@ xmsg_err xmsg_params_from_json(xmsg_params *p, const char *json,
 
     root = xmsg_json_parse_object(json, "params", st);
     if (!root)
-        return xmsg_status_code(st) ? xmsg_status_code(st) : XMSG_ERR_INPUT;
+        return XMSG_ERR_INPUT;
     json_object_foreach(root, key, v)
     {
         rc = set_from_json(p, key, v, st);

@@ -38,28 +38,6 @@ char *xmsg_base64(const unsigned char *data, size_t len)
     return out;
 }
 
-/* New string: s with every occurrence of needle replaced by REDACTED. */
-static char *replace_all(const char *s, const char *needle)
-{
-    size_t nlen = strlen(needle), rlen = strlen(REDACTED), count = 0;
-    const char *p;
-    char *out, *o;
-
-    for (p = strstr(s, needle); p; p = strstr(p + nlen, needle))
-        count++;
-    out = malloc(strlen(s) + count * rlen + 1);
-    if (!out)
-        return NULL;
-    for (o = out; (p = strstr(s, needle)); s = p + nlen) {
-        memcpy(o, s, (size_t)(p - s));
-        o += p - s;
-        memcpy(o, REDACTED, rlen);
-        o += rlen;
-    }
-    strcpy(o, s);
-    return out;
-}
-
 /* Finds the next element <name …>content</…> in s; sets [*b, *e) to its
  * content. Self-closing elements are skipped. */
 static int find_content(const char *s, const char *name, const char **b,
@@ -107,30 +85,88 @@ static char *redact_element(const char *s, const char *name)
     return out;
 }
 
-static char *swap(char *old, char *new_)
+/* The secrets and their base64 forms: what must never be printed. */
+struct needles {
+    const char *v[16];
+    char *owned[8];
+    size_t n, n_owned;
+};
+
+static void needles_add(struct needles *nd, const char *secret)
 {
-    free(old);
-    return new_;
+    char *b64;
+
+    if (!secret || !*secret || nd->n + 2 > 16 || nd->n_owned == 8)
+        return;
+    nd->v[nd->n++] = secret;
+    b64 = xmsg_base64((const unsigned char *)secret, strlen(secret));
+    if (b64 && strlen(b64) >= 4) {
+        nd->v[nd->n++] = b64;
+        nd->owned[nd->n_owned++] = b64;
+    } else {
+        free(b64);
+    }
+}
+
+/* Length of the longest needle that starts at p, 0 if none. */
+static size_t longest_match(const struct needles *nd, const char *p)
+{
+    size_t i, len, best = 0;
+
+    for (i = 0; i < nd->n; i++) {
+        len = strlen(nd->v[i]);
+        if (len > best && strncmp(p, nd->v[i], len) == 0)
+            best = len;
+    }
+    return best;
+}
+
+/* New string: s with every needle replaced by REDACTED, in one pass over
+ * s so that nested or overlapping secrets leave nothing behind. */
+static char *redact_needles(const char *s, const struct needles *nd)
+{
+    size_t rlen = strlen(REDACTED), n = 0, m, i, shortest = SIZE_MAX;
+    char *out;
+
+    for (i = 0; i < nd->n; i++) {
+        if (strlen(nd->v[i]) < shortest)
+            shortest = strlen(nd->v[i]);
+    }
+    out = malloc(strlen(s) + (strlen(s) / shortest + 1) * rlen + 1);
+
+    if (!out)
+        return NULL;
+    while (*s) {
+        m = longest_match(nd, s);
+        if (m) {
+            memcpy(out + n, REDACTED, rlen);
+            n += rlen;
+            s += m;
+        } else {
+            out[n++] = *s++;
+        }
+    }
+    out[n] = '\0';
+    return out;
 }
 
 char *xmsg_redact(const char *line, const char *const *secrets,
                   size_t n_secrets)
 {
-    char *out = xmsg_strdup(line), *b64;
+    struct needles nd = {{0}, {0}, 0, 0};
+    char *out, *next;
     size_t i;
 
+    for (i = 0; i < n_secrets; i++)
+        needles_add(&nd, secrets[i]);
+    out = nd.n ? redact_needles(line, &nd) : xmsg_strdup(line);
     for (i = 0; out && i < sizeof(secret_elements) / sizeof(*secret_elements);
-         i++)
-        out = swap(out, redact_element(out, secret_elements[i]));
-    for (i = 0; out && i < n_secrets; i++) {
-        if (!secrets[i] || !*secrets[i])
-            continue;
-        out = swap(out, replace_all(out, secrets[i]));
-        b64 =
-            xmsg_base64((const unsigned char *)secrets[i], strlen(secrets[i]));
-        if (out && b64 && strlen(b64) >= 4)
-            out = swap(out, replace_all(out, b64));
-        free(b64);
+         i++) {
+        next = redact_element(out, secret_elements[i]);
+        free(out);
+        out = next;
     }
+    for (i = 0; i < nd.n_owned; i++)
+        free(nd.owned[i]);
     return out;
 }

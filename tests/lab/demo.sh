@@ -11,8 +11,8 @@ build=${XMSG_BUILD_DIR:-$top/build}
 lab=$(mktemp -d /tmp/xmsg-demo.XXXXXX)
 
 [ -n "${XMSG_SKIP_DEPS:-}" ] || bash "$top/tests/lab/deps.sh"
-cmake -S "$top" -B "$build" -DXMSG_TESTS=OFF >/dev/null
-cmake --build "$build" -j "$(nproc 2>/dev/null || echo 2)" >/dev/null
+cmake -S "$top" -B "$build" >/dev/null
+cmake --build "$build" --target xmsg_cli -j "$(nproc 2>/dev/null || echo 2)" >/dev/null
 
 cleanup() {
   bash "$top/tests/lab/prosody.sh" stop "$lab/prosody" || true
