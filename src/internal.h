@@ -2,6 +2,7 @@
 #ifndef XMSG_INTERNAL_H
 #define XMSG_INTERNAL_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -108,6 +109,14 @@ const char *xmsg_log_level_name(xmsg_log_level lvl);
 /* Parses "debug"/"info"/"warn"/"error" (case-insensitive) or "0".."3".
  * Returns 0 and sets *out, or -1. */
 int xmsg_log_level_parse(const char *s, xmsg_log_level *out);
+
+/* ---- SIGPIPE (sigpipe.c) ---- */
+typedef struct xmsg_sigpipe {
+    sigset_t old_mask;
+    int was_pending;
+} xmsg_sigpipe;
+void xmsg_sigpipe_block(xmsg_sigpipe *sp);
+void xmsg_sigpipe_restore(xmsg_sigpipe *sp);
 
 /* ---- zeroing ---- */
 void xmsg_secure_zero(void *p, size_t n);

@@ -150,7 +150,10 @@ static int on_sockopt(xmpp_conn_t *conn, void *sock)
 
     (void)conn;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
-    if (current && current->params->keepalive)
+    if (!current)
+        return 0;
+    xmsg_watchdog_watch(&current->wd, fd);
+    if (current->params->keepalive)
         set_keepalive(current, fd);
     return 0;
 }
@@ -311,6 +314,13 @@ xmsg_err xmsg_conn_open(xmsg_conn *c, const xmsg_params *p, xmsg_status *st)
     c->deadline = xmsg_now_ms() + (uint64_t)p->timeout * 1000u;
     pthread_once(&init_once, init_strophe);
     current = c;
+    xmsg_sigpipe_block(&c->sigpipe);
+    if (xmsg_watchdog_start(&c->wd, c->deadline)) {
+        rc = xmsg_status_fail(st, XMSG_ERR_INTERNAL,
+                              "cannot start the "
+                              "deadline watchdog thread");
+        goto fail;
+    }
     rc = check_ca_file(c);
     if (!rc)
         rc = setup(c);
@@ -352,7 +362,7 @@ xmsg_err xmsg_conn_fail(xmsg_conn *c, const char *doing)
 
     if (!doing)
         doing = stage_doing(c->stage);
-    if (!c->closed && xmsg_now_ms() >= c->deadline)
+    if (xmsg_watchdog_fired(&c->wd) || xmsg_now_ms() >= c->deadline)
         return xmsg_status_fail(c->st, XMSG_ERR_TIMEOUT,
                                 "timed out after %ld s while %s", p->timeout,
                                 doing);
@@ -405,6 +415,7 @@ void xmsg_conn_close(xmsg_conn *c)
             xmpp_run_once(c->ctx,
                           c->deadline - now < 100 ? c->deadline - now : 100);
     }
+    xmsg_watchdog_stop(&c->wd);
     if (c->domain)
         xmpp_free(c->ctx, c->domain);
     if (c->conn)
@@ -414,8 +425,10 @@ void xmsg_conn_close(xmsg_conn *c)
     c->domain = NULL;
     c->conn = NULL;
     c->ctx = NULL;
-    if (current == c)
+    if (current == c) {
         current = NULL;
+        xmsg_sigpipe_restore(&c->sigpipe);
+    }
 }
 
 char *xmsg_conn_new_id(xmsg_conn *c)

@@ -8,6 +8,7 @@
 #include <strophe.h>
 
 #include "internal.h"
+#include "watchdog.h"
 
 /* How far the login got; used to name what failed. */
 enum xmsg_stage {
@@ -34,7 +35,9 @@ typedef struct xmsg_conn {
     int sm_offered;        /* ... offer XEP-0198 stream management */
     xmsg_err fail_code;    /* classified from libstrophe's log */
     char fail_text[XMSG_ERRTEXT_MAX];
-    char *domain; /* the JID's domain (owned) */
+    char *domain;         /* the JID's domain (owned) */
+    xmsg_watchdog wd;     /* shuts the socket down at the deadline */
+    xmsg_sigpipe sigpipe; /* SIGPIPE blocked while the call runs */
 } xmsg_conn;
 
 /* Opens ctx and conn, connects, logs in and binds, within the deadline.
