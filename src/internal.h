@@ -89,9 +89,8 @@ int xmsg_text_valid(const char *s, size_t len);
 int xmsg_jid_valid(const char *jid);
 /* 1 if jid is valid and has a local part (an account). */
 int xmsg_jid_is_account(const char *jid);
-/* 1 if name is an XML attribute name we accept: ASCII letters, digits,
- * '-', '_', '.', at most one ':' not first or last; starts with a letter
- * or '_'; not "xmlns" nor "xmlns:*". */
+/* 1 if name is a custom attribute name we accept: ASCII letters, digits,
+ * '-', '_', '.', starting with a letter or '_'; no prefix; not "xmlns". */
 int xmsg_attr_name_valid(const char *name);
 
 /* ---- redaction (redact.c) ---- */

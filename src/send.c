@@ -145,11 +145,6 @@ static xmsg_err transmit(xmsg_conn *c, struct send_state *s,
     if (rc)
         return xmsg_status_recode(c->st, XMSG_ERR_UNCONFIRMED,
                                   "message was sent but not confirmed");
-    if (s->bounced)
-        return xmsg_status_fail(c->st, XMSG_ERR_PROTOCOL,
-                                "the server "
-                                "rejected message %s: %s",
-                                s->id, s->cond);
     xmsg_conn_log(c, XMSG_LOG_INFO, "message %s confirmed by the server (%s)",
                   s->id,
                   c->sm_offered && !s->sm_failed ? "XEP-0198 ack"
@@ -191,9 +186,15 @@ xmsg_err xmsg_send(const xmsg_params *p, const xmsg_message *m, xmsg_status *st)
     s.c = &c;
     s.id = xmsg_message_get(full, "id");
     rc = transmit(&c, &s, full);
-    st->delivered = rc == XMSG_OK;
 close:
+    /* A bounce can trail the confirmation (ejabberd routes it apart from
+     * the ack): closing reads the stream to its end and catches it. */
     xmsg_conn_close(&c);
+    if (!rc && s.bounced)
+        rc = xmsg_status_fail(st, XMSG_ERR_PROTOCOL,
+                              "the server rejected message %s: %s", s.id,
+                              s.cond);
+    st->delivered = rc == XMSG_OK;
 out:
     free(id);
     xmsg_message_free(full);

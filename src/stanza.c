@@ -4,6 +4,100 @@
 
 #include "session.h"
 
+/* Custom attributes are mirrored in a child element: servers may drop
+ * unknown attributes of <message/> (ejabberd does), never its unknown
+ * children. */
+#define NS_ATTRS "urn:xmsg:attributes:0"
+
+static int is_custom(const char *name)
+{
+    static const char *const known[] = {"body", "to",       "type", "ns",
+                                        "from", "xml:lang", "id",   "stamp"};
+    size_t i;
+
+    for (i = 0; i < sizeof(known) / sizeof(*known); i++) {
+        if (strcmp(known[i], name) == 0)
+            return 0;
+    }
+    return 1;
+}
+
+/* New element <name>text</name> (text may be NULL); NULL on failure. */
+static xmpp_stanza_t *text_element(xmpp_ctx_t *ctx, const char *name,
+                                   const char *text)
+{
+    xmpp_stanza_t *el = xmpp_stanza_new(ctx), *t = NULL;
+    int rc = !el || xmpp_stanza_set_name(el, name);
+
+    if (!rc && text) {
+        t = xmpp_stanza_new(ctx);
+        rc =
+            !t || xmpp_stanza_set_text(t, text) || xmpp_stanza_add_child(el, t);
+    }
+    if (t)
+        xmpp_stanza_release(t);
+    if (rc && el) {
+        xmpp_stanza_release(el);
+        el = NULL;
+    }
+    return el;
+}
+
+static int add_mirror(xmpp_ctx_t *ctx, xmpp_stanza_t *msg,
+                      const xmsg_message *m)
+{
+    xmpp_stanza_t *box = NULL, *a;
+    size_t i;
+    int rc = 0;
+
+    for (i = 0; i < m->names.n && !rc; i++) {
+        if (!is_custom(m->names.v[i]))
+            continue;
+        if (!box) {
+            box = text_element(ctx, "attributes", NULL);
+            rc = !box || xmpp_stanza_set_ns(box, NS_ATTRS);
+            if (rc)
+                break;
+        }
+        a = text_element(ctx, "attribute", m->values.v[i]);
+        rc = !a || xmpp_stanza_set_attribute(a, "name", m->names.v[i]) ||
+             xmpp_stanza_add_child(box, a);
+        if (a)
+            xmpp_stanza_release(a);
+    }
+    if (!rc && box)
+        rc = xmpp_stanza_add_child(msg, box);
+    if (box)
+        xmpp_stanza_release(box);
+    return rc ? -1 : 0;
+}
+
+/* Fills custom fields the server dropped from the mirror; never a known
+ * field, never one already present (a peer cannot forge "from"). */
+static int take_mirror(xmsg_message *m, xmpp_stanza_t *stanza)
+{
+    xmpp_stanza_t *box =
+        xmpp_stanza_get_child_by_name_and_ns(stanza, "attributes", NS_ATTRS);
+    xmpp_stanza_t *a;
+    const char *name;
+    char *text;
+    int rc = 0;
+
+    for (a = box ? xmpp_stanza_get_children(box) : NULL; a && !rc;
+         a = xmpp_stanza_get_next(a)) {
+        name =
+            xmpp_stanza_is_tag(a) ? xmpp_stanza_get_attribute(a, "name") : NULL;
+        if (!name || !is_custom(name) || !xmsg_attr_name_valid(name) ||
+            xmsg_message_get(m, name))
+            continue;
+        text = xmpp_stanza_get_text(a);
+        rc = xmsg_message_put(m, name, text ? text : "");
+        if (text)
+            xmpp_free(xmpp_stanza_get_context(stanza), text);
+    }
+    return rc;
+}
+
 /* Sets one field on the stanza: body as a child, ns as xmlns, the rest as
  * attributes. Returns 0 or -1. */
 static int put_field(xmpp_ctx_t *ctx, xmpp_stanza_t *msg, const char *name,
@@ -39,6 +133,8 @@ xmpp_stanza_t *xmsg_stanza_from_message(xmpp_ctx_t *ctx, const xmsg_message *m)
         if (put_field(ctx, msg, m->names.v[i], m->values.v[i]))
             goto fail;
     }
+    if (add_mirror(ctx, msg, m))
+        goto fail;
     return msg;
 fail:
     if (msg)
@@ -63,6 +159,9 @@ static int take_attributes(xmsg_message *m, xmpp_stanza_t *stanza)
             name = "xml:lang";
         rc = xmsg_message_put(m, name, attrs[i + 1]);
     }
+    /* RFC 6121 5.2.2: no type means "normal". */
+    if (!rc && !xmsg_message_get(m, "type"))
+        rc = xmsg_message_put(m, "type", "normal");
     if (!rc && !xmsg_message_get(m, "ns"))
         rc = xmsg_message_put(m, "ns",
                               xmpp_stanza_get_ns(stanza)
@@ -92,7 +191,8 @@ xmsg_message *xmsg_message_from_stanza(xmpp_stanza_t *stanza)
     m = xmsg_message_new();
     text = xmpp_stanza_get_text(body);
     rc = !m || xmsg_message_put(m, "body", text ? text : "") ||
-         take_attributes(m, stanza) || take_delay(m, stanza);
+         take_attributes(m, stanza) || take_mirror(m, stanza) ||
+         take_delay(m, stanza);
     if (text)
         xmpp_free(xmpp_stanza_get_context(stanza), text);
     if (rc) {

@@ -296,7 +296,7 @@ struct attr_case {
 
 static const struct attr_case attr_cases[] = {
     {"x-prio", 1},    {"foo_bar", 1},     {"a.b", 1},
-    {"xml:lang", 1},  {"p:q", 1},         {"a", 1},
+    {"xml:lang", 0},  {"p:q", 0},         {"a", 1},
     {"_", 1},         {"_a1", 1},         {"A9-._z", 1},
     {"Z", 1},         {"xmlnsfoo", 1}, /* only "xmlns" and "xmlns:*" are
                                           reserved */

@@ -1,0 +1,145 @@
+/* test_stanza.c - the message <-> <message/> stanza mapping, both ways,
+ * on stanzas parsed by libstrophe (no network). */
+#include "unit.h"
+
+#include <strophe.h>
+
+#include "session.h"
+
+static xmpp_ctx_t *ctx;
+
+static int setup(void **state)
+{
+    (void)state;
+    xmpp_initialize();
+    ctx = xmpp_ctx_new(NULL, NULL);
+    return ctx ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    xmpp_ctx_free(ctx);
+    return 0;
+}
+
+static xmsg_message *parse(const char *xml)
+{
+    xmpp_stanza_t *s = xmpp_stanza_new_from_string(ctx, xml);
+    xmsg_message *m;
+
+    assert_non_null(s);
+    m = xmsg_message_from_stanza(s);
+    xmpp_stanza_release(s);
+    return m;
+}
+
+static void test_to_stanza(void **state)
+{
+    xmsg_message *m = xmsg_message_new();
+    xmpp_stanza_t *s, *box, *a;
+    char *text;
+    size_t len;
+
+    (void)state;
+    assert_int_equal(xmsg_message_set(m, "to", "bob@example.org", NULL), 0);
+    assert_int_equal(xmsg_message_set(m, "body", "a<b & c", NULL), 0);
+    assert_int_equal(xmsg_message_set(m, "xml:lang", "fr", NULL), 0);
+    assert_int_equal(xmsg_message_set(m, "x-prio", "high", NULL), 0);
+    s = xmsg_stanza_from_message(ctx, m);
+    assert_non_null(s);
+    assert_string_equal(xmpp_stanza_get_name(s), "message");
+    assert_string_equal(xmpp_stanza_get_attribute(s, "x-prio"), "high");
+    assert_string_equal(xmpp_stanza_get_attribute(s, "xml:lang"), "fr");
+    box = xmpp_stanza_get_child_by_name_and_ns(s, "attributes",
+                                               "urn:xmsg:attributes:0");
+    assert_non_null(box);
+    a = xmpp_stanza_get_children(box);
+    assert_string_equal(xmpp_stanza_get_attribute(a, "name"), "x-prio");
+    assert_null(xmpp_stanza_get_next(a));
+    assert_int_equal(xmpp_stanza_to_text(s, &text, &len), 0);
+    assert_non_null(strstr(text, "<body>a&lt;b &amp; c</body>"));
+    xmpp_free(ctx, text);
+    xmpp_stanza_release(s);
+    xmsg_message_free(m);
+}
+
+static void test_no_mirror_without_custom(void **state)
+{
+    xmsg_message *m = xmsg_message_new();
+    xmpp_stanza_t *s;
+
+    (void)state;
+    assert_int_equal(xmsg_message_set(m, "body", "x", NULL), 0);
+    s = xmsg_stanza_from_message(ctx, m);
+    assert_null(xmpp_stanza_get_child_by_name(s, "attributes"));
+    xmpp_stanza_release(s);
+    xmsg_message_free(m);
+}
+
+static void test_from_stanza(void **state)
+{
+    xmsg_message *m = parse(
+        "<message xmlns='jabber:client' from='a@x/r' to='b@x' id='i1' "
+        "xml:lang='de' x-k='v'><body>hi</body>"
+        "<delay xmlns='urn:xmpp:delay' stamp='2026-01-02T03:04:05Z'/>"
+        "</message>");
+
+    (void)state;
+    assert_non_null(m);
+    assert_string_equal(xmsg_message_get(m, "body"), "hi");
+    assert_string_equal(xmsg_message_get(m, "from"), "a@x/r");
+    assert_string_equal(xmsg_message_get(m, "id"), "i1");
+    assert_string_equal(xmsg_message_get(m, "xml:lang"), "de");
+    assert_string_equal(xmsg_message_get(m, "x-k"), "v");
+    assert_string_equal(xmsg_message_get(m, "ns"), "jabber:client");
+    assert_string_equal(xmsg_message_get(m, "type"), "normal");
+    assert_string_equal(xmsg_message_get(m, "stamp"), "2026-01-02T03:04:05Z");
+    assert_null(xmsg_message_get(m, "lang"));
+    xmsg_message_free(m);
+}
+
+static void test_mirror_fills_dropped_only(void **state)
+{
+    xmsg_message *m = parse(
+        "<message xmlns='jabber:client' from='a@x/r' type='chat' x-kept='1'>"
+        "<body>hi</body><attributes xmlns='urn:xmsg:attributes:0'>"
+        "<attribute name='x-dropped'>back</attribute>"
+        "<attribute name='x-kept'>mirror</attribute>"
+        "<attribute name='from'>evil@x</attribute>"
+        "<attribute name='body'>forged</attribute>"
+        "<attribute name='stamp'>1970</attribute>"
+        "<attribute name='bad name'>x</attribute>"
+        "<attribute>no name</attribute></attributes></message>");
+
+    (void)state;
+    assert_non_null(m);
+    assert_string_equal(xmsg_message_get(m, "x-dropped"), "back");
+    assert_string_equal(xmsg_message_get(m, "x-kept"), "1");
+    assert_string_equal(xmsg_message_get(m, "from"), "a@x/r");
+    assert_string_equal(xmsg_message_get(m, "body"), "hi");
+    assert_null(xmsg_message_get(m, "stamp"));
+    assert_null(xmsg_message_get(m, "bad name"));
+    xmsg_message_free(m);
+}
+
+static void test_no_body_no_message(void **state)
+{
+    (void)state;
+    assert_null(parse("<message xmlns='jabber:client' from='a@x'>"
+                      "<composing xmlns='http://jabber.org/protocol/"
+                      "chatstates'/></message>"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_to_stanza),
+        cmocka_unit_test(test_no_mirror_without_custom),
+        cmocka_unit_test(test_from_stanza),
+        cmocka_unit_test(test_mirror_fills_dropped_only),
+        cmocka_unit_test(test_no_body_no_message),
+    };
+
+    return cmocka_run_group_tests_name("stanza", tests, setup, teardown);
+}
