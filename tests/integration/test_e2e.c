@@ -144,6 +144,25 @@ static void test_explicit_from_on_the_wire(void **state)
     json_decref(p);
 }
 
+/* ns is the stanza's namespace: a foreign one makes it no message at all,
+ * and the server says so (both servers close the stream). */
+static void test_ns_on_the_wire(void **state)
+{
+    json_t *p = lab_params("alice"), *m, *st;
+
+    (void)state;
+    json_object_set_new(p, "logLevel", json_string("debug"));
+    m = json_pack("{s:s, s:s, s:s}", "to", jid_of("t17"), "body", "ns",
+                  "ns", "urn:example:not-a-stanza");
+    st = lab_send(p, m);
+    assert_true(lab_log_has(st, "xmlns=\"urn:example:not-a-stanza\""));
+    assert_string_not_equal(lab_code(st), "ok");
+    assert_false(json_is_true(json_object_get(st, "delivered")));
+    json_decref(st);
+    json_decref(m);
+    json_decref(p);
+}
+
 static void test_order_kept(void **state)
 {
     json_t *st, *msgs;
@@ -517,6 +536,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_every_field_round_trip),
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_explicit_from_on_the_wire),
+        cmocka_unit_test(test_ns_on_the_wire),
         cmocka_unit_test(test_order_kept),
         cmocka_unit_test(test_unicode_bodies),
         cmocka_unit_test(test_wrong_password),
