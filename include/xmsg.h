@@ -94,7 +94,7 @@ const char *xmsg_status_log_line(const xmsg_status *st, size_t i);
 /** For a send: 1 when the server confirmed it holds the message. */
 int xmsg_status_delivered(const xmsg_status *st);
 
-/** Number of messages collected by xmsg_connect(). */
+/** Number of messages kept by xmsg_connect(). */
 size_t xmsg_status_message_count(const xmsg_status *st);
 
 /** Collected message i (borrowed, owned by the status), or NULL. */
@@ -128,7 +128,8 @@ xmsg_params *xmsg_params_new(void);
 void xmsg_params_free(xmsg_params *p);
 
 /** Sets a string param by its JSON name: "jid", "password", "host",
- *  "caFile", or "logLevel" ("debug", "info", "warn", "error").
+ *  "caFile", "stateFile" (absolute path of the collection checkpoint), or
+ *  "logLevel" ("debug", "info", "warn", "error").
  *  @return XMSG_OK; XMSG_ERR_INPUT (unknown name, wrong type, invalid
  *  value: detail in st when st is not NULL); XMSG_ERR_INTERNAL (memory). */
 xmsg_err xmsg_params_set_string(xmsg_params *p, const char *name,
@@ -136,13 +137,16 @@ xmsg_err xmsg_params_set_string(xmsg_params *p, const char *name,
 
 /** Sets an integer param by its JSON name: "port" (1-65535), "timeout"
  *  (seconds, 1-86400), "keepAliveTimeout", "keepAliveInterval" (seconds,
- *  1-86400), "logLevel" (0-3).
+ *  1-86400), "logLevel" (0-3), "pageSize" (archive page, 1-1000, default
+ *  100).
  *  @return XMSG_OK or XMSG_ERR_INPUT (detail in st). */
 xmsg_err xmsg_params_set_int(xmsg_params *p, const char *name, long value,
                              xmsg_status *st);
 
 /** Sets a boolean param by its JSON name: "keepAlive", "disableTLS",
- *  "mandatoryTLS", "legacyTLS", "trustTLS", "enableLegacyAuth".
+ *  "mandatoryTLS", "legacyTLS", "trustTLS", "enableLegacyAuth", "mam"
+ *  (collect from the message archive when the server has one; default
+ *  true).
  *  @return XMSG_OK or XMSG_ERR_INPUT (detail in st). */
 xmsg_err xmsg_params_set_bool(xmsg_params *p, const char *name, int value,
                               xmsg_status *st);
@@ -210,8 +214,35 @@ char *xmsg_message_to_json(const xmsg_message *m);
 xmsg_err xmsg_send(const xmsg_params *p, const xmsg_message *m,
                    xmsg_status *st);
 
-/** Logs in, collects every message waiting for the user (offline
- *  storage) into st, and closes the stream. Ends within params' timeout.
+/** Receives each collected message (borrowed: valid during the call
+ *  only), and NULL at the end of each batch: by then the caller must have
+ *  made the batch's messages durable (written and flushed them, stored
+ *  them), because the checkpoint moves past them right after. Return 0 to
+ *  go on; non-zero stops the collection (XMSG_ERR_INTERNAL) and the
+ *  checkpoint stays before the batch. */
+typedef int (*xmsg_message_cb)(const xmsg_message *m, void *userdata);
+
+/** Logs in, collects every message waiting for the user, hands each to cb
+ *  in server order (oldest first), and closes the stream. Ends within
+ *  params' timeout.
+ *
+ *  With a message archive (XEP-0313) and a state file (params stateFile,
+ *  default $XDG_STATE_HOME/xmsg/<bare jid>.json), collection is lossless
+ *  and exactly once: the archive is read in pages (pageSize) after the
+ *  checkpoint, and the checkpoint is replaced atomically after each batch
+ *  was handed over. Messages then carry "archiveId" and "stamp". A first
+ *  collection (no state file yet) hands over what offline storage holds and
+ *  sets the checkpoint at the archive's end. Without an archive (or with
+ *  params mam false) offline storage is drained as the 4D plugin did: at
+ *  most once.
+ *  @return XMSG_OK or the failure's code (also in st). Messages handed over
+ *  before a failure stay handed over. */
+xmsg_err xmsg_connect_each(const xmsg_params *p, xmsg_message_cb cb,
+                           void *userdata, xmsg_status *st);
+
+/** xmsg_connect_each() keeping the messages in st (see
+ *  xmsg_status_message()). Messages in st are handed over even when the
+ *  call failed: process them whatever the code.
  *  @return XMSG_OK or the failure's code (also in st). */
 xmsg_err xmsg_connect(const xmsg_params *p, xmsg_status *st);
 

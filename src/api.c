@@ -65,6 +65,7 @@ char *xmsg_connect_json(const char *params)
     if (!st)
         return NULL;
     st->is_collect = 1;
+    st->keeps = 1;
     p = params_from(params, st);
     if (p)
         xmsg_connect(p, st);

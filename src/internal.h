@@ -34,7 +34,9 @@ struct xmsg_params {
     char *password;
     char *host;
     char *ca_file;
+    char *state_file;
     long port;
+    long page_size;
     long timeout;
     long keepalive_timeout;
     long keepalive_interval;
@@ -45,6 +47,7 @@ struct xmsg_params {
     int legacy_tls;
     int trust_tls;
     int legacy_auth;
+    int mam;
 };
 
 /* ---- message: ordered name/value pairs ---- */
@@ -61,7 +64,9 @@ struct xmsg_status {
     xmsg_message **messages;
     size_t n_messages, cap_messages;
     int is_send;    /* emit "delivered" */
-    int is_collect; /* emit "messages" */
+    int is_collect;   /* emit "collected" */
+    int keeps;        /* emit "messages": they are kept in the status */
+    size_t collected; /* messages handed over */
     int delivered;
 };
 
@@ -87,6 +92,8 @@ int xmsg_text_valid(const char *s, size_t len);
  * when present, <= 1023 bytes, valid text, local part without
  * " & ' / : < > @ and spaces, domain without spaces or / @. */
 int xmsg_jid_valid(const char *jid);
+/* The bare part of jid (before any '/'): new string or NULL. */
+char *xmsg_jid_bare(const char *jid);
 /* 1 if jid is valid and has a local part (an account). */
 int xmsg_jid_is_account(const char *jid);
 /* 1 if name is a custom attribute name we accept: ASCII letters, digits,

@@ -101,7 +101,8 @@ static xmsg_err check_field(const char *name, const char *value,
                                 "message.%s: not a valid XML attribute name",
                                 name);
     /* Received, "lang" could not be told from xml:lang. */
-    if (strcmp(name, "lang") == 0 || strcmp(name, "stamp") == 0)
+    if (strcmp(name, "lang") == 0 || strcmp(name, "stamp") == 0 ||
+        strcmp(name, "archiveId") == 0)
         return xmsg_status_fail(st, XMSG_ERR_INPUT,
                                 "message.%s: reserved name (xml:lang and the "
                                 "delay stamp use it)",

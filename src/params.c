@@ -24,6 +24,9 @@ static const struct pdesc table[] = {
     {"password", P_STR, F(password), 0, 0},
     {"host", P_STR, F(host), 0, 0},
     {"caFile", P_STR, F(ca_file), 0, 0},
+    {"stateFile", P_STR, F(state_file), 0, 0},
+    {"pageSize", P_INT, F(page_size), 1, 1000},
+    {"mam", P_BOOL, F(mam), 0, 1},
     {"port", P_INT, F(port), 1, 65535},
     {"timeout", P_INT, F(timeout), 1, 86400},
     {"keepAliveTimeout", P_INT, F(keepalive_timeout), 1, 86400},
@@ -61,6 +64,8 @@ xmsg_params *xmsg_params_new(void)
     p->keepalive_interval = 1;
     p->log_level = XMSG_LOG_DEBUG;
     p->mandatory_tls = 1;
+    p->page_size = 100;
+    p->mam = 1;
     return p;
 }
 
@@ -72,6 +77,7 @@ void xmsg_params_free(xmsg_params *p)
     xmsg_free_secret(p->password);
     free(p->host);
     free(p->ca_file);
+    free(p->state_file);
     free(p);
 }
 
@@ -221,6 +227,8 @@ xmsg_err xmsg_params_check(const xmsg_params *p, xmsg_status *st)
         return bad(st, "host", "must be a host name or address");
     if (p->disable_tls && p->legacy_tls)
         return bad(st, "legacyTLS", "contradicts disableTLS");
+    if (p->state_file && p->state_file[0] != '/')
+        return bad(st, "stateFile", "must be an absolute path");
     if (p->disable_tls && p->ca_file)
         return bad(st, "caFile", "is useless with disableTLS");
     return XMSG_OK;

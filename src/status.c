@@ -155,8 +155,11 @@ json_t *xmsg_status_to_jobj(const xmsg_status *st)
     if (!o)
         return NULL;
     rc |= json_object_set_new(o, "log", strings_to_json(&st->log));
-    if (st->is_collect)
+    if (st->is_collect && st->keeps)
         rc |= json_object_set_new(o, "messages", messages_to_json(st));
+    if (st->is_collect)
+        rc |= json_object_set_new(o, "collected",
+                                  json_integer((json_int_t)st->collected));
     if (st->is_send)
         rc |= json_object_set_new(o, "delivered", json_boolean(st->delivered));
     if (st->code != XMSG_OK)

@@ -130,3 +130,12 @@ int xmsg_attr_name_valid(const char *name)
     }
     return strcmp(name, "xmlns") != 0;
 }
+
+char *xmsg_jid_bare(const char *jid)
+{
+    const char *slash = jid ? strchr(jid, '/') : NULL;
+
+    if (!jid)
+        return NULL;
+    return slash ? xmsg_strndup(jid, (size_t)(slash - jid)) : xmsg_strdup(jid);
+}
