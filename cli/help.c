@@ -38,6 +38,9 @@ static const char connect_intro[] =
     "Usage: xmsg connect [--params FILE] [OPTIONS]\n"
     "\n"
     "Log in and collect the messages the server stored for the account.\n"
+    "Each message is printed as one JSON line as it comes, the status\n"
+    "last. With the server's message archive the collection is lossless\n"
+    "and exactly once: a checkpoint file records what was printed.\n"
     "Options override the params file.\n";
 
 static const char command_outro[] =
@@ -97,10 +100,10 @@ int cli_help_command(enum cli_cmd cmd)
     fputs(cmd == CLI_CMD_SEND ? send_intro : connect_intro, stdout);
     fputs("\nOptions:\n", stdout);
     print_optdefs(cmd, CLI_CMDS_BOTH);
-    if (cmd == CLI_CMD_SEND) {
-        fputs("\nMessage options:\n", stdout);
-        print_optdefs(cmd, only);
-    }
+    fputs(cmd == CLI_CMD_SEND ? "\nMessage options:\n"
+                              : "\nCollection options:\n",
+          stdout);
+    print_optdefs(cmd, only);
     fputs(command_outro, stdout);
     return cli_flush_stdout();
 }

@@ -2,6 +2,8 @@
  *
  * parse options -> load params and message -> call the library -> print
  * the status as one JSON line -> exit with the code of its error.
+ * connect prints each collected message as one JSON line first, as it
+ * comes: a batch is flushed before the library moves its checkpoint.
  */
 #include <stdio.h>
 
@@ -21,6 +23,24 @@ static int load(const struct cli_opts *o, xmsg_params *p, xmsg_message **m,
     return cli_load_message(o, *m, st);
 }
 
+/* Hands a collected message over: one JSON line; NULL ends a batch,
+ * which must then be on its way out of the process. */
+static int print_message(const xmsg_message *m, void *userdata)
+{
+    char *json;
+
+    (void)userdata;
+    if (!m)
+        return cli_flush_stdout() == CLI_EXIT_OK ? 0 : -1;
+    json = xmsg_message_to_json(m);
+    if (!json)
+        return -1;
+    fputs(json, stdout);
+    fputc('\n', stdout);
+    xmsg_free(json);
+    return ferror(stdout) ? -1 : 0;
+}
+
 static int call(const struct cli_opts *o, const xmsg_params *p,
                 const xmsg_message *m, xmsg_status *st)
 {
@@ -29,7 +49,7 @@ static int call(const struct cli_opts *o, const xmsg_params *p,
     if (o->cmd == CLI_CMD_SEND)
         err = xmsg_send(p, m, st);
     else
-        err = xmsg_connect(p, st);
+        err = xmsg_connect_each(p, print_message, NULL, st);
     return cli_exit_code(err);
 }
 

@@ -13,6 +13,7 @@
 #include "cli.h"
 
 #define SEND CLI_CMD_BIT(CLI_CMD_SEND)
+#define CONNECT CLI_CMD_BIT(CLI_CMD_CONNECT)
 #define BOTH CLI_CMDS_BOTH
 #define REQ required_argument
 
@@ -32,7 +33,10 @@ enum {
     OPT_ID,
     OPT_FROM,
     OPT_LANG,
-    OPT_ATTR
+    OPT_ATTR,
+    OPT_STATE_FILE,
+    OPT_PAGE_SIZE,
+    OPT_NO_MAM
 };
 
 const struct cli_optdef cli_optdefs[] = {
@@ -67,6 +71,13 @@ const struct cli_optdef cli_optdefs[] = {
      NULL, "[=IDLE[,INTERVAL]]", "TCP keepalive (default 60,1 seconds)"},
     {"log-level", 'l', REQ, BOTH, CLI_ACT_LOG_LEVEL, "logLevel", "L",
      "debug, info, warn, error or 0-3 (default debug)"},
+    {"state-file", OPT_STATE_FILE, REQ, CONNECT, CLI_ACT_PARAM_STR,
+     "stateFile", "F",
+     "checkpoint file (default $XDG_STATE_HOME/xmsg/JID.json)"},
+    {"page-size", OPT_PAGE_SIZE, REQ, CONNECT, CLI_ACT_PARAM_INT, "pageSize",
+     "N", "archive messages per page and checkpoint (default 100)"},
+    {"no-mam", OPT_NO_MAM, no_argument, CONNECT, CLI_ACT_PARAM_FALSE, "mam",
+     NULL, "drain offline storage only (at most once)"},
     {"message", OPT_MESSAGE, REQ, SEND, CLI_ACT_MESSAGE_FILE, NULL, "FILE",
      "the message as a JSON object in FILE ('-': stdin)"},
     {"to", 't', REQ, SEND, CLI_ACT_MSG, "to", "JID", "recipient (required)"},

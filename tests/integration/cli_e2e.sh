@@ -8,6 +8,7 @@ xmsg=$1
 . "$XMSG_LAB_ENV"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+export XDG_STATE_HOME=$tmp/state
 pass=0 failed=0
 ok() { pass=$((pass + 1)); echo "ok - $1"; }
 bad() { failed=$((failed + 1)); echo "FAIL - $1"; }
@@ -32,6 +33,9 @@ xm() {
   err=$(cat "$tmp/err")
 }
 jqv() { printf '%s' "$out" | jq -r "$1"; }
+# connect prints one JSON line per message, then the status line.
+msgs() { printf '%s' "$out" | jq -rs "[.[] | select(has(\"body\"))] | $1"; }
+status() { printf '%s' "$out" | tail -n 1 | jq -r "$1"; }
 
 # Start from an empty queue, even when a run before this one failed.
 xm t41 connect -j "t41@$D" "${srv[@]}" -l error
@@ -56,11 +60,16 @@ check "logLevel error from the params file keeps the log empty" \
 xm t41 connect -j "t41@$D" "${srv[@]}" -l error
 check "connect exits 0" '[ "$rc" = 0 ]'
 check "connect collects the 3 messages in order" \
-  '[ "$(jqv "[.messages[].body] | join(\"|\")")" = "flag body|stdin body|file body" ]'
+  '[ "$(msgs "[.[].body] | join(\"|\")")" = "flag body|stdin body|file body" ]'
+check "the status line comes last and counts them" \
+  '[ "$(status .collected)" = 3 ]'
 check "type, id, xml:lang and custom attributes survive" \
-  '[ "$(jqv ".messages[0] | [.type, .id, .[\"xml:lang\"], .[\"x-k\"]] | join(\",\")")" = "normal,cli-id-1,de,v" ]'
+  '[ "$(msgs ".[0] | [.type, .id, .[\"xml:lang\"], .[\"x-k\"]] | join(\",\")")" = "normal,cli-id-1,de,v" ]'
 check "a custom attribute from the message file survives" \
-  '[ "$(jqv ".messages[2][\"x-file\"]")" = 1 ]'
+  '[ "$(msgs ".[2][\"x-file\"]")" = 1 ]'
+xm t41 connect -j "t41@$D" "${srv[@]}" -l error
+check "a second connect hands nothing over again" \
+  '[ "$(status .collected)" = 0 ] && [ "$(printf "%s\n" "$out" | wc -l)" = 1 ]'
 
 # 4. exit codes for each failure, with error.code in the JSON.
 XMSG_PASSWORD=wrong-Zebra-1 "${run[@]}" connect -j "t42@$D" "${srv[@]}" \

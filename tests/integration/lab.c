@@ -33,6 +33,13 @@ static int load_line(char *line)
     return setenv(line + 7, val, 1);
 }
 
+static char state_dir[] = "/tmp/xmsg-e2e-state.XXXXXX";
+
+const char *lab_state_dir(void)
+{
+    return state_dir;
+}
+
 int lab_load_env(const char *var)
 {
     const char *path = getenv(var);
@@ -52,6 +59,11 @@ int lab_load_env(const char *var)
     while (rc == 0 && fgets(line, sizeof(line), f))
         rc = load_line(line);
     fclose(f);
+    /* Checkpoints of this run only: a fresh server, a fresh state. */
+    if (rc == 0 && !mkdtemp(state_dir))
+        rc = -1;
+    if (rc == 0)
+        rc = setenv("XDG_STATE_HOME", state_dir, 1);
     return rc;
 }
 

@@ -9,6 +9,9 @@
  * environment variable var into the environment. Returns 0 or -1. */
 int lab_load_env(const char *var);
 
+/* The directory of this run's checkpoints (XDG_STATE_HOME). */
+const char *lab_state_dir(void);
+
 /* Value of XMSG_LAB_<name>, or "" when unset. */
 const char *lab(const char *name);
 
