@@ -125,6 +125,9 @@ void cli_buf_wipe(struct cli_buf *b);
 void cli_wipe(void *p, size_t n);
 /* Flushes stdout; reports a failure. Returns an exit code. */
 int cli_flush_stdout(void);
+/* Flushes stdio, then writes buf to fd 1 directly (one write(2) when the
+ * kernel takes it whole). CLI_EXIT_OK or CLI_EXIT_INTERNAL (reported). */
+int cli_write_stdout(const char *buf, size_t len);
 
 /* diag.c: "xmsg: " + message + "\n" on stderr. */
 void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

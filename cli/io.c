@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "cli.h"
@@ -171,4 +172,25 @@ int cli_flush_stdout(void)
         return CLI_EXIT_OK;
     cli_err("cannot write to standard output: %s", strerror(errno));
     return CLI_EXIT_INTERNAL;
+}
+
+int cli_write_stdout(const char *buf, size_t len)
+{
+    ssize_t n;
+
+    if (cli_flush_stdout() != CLI_EXIT_OK)
+        return CLI_EXIT_INTERNAL;
+    while (len > 0) {
+        n = write(STDOUT_FILENO, buf, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            cli_err("cannot write to standard output: %s",
+                    n < 0 ? strerror(errno) : "nothing written");
+            return CLI_EXIT_INTERNAL;
+        }
+        buf += n;
+        len -= (size_t)n;
+    }
+    return CLI_EXIT_OK;
 }

@@ -6,6 +6,8 @@
  * comes: a batch is flushed before the library moves its checkpoint.
  */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
 
@@ -23,33 +25,61 @@ static int load(const struct cli_opts *o, xmsg_params *p, xmsg_message **m,
     return cli_load_message(o, *m, st);
 }
 
-/* Hands a collected message over: one JSON line; NULL ends a batch,
- * which must then be on its way out of the process. */
+/* A batch of collected messages, as JSON lines, written out at once. */
+struct batch {
+    char *buf;
+    size_t len, cap;
+};
+
+static int batch_append(struct batch *b, const char *json)
+{
+    size_t n = strlen(json) + 1;
+    char *nb;
+
+    if (b->len + n > b->cap) {
+        b->cap = (b->len + n) * 2;
+        nb = realloc(b->buf, b->cap);
+        if (!nb)
+            return -1;
+        b->buf = nb;
+    }
+    memcpy(b->buf + b->len, json, n - 1);
+    b->buf[b->len + n - 1] = '\n';
+    b->len += n;
+    return 0;
+}
+
+/* Hands a collected message over: one JSON line. NULL ends a batch: it is
+ * written with one write(2), so that a kill leaves it whole or absent,
+ * before the library records the checkpoint past it. */
 static int print_message(const xmsg_message *m, void *userdata)
 {
+    struct batch *b = userdata;
     char *json;
+    int rc;
 
-    (void)userdata;
-    if (!m)
-        return cli_flush_stdout() == CLI_EXIT_OK ? 0 : -1;
-    json = xmsg_message_to_json(m);
-    if (!json)
-        return -1;
-    fputs(json, stdout);
-    fputc('\n', stdout);
-    xmsg_free(json);
-    return ferror(stdout) ? -1 : 0;
+    if (m) {
+        json = xmsg_message_to_json(m);
+        rc = json ? batch_append(b, json) : -1;
+        xmsg_free(json);
+        return rc;
+    }
+    rc = cli_write_stdout(b->buf, b->len);
+    b->len = 0;
+    return rc == CLI_EXIT_OK ? 0 : -1;
 }
 
 static int call(const struct cli_opts *o, const xmsg_params *p,
                 const xmsg_message *m, xmsg_status *st)
 {
+    struct batch b = {NULL, 0, 0};
     xmsg_err err;
 
     if (o->cmd == CLI_CMD_SEND)
         err = xmsg_send(p, m, st);
     else
-        err = xmsg_connect_each(p, print_message, NULL, st);
+        err = xmsg_connect_each(p, print_message, &b, st);
+    free(b.buf);
     return cli_exit_code(err);
 }
 

@@ -12,15 +12,15 @@
 #include "state.h"
 
 enum push_mode {
-    PUSH_ALL,          /* hand over every pushed message */
-    PUSH_UNARCHIVED    /* archived ones come through the archive walk */
+    PUSH_ALL,       /* hand over every pushed message */
+    PUSH_UNARCHIVED /* archived ones come through the archive walk */
 };
 
 struct collect {
     xmsg_conn *c;
     xmsg_message_cb cb;
     void *userdata;
-    char *bare;          /* own bare JID (owned) */
+    char *bare; /* own bare JID (owned) */
     xmsg_state state;
     int use_state;
     xmsg_mam_page page;
@@ -28,7 +28,7 @@ struct collect {
     int collecting;      /* pushed messages are wanted now */
     int discard_results; /* archive results are not wanted now */
     int answered;
-    int failed;          /* out of memory in a handler */
+    int failed; /* out of memory in a handler */
     xmsg_message **batch;
     size_t n_batch, cap_batch;
     size_t handed;
@@ -83,16 +83,16 @@ static xmsg_err hand_over(struct collect *s)
 static void on_archive_result(struct collect *s, xmpp_stanza_t *stanza)
 {
     int is_result;
-    xmsg_message *m =
-        xmsg_mam_result(stanza, &s->page, s->bare, &is_result);
+    xmsg_message *m = xmsg_mam_result(stanza, &s->page, s->bare, &is_result);
     const char *from = m ? xmsg_message_get(m, "from") : NULL;
     size_t n = strlen(s->bare);
 
     if (!m) {
         if (!is_result || !s->discard_results)
-            xmsg_conn_log(s->c, XMSG_LOG_DEBUG, "skipped an archive result "
-                                                "(not ours, forged, or no "
-                                                "body)");
+            xmsg_conn_log(s->c, XMSG_LOG_DEBUG,
+                          "skipped an archive result "
+                          "(not ours, forged, or no "
+                          "body)");
         return;
     }
     if (s->discard_results) {
@@ -163,8 +163,8 @@ static xmsg_err drain_offline(struct collect *s)
 /* Runs one archive query to its answer. */
 static xmsg_err query(struct collect *s, const char *after, int last_only)
 {
-    xmsg_err rc = xmsg_mam_query(s->c, &s->page, after,
-                                 s->c->params->page_size, last_only);
+    xmsg_err rc = xmsg_mam_query(s->c, &s->page, after, s->c->params->page_size,
+                                 last_only);
 
     if (!rc)
         rc = xmsg_conn_wait(s->c, &s->page.done);
@@ -186,17 +186,23 @@ static xmsg_err walk_archive(struct collect *s)
         rc = query(s, after, 0);
         if (rc)
             return rc;
-        if (s->page.error && after && strcmp(s->page.cond, "item-not-found") == 0) {
-            xmsg_conn_log(s->c, XMSG_LOG_WARN, "checkpoint %s is no longer in "
-                          "the archive: collecting the whole archive", after);
+        if (s->page.error && after &&
+            strcmp(s->page.cond, "item-not-found") == 0) {
+            xmsg_conn_log(s->c, XMSG_LOG_WARN,
+                          "checkpoint %s is no longer in "
+                          "the archive: collecting the whole archive",
+                          after);
             after = NULL;
             continue;
         }
         if (s->page.error)
-            return xmsg_status_fail(s->c->st, XMSG_ERR_PROTOCOL, "archive "
-                                    "query failed: %s", s->page.cond);
+            return xmsg_status_fail(s->c->st, XMSG_ERR_PROTOCOL,
+                                    "archive "
+                                    "query failed: %s",
+                                    s->page.cond);
         if (s->page.last && xmsg_state_set_after(&s->state, s->page.last))
-            return xmsg_status_fail(s->c->st, XMSG_ERR_INTERNAL, "out of memory");
+            return xmsg_status_fail(s->c->st, XMSG_ERR_INTERNAL,
+                                    "out of memory");
         if (s->page.complete)
             xmsg_strvec_clear(&s->state.seen);
         rc = xmsg_state_prepare(&s->state, 0, s->c->st);
@@ -207,8 +213,10 @@ static xmsg_err walk_archive(struct collect *s)
         if (rc || s->page.complete || !s->page.last)
             return rc;
         if (after && strcmp(after, s->page.last) == 0)
-            return xmsg_status_fail(s->c->st, XMSG_ERR_PROTOCOL, "archive "
-                                    "paging does not advance past %s", after);
+            return xmsg_status_fail(s->c->st, XMSG_ERR_PROTOCOL,
+                                    "archive "
+                                    "paging does not advance past %s",
+                                    after);
         after = s->state.after;
     }
 }
@@ -247,11 +255,13 @@ static xmsg_err first_run(struct collect *s)
         return rc;
     if (unsupported(&s->page)) {
         xmsg_state_remove(&s->state);
-        xmsg_conn_log(s->c, XMSG_LOG_INFO, "the server has no message "
+        xmsg_conn_log(s->c, XMSG_LOG_INFO,
+                      "the server has no message "
                       "archive: collected from offline storage (at most once)");
         return hand_over(s);
     }
-    xmsg_conn_log(s->c, XMSG_LOG_INFO, "first collection: offline storage "
+    xmsg_conn_log(s->c, XMSG_LOG_INFO,
+                  "first collection: offline storage "
                   "handed over, checkpoint at the archive's end");
     if (xmsg_state_set_after(&s->state, s->page.last))
         return xmsg_status_fail(s->c->st, XMSG_ERR_INTERNAL, "out of memory");
@@ -274,8 +284,10 @@ static xmsg_err offline_only(struct collect *s, const char *why)
 {
     xmsg_err rc;
 
-    xmsg_conn_log(s->c, XMSG_LOG_INFO, "collecting from offline storage (at "
-                  "most once): %s", why);
+    xmsg_conn_log(s->c, XMSG_LOG_INFO,
+                  "collecting from offline storage (at "
+                  "most once): %s",
+                  why);
     s->push = PUSH_ALL;
     rc = drain_offline(s);
     return rc ? rc : hand_over(s);
@@ -288,10 +300,12 @@ static xmsg_err with_archive(struct collect *s)
     if (!s->state.exists)
         return first_run(s);
     if (s->state.interrupted)
-        xmsg_conn_log(s->c, XMSG_LOG_WARN, "the first collection into %s was "
+        xmsg_conn_log(s->c, XMSG_LOG_WARN,
+                      "the first collection into %s was "
                       "interrupted after the server drained its offline "
                       "storage: handing over the whole archive so that "
-                      "nothing is lost", s->state.path);
+                      "nothing is lost",
+                      s->state.path);
     rc = walk_archive(s);
     if (rc)
         return rc;
@@ -331,8 +345,8 @@ static xmsg_err run(struct collect *s, const xmsg_params *p, xmsg_status *st)
     if (s->use_state)
         rc = with_archive(s);
     else
-        rc = offline_only(s, p->mam ? "no place for a state file"
-                                    : "mam is off");
+        rc = offline_only(s,
+                          p->mam ? "no place for a state file" : "mam is off");
     if (!rc && s->failed)
         rc = xmsg_status_fail(st, XMSG_ERR_INTERNAL,
                               "out of memory while collecting messages");

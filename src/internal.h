@@ -63,7 +63,7 @@ struct xmsg_status {
     xmsg_strvec log;
     xmsg_message **messages;
     size_t n_messages, cap_messages;
-    int is_send;    /* emit "delivered" */
+    int is_send;      /* emit "delivered" */
     int is_collect;   /* emit "collected" */
     int keeps;        /* emit "messages": they are kept in the status */
     size_t collected; /* messages handed over */

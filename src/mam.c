@@ -8,8 +8,8 @@
 #define NS_RSM "http://jabber.org/protocol/rsm"
 #define NS_FORWARD "urn:xmpp:forward:0"
 
-static xmpp_stanza_t *element(xmpp_ctx_t *ctx, const char *name,
-                              const char *ns, const char *text)
+static xmpp_stanza_t *element(xmpp_ctx_t *ctx, const char *name, const char *ns,
+                              const char *text)
 {
     xmpp_stanza_t *el = xmpp_stanza_new(ctx), *t = NULL;
     int rc = !el || xmpp_stanza_set_name(el, name) ||
@@ -17,8 +17,8 @@ static xmpp_stanza_t *element(xmpp_ctx_t *ctx, const char *name,
 
     if (!rc && text) {
         t = xmpp_stanza_new(ctx);
-        rc = !t || xmpp_stanza_set_text(t, text) ||
-             xmpp_stanza_add_child(el, t);
+        rc =
+            !t || xmpp_stanza_set_text(t, text) || xmpp_stanza_add_child(el, t);
     }
     if (t)
         xmpp_stanza_release(t);
@@ -50,7 +50,8 @@ static xmpp_stanza_t *rsm_set(xmpp_ctx_t *ctx, const char *after, long max,
     snprintf(num, sizeof(num), "%ld", last_only ? 1L : max);
     if (!set || adopt(set, element(ctx, "max", NULL, num)) ||
         (last_only && adopt(set, element(ctx, "before", NULL, NULL))) ||
-        (!last_only && after && adopt(set, element(ctx, "after", NULL, after)))) {
+        (!last_only && after &&
+         adopt(set, element(ctx, "after", NULL, after)))) {
         if (set)
             xmpp_stanza_release(set);
         return NULL;
@@ -71,7 +72,8 @@ static int on_fin(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata)
         p->error = 1;
         err = xmpp_stanza_get_child_by_name(stanza, "error");
         for (cond = err ? xmpp_stanza_get_children(err) : NULL;
-             cond && !xmpp_stanza_is_tag(cond); cond = xmpp_stanza_get_next(cond))
+             cond && !xmpp_stanza_is_tag(cond);
+             cond = xmpp_stanza_get_next(cond))
             ;
         snprintf(p->cond, sizeof(p->cond), "%s",
                  cond ? xmpp_stanza_get_name(cond) : "undefined-condition");
@@ -80,8 +82,9 @@ static int on_fin(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata)
     fin = xmpp_stanza_get_child_by_name_and_ns(stanza, "fin", XMSG_NS_MAM);
     set = fin ? xmpp_stanza_get_child_by_name_and_ns(fin, "set", NS_RSM) : NULL;
     last = set ? xmpp_stanza_get_child_by_name(set, "last") : NULL;
-    p->complete = fin && xmpp_stanza_get_attribute(fin, "complete") &&
-                  strcmp(xmpp_stanza_get_attribute(fin, "complete"), "true") == 0;
+    p->complete =
+        fin && xmpp_stanza_get_attribute(fin, "complete") &&
+        strcmp(xmpp_stanza_get_attribute(fin, "complete"), "true") == 0;
     text = last ? xmpp_stanza_get_text(last) : NULL;
     free(p->last);
     p->last = xmsg_strdup(text);
@@ -105,8 +108,8 @@ xmsg_err xmsg_mam_query(xmsg_conn *c, xmsg_mam_page *page, const char *after,
     free(qid);
     iq = page->iq_id ? xmpp_iq_new(c->ctx, "set", page->iq_id) : NULL;
     query = element(c->ctx, "query", XMSG_NS_MAM, NULL);
-    rc = !iq || !query || xmpp_stanza_set_attribute(query, "queryid",
-                                                     page->queryid) ||
+    rc = !iq || !query ||
+         xmpp_stanza_set_attribute(query, "queryid", page->queryid) ||
          adopt(query, rsm_set(c->ctx, after, max, last_only));
     if (!rc) {
         rc = adopt(iq, query);

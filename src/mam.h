@@ -8,13 +8,13 @@
 
 /* One page query's answer. */
 typedef struct xmsg_mam_page {
-    char *iq_id;        /* owned */
+    char *iq_id; /* owned */
     char queryid[40];
-    int done;           /* the iq was answered */
-    int error;          /* ... with an error */
-    char cond[64];      /* its condition */
-    int complete;       /* fin complete='true' */
-    char *last;         /* RSM last (owned) or NULL */
+    int done;      /* the iq was answered */
+    int error;     /* ... with an error */
+    char cond[64]; /* its condition */
+    int complete;  /* fin complete='true' */
+    char *last;    /* RSM last (owned) or NULL */
 } xmsg_mam_page;
 
 /* Sends a query for up to max results after id `after` (NULL: from the

@@ -11,8 +11,9 @@
 
 static int is_custom(const char *name)
 {
-    static const char *const known[] = {"body", "to",       "type", "ns",
-                                        "from", "xml:lang", "id",   "stamp", "archiveId"};
+    static const char *const known[] = {"body", "to",    "type",
+                                        "ns",   "from",  "xml:lang",
+                                        "id",   "stamp", "archiveId"};
     size_t i;
 
     for (i = 0; i < sizeof(known) / sizeof(*known); i++) {

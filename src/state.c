@@ -56,15 +56,19 @@ static xmsg_err parse(xmsg_state *s, json_t *root, xmsg_status *st)
     json_t *seen = json_object_get(root, "seen"), *v;
     size_t i;
 
-    if (!json_is_object(root) || (after && !json_is_null(after) &&
-                                   !json_is_string(after)))
-        return xmsg_status_fail(st, XMSG_ERR_INPUT, "state file %s: not an "
-                                "xmsg state", s->path);
-    if (json_is_string(after) && xmsg_state_set_after(s, json_string_value(after)))
+    if (!json_is_object(root) ||
+        (after && !json_is_null(after) && !json_is_string(after)))
+        return xmsg_status_fail(st, XMSG_ERR_INPUT,
+                                "state file %s: not an "
+                                "xmsg state",
+                                s->path);
+    if (json_is_string(after) &&
+        xmsg_state_set_after(s, json_string_value(after)))
         return xmsg_status_fail(st, XMSG_ERR_INTERNAL, "out of memory");
     json_array_foreach(seen, i, v)
     {
-        if (json_is_string(v) && xmsg_strvec_push(&s->seen, json_string_value(v)))
+        if (json_is_string(v) &&
+            xmsg_strvec_push(&s->seen, json_string_value(v)))
             return xmsg_status_fail(st, XMSG_ERR_INTERNAL, "out of memory");
     }
     s->interrupted = json_is_true(json_object_get(root, "pending"));
@@ -85,8 +89,8 @@ xmsg_err xmsg_state_load(xmsg_state *s, const char *path, xmsg_status *st)
     if (!root) {
         if (access(path, F_OK) != 0 && errno == ENOENT)
             return XMSG_OK;
-        return xmsg_status_fail(st, XMSG_ERR_INPUT, "state file %s: %s",
-                                path, jerr.text);
+        return xmsg_status_fail(st, XMSG_ERR_INPUT, "state file %s: %s", path,
+                                jerr.text);
     }
     s->exists = 1;
     rc = parse(s, root, st);
@@ -146,8 +150,10 @@ xmsg_err xmsg_state_prepare(xmsg_state *s, int pending, xmsg_status *st)
     free(text);
     if (bad) {
         unlink(s->tmp);
-        return xmsg_status_fail(st, XMSG_ERR_INTERNAL, "cannot write state "
-                                "file %s: %s", s->tmp, strerror(errno));
+        return xmsg_status_fail(st, XMSG_ERR_INTERNAL,
+                                "cannot write state "
+                                "file %s: %s",
+                                s->tmp, strerror(errno));
     }
     return XMSG_OK;
 }
@@ -175,8 +181,10 @@ xmsg_err xmsg_state_commit(xmsg_state *s, xmsg_status *st)
         return XMSG_OK;
     if (rename(s->tmp, s->path) != 0) {
         unlink(s->tmp);
-        return xmsg_status_fail(st, XMSG_ERR_INTERNAL, "cannot replace state "
-                                "file %s: %s", s->path, strerror(errno));
+        return xmsg_status_fail(st, XMSG_ERR_INTERNAL,
+                                "cannot replace state "
+                                "file %s: %s",
+                                s->path, strerror(errno));
     }
     free(s->tmp);
     s->tmp = NULL;

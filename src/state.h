@@ -7,13 +7,13 @@
 #include "internal.h"
 
 typedef struct xmsg_state {
-    char *path;    /* the state file (owned); NULL: no state kept */
-    char *tmp;     /* the prepared temp file (owned) or NULL */
-    int exists;    /* a state file was found */
-    char *after;   /* the last archive id handed over; NULL: none yet */
+    char *path;       /* the state file (owned); NULL: no state kept */
+    char *tmp;        /* the prepared temp file (owned) or NULL */
+    int exists;       /* a state file was found */
+    char *after;      /* the last archive id handed over; NULL: none yet */
     xmsg_strvec seen; /* archive ids handed over outside the archive walk
                          (first run), to be skipped once */
-    int interrupted; /* a first run stopped between drain and commit */
+    int interrupted;  /* a first run stopped between drain and commit */
 } xmsg_state;
 
 /* The state file path for params (stateFile, else the XDG default

@@ -234,6 +234,11 @@ class Conn:
         if self.closed:
             return
         self.closed = True
+        try:
+            pending = len(self.client.recv(65536, socket.MSG_PEEK |
+                                           socket.MSG_DONTWAIT))
+        except OSError:
+            pending = 0
         for s in (self.client, self.server):
             try:
                 self.sel.unregister(s)
@@ -244,6 +249,8 @@ class Conn:
                              struct.pack("ii", 1, 0))
             s.close()
         event("closed both sides: %s" % why)
+        if pending:
+            event("c2s %d bytes were pending at the close" % pending)
 
     def act(self):
         a = self.args.action

@@ -530,6 +530,38 @@ static void test_legacy_auth(void **state)
     json_decref(p);
 }
 
+/* The legacyauth server has no message archive: collection falls back to
+ * offline storage (at most once) and keeps no state file. */
+static void test_no_archive_offline_storage(void **state)
+{
+    json_t *p = lab_params("t31"), *m, *st;
+    char path[512];
+
+    (void)state;
+    json_object_set_new(p, "enableLegacyAuth", json_true());
+    m = json_pack("{s:s, s:s}", "to", jid_of("t32"), "body", "old server");
+    st = lab_send(p, m);
+    expect_code(st, "ok");
+    json_decref(st);
+    json_decref(p);
+    p = lab_params("t32");
+    json_object_set_new(p, "enableLegacyAuth", json_true());
+    json_object_set_new(p, "logLevel", json_string("info"));
+    st = lab_connect(p);
+    expect_code(st, "ok");
+    assert_int_equal(json_array_size(json_object_get(st, "messages")), 1);
+    assert_true(lab_log_has(st, "no message archive"));
+    json_decref(st);
+    snprintf(path, sizeof(path), "%s/xmsg/t32@%s.json", lab_state_dir(),
+             lab("DOMAIN"));
+    assert_int_equal(access(path, F_OK), -1);
+    st = lab_connect(p);
+    assert_int_equal(json_array_size(json_object_get(st, "messages")), 0);
+    json_decref(st);
+    json_decref(m);
+    json_decref(p);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest main_tests[] = {
@@ -557,6 +589,7 @@ int main(int argc, char **argv)
     };
     const struct CMUnitTest legacy_tests[] = {
         cmocka_unit_test(test_legacy_auth),
+        cmocka_unit_test(test_no_archive_offline_storage),
     };
     const char *group = argc > 1 ? argv[1] : "main";
 

@@ -38,7 +38,8 @@ write_config() {
 		;;
 	legacyauth)
 		# No SASL at all: jabber:iq:auth (XEP-0078) is the only way in, after STARTTLS.
-		modules="\"legacyauth\"; \"tls\"; $modules"
+		# A server of that age has no message archive either: no mod_mam.
+		modules="\"legacyauth\"; \"tls\"; ${modules/\"mam\"; /}"
 		require_enc=true plain_auth=false
 		;;
 	plain)
