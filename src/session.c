@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "resolve.h"
 #include "session.h"
 
 /* libstrophe's certificate and socket callbacks carry no userdata: the
@@ -303,6 +304,58 @@ static xmsg_err setup(xmsg_conn *c)
     return XMSG_OK;
 }
 
+/* Runs the loop until the TCP connection is up, the attempt failed, or
+ * the deadline passed. */
+static void wait_tcp(xmsg_conn *c)
+{
+    uint64_t now;
+
+    while (c->stage == XMSG_STAGE_NONE && !c->closed &&
+           (now = xmsg_now_ms()) < c->deadline)
+        xmpp_run_once(c->ctx,
+                      c->deadline - now < 100 ? c->deadline - now : 100);
+}
+
+/* Resolves host under the deadline and tries its addresses in turn until
+ * one takes the TCP connection (an unreachable IPv6 address must not hide
+ * a reachable IPv4 one). */
+static xmsg_err connect_any(xmsg_conn *c, const char *host)
+{
+    const unsigned short port = (unsigned short)c->params->port;
+    xmsg_addrs a;
+    char err[128];
+    int i;
+
+    switch (xmsg_resolve(host, c->deadline, &a, err, sizeof(err))) {
+    case XMSG_RESOLVE_LATE:
+        return xmsg_status_fail(c->st, XMSG_ERR_TIMEOUT,
+                                "timed out after "
+                                "%ld s while resolving %s",
+                                c->params->timeout, host);
+    case XMSG_RESOLVE_FAILED:
+        return xmsg_status_fail(c->st, XMSG_ERR_CONNECT,
+                                "cannot resolve "
+                                "%s: %s",
+                                host, err);
+    case XMSG_RESOLVED:
+        break;
+    }
+    for (i = 0; i < a.n; i++) {
+        c->closed = 0;
+        c->close_error = 0;
+        xmsg_conn_log(c, XMSG_LOG_DEBUG, "trying %s port %u", a.addr[i], port);
+        if (xmpp_connect_client(c->conn, a.addr[i], port, on_conn, c) !=
+            XMPP_EOK)
+            continue;
+        wait_tcp(c);
+        if (c->stage != XMSG_STAGE_NONE || !c->closed || i + 1 == a.n)
+            break;
+        xmsg_conn_log(c, XMSG_LOG_INFO, "cannot connect to %s: %s", a.addr[i],
+                      c->close_error ? strerror(c->close_error) : "failed");
+    }
+    return xmsg_conn_wait(c, &c->bound);
+}
+
 xmsg_err xmsg_conn_open(xmsg_conn *c, const xmsg_params *p, xmsg_status *st)
 {
     const char *host;
@@ -329,14 +382,9 @@ xmsg_err xmsg_conn_open(xmsg_conn *c, const xmsg_params *p, xmsg_status *st)
     host = p->host ? p->host : c->domain;
     xmsg_conn_log(c, XMSG_LOG_INFO, "connecting to %s port %ld as %s", host,
                   p->port, p->jid);
-    if (xmpp_connect_client(c->conn, host, (unsigned short)p->port, on_conn,
-                            c) != XMPP_EOK) {
-        rc = xmsg_status_fail(st, XMSG_ERR_CONNECT,
-                              "cannot connect to %s "
-                              "port %ld",
-                              host, p->port);
+    rc = connect_any(c, host);
+    if (rc)
         goto fail;
-    }
     rc = xmsg_conn_wait(c, &c->bound);
     if (rc)
         goto fail;

@@ -254,10 +254,13 @@ class Conn:
 
     def act(self):
         a = self.args.action
-        event("action %s" % a)
         if a in ("cut", "reset"):
+            # At once: the client must not get to write in between.
             self.close("action %s" % a, rst=a == "reset")
-        elif a == "freeze":
+            event("action %s" % a)
+            return
+        event("action %s" % a)
+        if a == "freeze":
             self.frozen = True
         elif a == "stop":
             ok = signal_and_wait(self.args.pid, signal.SIGSTOP,
@@ -314,9 +317,11 @@ class Conn:
             self.watch_starttls(name, chunk)
             return
         self.send(name, chunk[:split])
-        if not self.closed:
+        if self.closed:
+            return
+        if self.args.action not in ("cut", "reset"):
             self.watch_starttls(name, chunk[:split])
-            self.act()
+        self.act()
         if self.closed or self.frozen:
             if len(chunk) > split:
                 event("%s %d bytes held back" % (name, len(chunk) - split))
