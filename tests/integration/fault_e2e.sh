@@ -81,7 +81,7 @@ xm() {
   rc=$?
   t1=$EPOCHREALTIME
   el=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
-  out=$(cat "$tmp/out")
+  out=$(tail -n 1 "$tmp/out") # the status (connect prints messages first)
   code=$(printf '%s' "$out" | jq -r '.error.code // "none"' 2>/dev/null)
   delivered=$(printf '%s' "$out" | jq -r '.delivered' 2>/dev/null)
 }
@@ -181,26 +181,29 @@ fault() {
     "@action ${action%% *}"
 }
 
-# received USER BODY: USER's offline queue (collected now) holds BODY.
+# collect USER: drains USER's offline storage (no archive, no checkpoint
+# file) into $tmp/got: JSON lines, messages then the status.
+collect() {
+  XMSG_PASSWORD=pw-$1-Zq8 "$xmsg" connect -j "$1@$D" -H "$XMSG_LAB_HOST" \
+    -P "$XMSG_LAB_PORT" "${tls[@]}" --no-mam -l error >"$tmp/got" 2>/dev/null
+}
+
+# received USER BODY: USER's offline storage (collected now) holds BODY.
 received() {
   local want=$2
   [ -n "$brk" ] && want="$want-broken"
   for _ in 1 2 3 4 5 6; do
-    XMSG_PASSWORD=pw-$1-Zq8 "$xmsg" connect -j "$1@$D" -H "$XMSG_LAB_HOST" \
-      -P "$XMSG_LAB_PORT" "${tls[@]}" -l error >"$tmp/got" 2>/dev/null
-    jq -e --arg b "$want" 'any(.messages[]; .body == $b)' "$tmp/got" \
+    collect "$1"
+    jq -s -e --arg b "$want" 'any(.. | objects; .body? == $b)' "$tmp/got" \
       >/dev/null && return 0
     sleep 0.5
   done
   return 1
 }
 
-drain() { # drain USER...: empty their offline queues
+drain() { # drain USER...: empty their offline storage
   local u
-  for u in "$@"; do
-    XMSG_PASSWORD=pw-$u-Zq8 "$xmsg" connect -j "$u@$D" -H "$XMSG_LAB_HOST" \
-      -P "$XMSG_LAB_PORT" "${tls[@]}" -l error >/dev/null 2>&1
-  done
+  for u in "$@"; do collect "$u"; done
 }
 
 restart_server() { # the server was SIGKILLed: start it again, same DIR
@@ -224,7 +227,7 @@ deadlines() {
       deadline "$DEAD_T" @accepted
   done
   start_proxy --silent
-  xm "$DEAD_T" 127.0.0.1 "$pport" connect --no-tls
+  xm "$DEAD_T" 127.0.0.1 "$pport" connect --no-tls --no-mam
   stop_proxy
   judge "deadline: a listener that accepts and never speaks (connect)" \
     6 timeout deadline "$DEAD_T" @accepted
