@@ -36,7 +36,8 @@ enum {
     OPT_ATTR,
     OPT_STATE_FILE,
     OPT_PAGE_SIZE,
-    OPT_NO_MAM
+    OPT_NO_MAM,
+    OPT_PIN
 };
 
 const struct cli_optdef cli_optdefs[] = {
@@ -56,6 +57,8 @@ const struct cli_optdef cli_optdefs[] = {
      "give up after S seconds in all (default 20)"},
     {"ca-file", OPT_CA_FILE, REQ, BOTH, CLI_ACT_PARAM_STR, "caFile", "F",
      "CA certificates (PEM) to verify the server with"},
+    {"pin", OPT_PIN, REQ, BOTH, CLI_ACT_PARAM_STR, "pin", "sha256//B64[;...]",
+     "accept only a server key with one of these SHA-256 pins"},
     {"insecure", OPT_INSECURE, no_argument, BOTH, CLI_ACT_PARAM_TRUE,
      "trustTLS", NULL, "do not verify the server's certificate"},
     {"no-tls", OPT_NO_TLS, no_argument, BOTH, CLI_ACT_PARAM_TRUE, "disableTLS",

@@ -35,6 +35,7 @@ struct xmsg_params {
     char *host;
     char *ca_file;
     char *state_file;
+    char *pin;
     long port;
     long page_size;
     long timeout;

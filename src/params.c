@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "internal.h"
+#include "pin.h"
 
 enum ptype { P_STR, P_INT, P_BOOL, P_LEVEL };
 
@@ -25,6 +26,7 @@ static const struct pdesc table[] = {
     {"host", P_STR, F(host), 0, 0},
     {"caFile", P_STR, F(ca_file), 0, 0},
     {"stateFile", P_STR, F(state_file), 0, 0},
+    {"pin", P_STR, F(pin), 0, 0},
     {"pageSize", P_INT, F(page_size), 1, 1000},
     {"mam", P_BOOL, F(mam), 0, 1},
     {"port", P_INT, F(port), 1, 65535},
@@ -78,6 +80,7 @@ void xmsg_params_free(xmsg_params *p)
     free(p->host);
     free(p->ca_file);
     free(p->state_file);
+    free(p->pin);
     free(p);
 }
 
@@ -227,6 +230,10 @@ xmsg_err xmsg_params_check(const xmsg_params *p, xmsg_status *st)
         return bad(st, "host", "must be a host name or address");
     if (p->disable_tls && p->legacy_tls)
         return bad(st, "legacyTLS", "contradicts disableTLS");
+    if (p->pin && !xmsg_pins_valid(p->pin))
+        return bad(st, "pin", "must be sha256//BASE64 entries separated by ;");
+    if (p->pin && p->disable_tls)
+        return bad(st, "pin", "is useless with disableTLS");
     if (p->state_file && p->state_file[0] != '/')
         return bad(st, "stateFile", "must be an absolute path");
     if (p->disable_tls && p->ca_file)

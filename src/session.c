@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pin.h"
 #include "resolve.h"
 #include "session.h"
 
@@ -102,11 +103,46 @@ static void classify(xmsg_conn *c, const char *msg)
     }
 }
 
+/* The first thing received over TLS comes before anything we send over
+ * it: the pin is checked there, and a mismatch cuts the connection before
+ * a byte of the login leaves. */
+static void check_pin(xmsg_conn *c)
+{
+    xmpp_tlscert_t *cert = xmpp_conn_get_peer_cert(c->conn);
+    const char *pem = cert ? xmpp_tlscert_get_pem(cert) : NULL;
+    char pin[128];
+
+    c->pin_checked = 1;
+    if (!pem || xmsg_pin_of_pem(pem, pin, sizeof(pin)) != 0) {
+        set_failure(c, XMSG_ERR_TLS,
+                    "cannot read the server's public key "
+                    "to check the pin%s",
+                    NULL);
+        xmsg_watchdog_cut(&c->wd);
+    } else if (!xmsg_pins_match(c->params->pin, pin)) {
+        set_failure(c, XMSG_ERR_TLS,
+                    "the server's public key %s matches "
+                    "no pin",
+                    pin);
+        xmsg_watchdog_cut(&c->wd);
+    } else {
+        xmsg_conn_log(c, XMSG_LOG_INFO,
+                      "the server's public key matches "
+                      "pin %s",
+                      pin);
+    }
+    if (cert)
+        xmpp_tlscert_free(cert);
+}
+
 static void on_log(void *userdata, xmpp_log_level_t level, const char *area,
                    const char *msg)
 {
     xmsg_conn *c = userdata;
 
+    if (c->params->pin && !c->pin_checked && c->stage == XMSG_STAGE_TLS &&
+        strncmp(msg, "RECV:", 5) == 0)
+        check_pin(c);
     /* Data lines carry peer text: never read meaning into them. */
     if (strncmp(msg, "SENT:", 5) != 0 && strncmp(msg, "RECV:", 5) != 0)
         classify(c, msg);

@@ -32,6 +32,7 @@ typedef struct xmsg_conn {
     int closed;            /* DISCONNECT or FAIL event seen */
     int close_error;       /* its errno-like code */
     int starttls_required; /* the server's features demand TLS */
+    int pin_checked;       /* the server's key was checked */
     int sm_offered;        /* ... offer XEP-0198 stream management */
     xmsg_err fail_code;    /* classified from libstrophe's log */
     char fail_text[XMSG_ERRTEXT_MAX];

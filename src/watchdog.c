@@ -97,3 +97,13 @@ void xmsg_watchdog_stop(xmsg_watchdog *w)
     pthread_mutex_destroy(&w->mu);
     w->running = 0;
 }
+
+void xmsg_watchdog_cut(xmsg_watchdog *w)
+{
+    if (!w->running)
+        return;
+    pthread_mutex_lock(&w->mu);
+    if (w->fd >= 0)
+        shutdown(w->fd, SHUT_RDWR);
+    pthread_mutex_unlock(&w->mu);
+}

@@ -24,6 +24,8 @@ int xmsg_watchdog_start(xmsg_watchdog *w, uint64_t deadline_ms);
 void xmsg_watchdog_watch(xmsg_watchdog *w, int fd);
 /* 1 once the deadline passed and the socket was shut down. */
 int xmsg_watchdog_fired(xmsg_watchdog *w);
+/* Shuts the socket down now (a check failed mid-stream). */
+void xmsg_watchdog_cut(xmsg_watchdog *w);
 /* Stops and joins the thread, releases the socket. Idempotent. */
 void xmsg_watchdog_stop(xmsg_watchdog *w);
 

@@ -20,8 +20,9 @@ forwarded, then the action runs:
   --at start|end   act before the trigger (default) or after it: after
                    the matched text or after the whole TLS record
   --action ACTION
-      cut       close both sockets; the rest is dropped
-      reset     the same with TCP resets (SO_LINGER 0)
+      cut       close both sockets; the rest is dropped. The bytes before
+                the trigger go out with the FIN in one segment.
+      reset     close both sockets with TCP resets (SO_LINGER 0)
       freeze    forward nothing more either way; keep both sockets open
                 (what arrives is read and discarded)
       stop      SIGSTOP --pid and wait until it is stopped, then go on
@@ -316,6 +317,10 @@ class Conn:
             self.send(name, chunk)
             self.watch_starttls(name, chunk)
             return
+        if self.args.action == "cut":
+            # Held back until the close: the bytes and the FIN arrive in
+            # one segment, so the peer cannot answer them before the cut.
+            self.peer(name).setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
         self.send(name, chunk[:split])
         if self.closed:
             return

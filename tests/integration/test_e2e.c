@@ -265,6 +265,40 @@ static void test_wrong_ca_then_trust(void **state)
     json_decref(p);
 }
 
+/* Pinning: only a server key with one of the pins is accepted, also with
+ * trustTLS; nothing of the login is sent to another. */
+static void test_pin(void **state)
+{
+    const char *bad = "sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+    json_t *p = lab_params("t33"), *st;
+    char both[256];
+
+    (void)state;
+    json_object_set_new(p, "logLevel", json_string("debug"));
+    json_object_set_new(p, "pin", json_string(lab("PIN")));
+    st = lab_connect(p);
+    expect_code(st, "ok");
+    assert_true(lab_log_has(st, "matches pin"));
+    json_decref(st);
+    snprintf(both, sizeof(both), "%s;%s", bad, lab("PIN"));
+    json_object_set_new(p, "pin", json_string(both));
+    st = lab_connect(p);
+    expect_code(st, "ok");
+    json_decref(st);
+    json_object_set_new(p, "pin", json_string(bad));
+    json_object_set_new(p, "trustTLS", json_true());
+    st = lab_connect(p);
+    expect_code(st, "tls");
+    assert_non_null(strstr(lab_dump(st), "matches no pin"));
+    assert_false(lab_log_has(st, "SENT: <auth"));
+    json_decref(st);
+    json_object_set_new(p, "pin", json_string("sha256//short"));
+    st = lab_connect(p);
+    expect_code(st, "input");
+    json_decref(st);
+    json_decref(p);
+}
+
 static void test_disable_tls_refused(void **state)
 {
     json_t *p = lab_params("t08"), *st;
@@ -574,6 +608,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_wrong_password),
         cmocka_unit_test(test_unknown_recipient_is_rejected),
         cmocka_unit_test(test_wrong_ca_then_trust),
+        cmocka_unit_test(test_pin),
         cmocka_unit_test(test_disable_tls_refused),
         cmocka_unit_test(test_legacy_tls),
         cmocka_unit_test(test_closed_port),

@@ -193,6 +193,11 @@ lab_write_env() {
 		for kv in "$@"; do
 			printf "export %s='%s'\n" "${kv%%=*}" "${kv#*=}"
 		done
+		# The server key's pin, as curl's --pinnedpubkey and xmsg's --pin take it.
+		if [ -f "$dir/certs/localhost.crt" ]; then
+			printf "export XMSG_LAB_PIN='sha256//%s'\n" "$(openssl x509 -in "$dir/certs/localhost.crt" -pubkey -noout |
+				openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64)"
+		fi
 	} >"$dir/env.tmp"
 	mv -f "$dir/env.tmp" "$dir/env"
 }
