@@ -179,20 +179,20 @@ static int unsupported(const xmsg_mam_page *p)
 /* Walks the archive after the checkpoint, a page at a time. */
 static xmsg_err walk_archive(struct collect *s)
 {
-    const char *after = s->state.after;
     xmsg_err rc;
+    int whole = 0;
 
     for (;;) {
-        rc = query(s, after, 0);
+        rc = query(s, whole ? NULL : s->state.after, 0);
         if (rc)
             return rc;
-        if (s->page.error && after &&
+        if (s->page.error && !whole && s->state.after &&
             strcmp(s->page.cond, "item-not-found") == 0) {
             xmsg_conn_log(s->c, XMSG_LOG_WARN,
                           "checkpoint %s is no longer in "
                           "the archive: collecting the whole archive",
-                          after);
-            after = NULL;
+                          s->state.after);
+            whole = 1;
             continue;
         }
         if (s->page.error)
@@ -200,6 +200,13 @@ static xmsg_err walk_archive(struct collect *s)
                                     "archive "
                                     "query failed: %s",
                                     s->page.cond);
+        if (!s->page.complete && s->page.last && s->state.after && !whole &&
+            strcmp(s->state.after, s->page.last) == 0)
+            return xmsg_status_fail(s->c->st, XMSG_ERR_PROTOCOL,
+                                    "archive "
+                                    "paging does not advance past %s",
+                                    s->page.last);
+        whole = 0;
         if (s->page.last && xmsg_state_set_after(&s->state, s->page.last))
             return xmsg_status_fail(s->c->st, XMSG_ERR_INTERNAL,
                                     "out of memory");
@@ -212,12 +219,6 @@ static xmsg_err walk_archive(struct collect *s)
             rc = xmsg_state_commit(&s->state, s->c->st);
         if (rc || s->page.complete || !s->page.last)
             return rc;
-        if (after && strcmp(after, s->page.last) == 0)
-            return xmsg_status_fail(s->c->st, XMSG_ERR_PROTOCOL,
-                                    "archive "
-                                    "paging does not advance past %s",
-                                    after);
-        after = s->state.after;
     }
 }
 

@@ -115,10 +115,10 @@ xmsg_err xmsg_mam_query(xmsg_conn *c, xmsg_mam_page *page, const char *after,
         rc = adopt(iq, query);
         query = NULL;
     }
-    if (!rc) {
-        xmpp_id_handler_add(c->conn, on_fin, page->iq_id, page);
+    if (!rc)
+        rc = xmsg_conn_id_handler_add(c, on_fin, page->iq_id, page);
+    if (!rc)
         xmpp_send(c->conn, iq);
-    }
     if (query)
         xmpp_stanza_release(query);
     if (iq)

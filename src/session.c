@@ -21,6 +21,8 @@
 static _Thread_local xmsg_conn *current;
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
+static void delete_id_handlers(xmsg_conn *c);
+
 static void init_strophe(void)
 {
     xmpp_initialize();
@@ -84,6 +86,22 @@ static void note_features(xmsg_conn *c, const char *msg)
     c->sm_offered = strstr(msg, "\"urn:xmpp:sm:3\"") != NULL;
 }
 
+/* A TLS layer that fails because the connection under it broke (OpenSSL's
+ * SSL_ERROR_SYSCALL 5 or SSL_ERROR_ZERO_RETURN 6) is a connection failure;
+ * anything else a TLS one (the log rules below). */
+static void classify_tls_io(xmsg_conn *c, const char *msg)
+{
+    int err, tls_err;
+
+    if (sscanf(msg, "Couldn't start TLS! error %d tls_error %d", &err,
+               &tls_err) != 2 &&
+        sscanf(msg, "Unrecoverable TLS error, %d", &tls_err) != 1)
+        return;
+    if (tls_err == 5 || tls_err == 6)
+        set_failure(c, XMSG_ERR_CONNECT, "the connection broke under TLS%s",
+                    NULL);
+}
+
 static void classify(xmsg_conn *c, const char *msg)
 {
     size_t i;
@@ -91,6 +109,7 @@ static void classify(xmsg_conn *c, const char *msg)
 
     if (sscanf(msg, "connection failed, error %d", &err) == 1)
         c->close_error = err;
+    classify_tls_io(c, msg);
 
     for (i = 0; i < sizeof(log_rules) / sizeof(log_rules[0]); i++) {
         if (!strstr(msg, log_rules[i].needle))
@@ -318,7 +337,8 @@ static xmsg_err setup(xmsg_conn *c)
 
     c->log.handler = on_log;
     c->log.userdata = c;
-    c->ctx = xmpp_ctx_new(NULL, &c->log);
+    xmsg_arena_init(&c->arena);
+    c->ctx = xmpp_ctx_new(&c->arena.mem, &c->log);
     c->conn = c->ctx ? xmpp_conn_new(c->ctx) : NULL;
     c->domain = xmpp_jid_domain(c->ctx, p->jid);
     if (!c->conn || !c->domain)
@@ -500,12 +520,15 @@ void xmsg_conn_close(xmsg_conn *c)
                           c->deadline - now < 100 ? c->deadline - now : 100);
     }
     xmsg_watchdog_stop(&c->wd);
+    delete_id_handlers(c);
     if (c->domain)
         xmpp_free(c->ctx, c->domain);
     if (c->conn)
         xmpp_conn_release(c->conn);
     if (c->ctx)
         xmpp_ctx_free(c->ctx);
+    if (xmsg_arena_release(&c->arena))
+        xmsg_conn_log(c, XMSG_LOG_DEBUG, "freed what libstrophe left behind");
     c->domain = NULL;
     c->conn = NULL;
     c->ctx = NULL;
@@ -513,6 +536,37 @@ void xmsg_conn_close(xmsg_conn *c)
         current = NULL;
         xmsg_sigpipe_restore(&c->sigpipe);
     }
+}
+
+int xmsg_conn_id_handler_add(xmsg_conn *c, xmpp_handler fn, const char *id,
+                             void *userdata)
+{
+    xmpp_handler *nf;
+
+    if (c->handler_ids.n == c->handler_ids.cap || !c->handler_fns) {
+        nf = realloc(c->handler_fns,
+                     (c->handler_ids.cap ? c->handler_ids.cap * 2 : 8) *
+                         sizeof(*nf));
+        if (!nf)
+            return -1;
+        c->handler_fns = nf;
+    }
+    if (xmsg_strvec_push(&c->handler_ids, id))
+        return -1;
+    c->handler_fns[c->handler_ids.n - 1] = fn;
+    xmpp_id_handler_add(c->conn, fn, id, userdata);
+    return 0;
+}
+
+static void delete_id_handlers(xmsg_conn *c)
+{
+    size_t i;
+
+    for (i = 0; c->conn && i < c->handler_ids.n; i++)
+        xmpp_id_handler_delete(c->conn, c->handler_fns[i], c->handler_ids.v[i]);
+    xmsg_strvec_clear(&c->handler_ids);
+    free(c->handler_fns);
+    c->handler_fns = NULL;
 }
 
 char *xmsg_conn_new_id(xmsg_conn *c)
@@ -546,7 +600,8 @@ xmsg_err xmsg_conn_ping(xmsg_conn *c, int *answered)
         xmpp_stanza_set_ns(ping, "urn:xmpp:ping") ||
         xmpp_stanza_set_to(iq, c->domain) || xmpp_stanza_add_child(iq, ping))
         goto out;
-    xmpp_id_handler_add(c->conn, on_ping_answer, id, answered);
+    if (xmsg_conn_id_handler_add(c, on_ping_answer, id, answered))
+        goto out;
     xmpp_send(c->conn, iq);
     rc = XMSG_OK;
 out:

@@ -7,6 +7,7 @@
 
 #include <strophe.h>
 
+#include "arena.h"
 #include "internal.h"
 #include "watchdog.h"
 
@@ -23,18 +24,21 @@ enum xmsg_stage {
 typedef struct xmsg_conn {
     const xmsg_params *params;
     xmsg_status *st;
+    xmsg_arena arena; /* libstrophe's memory */
     xmpp_ctx_t *ctx;
     xmpp_conn_t *conn;
     xmpp_log_t log;
     uint64_t deadline; /* monotonic ms */
     enum xmsg_stage stage;
-    int bound;             /* CONNECT event seen: logged in */
-    int closed;            /* DISCONNECT or FAIL event seen */
-    int close_error;       /* its errno-like code */
-    int starttls_required; /* the server's features demand TLS */
-    int pin_checked;       /* the server's key was checked */
-    int sm_offered;        /* ... offer XEP-0198 stream management */
-    xmsg_err fail_code;    /* classified from libstrophe's log */
+    int bound;               /* CONNECT event seen: logged in */
+    int closed;              /* DISCONNECT or FAIL event seen */
+    int close_error;         /* its errno-like code */
+    int starttls_required;   /* the server's features demand TLS */
+    xmsg_strvec handler_ids; /* our id handlers, deleted at close */
+    xmpp_handler *handler_fns;
+    int pin_checked;    /* the server's key was checked */
+    int sm_offered;     /* ... offer XEP-0198 stream management */
+    xmsg_err fail_code; /* classified from libstrophe's log */
     char fail_text[XMSG_ERRTEXT_MAX];
     char *domain;         /* the JID's domain (owned) */
     xmsg_watchdog wd;     /* shuts the socket down at the deadline */
@@ -57,6 +61,11 @@ xmsg_err xmsg_conn_fail(xmsg_conn *c, const char *doing);
 
 /* Sends a ping iq to the server; *answered is set to 1 by its answer. */
 xmsg_err xmsg_conn_ping(xmsg_conn *c, int *answered);
+
+/* xmpp_id_handler_add, remembered: libstrophe 0.12 leaks id handlers
+ * still registered when the connection is released. 0 or -1. */
+int xmsg_conn_id_handler_add(xmsg_conn *c, xmpp_handler fn, const char *id,
+                             void *userdata);
 
 /* A fresh unique id for a stanza (owned). */
 char *xmsg_conn_new_id(xmsg_conn *c);

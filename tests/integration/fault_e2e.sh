@@ -75,7 +75,7 @@ xm() {
   shift 3
   cmd=$1
   t0=$EPOCHREALTIME
-  XMSG_PASSWORD=pw-t51-Zq8 timeout -k 2 $((t + 20)) "$xmsg" "$1" \
+  XMSG_PASSWORD=pw-t51-Zq8 timeout -k 2 $((t + 20)) "${wrap[@]}" "$xmsg" "$1" \
     -j "t51@$D" -H "$host" -P "$port" -T "$t" -l debug "${@:2}" \
     >"$tmp/out" 2>"$tmp/err"
   rc=$?
@@ -253,6 +253,31 @@ deadlines() {
     judge "deadline: unresolvable host xmsg-test.invalid" 3 connection \
       prompt "$DEAD_T"
   fi
+  silent_resolver
+}
+
+# The same name with a resolver that never answers: the CLI runs in a
+# mount namespace of its own whose /etc/resolv.conf names a silent DNS
+# server on 127.0.0.77 (getaddrinfo alone would wait 10 s).
+silent_resolver() {
+  local name="deadline: a resolver that never answers"
+  if ! unshare -m true 2>/dev/null; then
+    echo "# SKIP $name: unshare -m is not permitted here"
+    return 0
+  fi
+  printf 'nameserver 127.0.0.77\noptions timeout:10 attempts:1\n' \
+    >"$tmp/resolv.conf"
+  start_proxy --silent-dns 127.0.0.77 || {
+    bad "$name: cannot listen on 127.0.0.77:53"
+    return 1
+  }
+  # shellcheck disable=SC2016 # $0 and $@ belong to the inner shell
+  wrap=(unshare -m sh -c 'mount --bind "$0" /etc/resolv.conf && exec "$@"'
+    "$tmp/resolv.conf")
+  xm "$DEAD_T" xmsg-test.invalid 5222 send -t "t52@$D" -m x
+  wrap=()
+  judge "$name" 6 timeout deadline "$DEAD_T" "@DNS query"
+  stop_proxy
 }
 
 # ---- Prosody in plain mode: triggers on stanza text ----
@@ -393,7 +418,7 @@ tls_cases() {
 }
 
 load "$XMSG_LAB_ENV"
-tls=() to=t52 cmd=send
+tls=() to=t52 cmd=send wrap=()
 case $XMSG_LAB_SERVER/$XMSG_LAB_MODE in
   prosody/plain)
     deadlines

@@ -36,6 +36,8 @@ Fake peers instead of a proxy:
   --silent    accept, read and discard, never write
   --header    accept; after the client's first bytes answer with a stream
               header (and features: none) and then nothing
+  --silent-dns ADDR  a DNS server on UDP ADDR:53 (a loopback address) that
+              reads every query and never answers; prints "PORT 53"
   --syn-drop  a listener with backlog 0 whose queue is filled by this
               process's own connections that are never accepted: the kernel
               drops further SYNs. Prints "SYNDROP verified" when a probe
@@ -305,6 +307,12 @@ class Conn:
         except OSError as e:
             chunk = b""
             event("%s read failed: %s" % (name, e))
+        if not chunk and self.frozen and name == "s2c":
+            # Frozen: the client's socket stays open whatever the server does.
+            self.sel.unregister(src)
+            src.close()
+            event("s2c end of stream (frozen: the client's side stays open)")
+            return
         if not chunk:
             self.close("%s end of stream" % name)
             return
@@ -380,6 +388,16 @@ def run_fake(args):
                 event("stream header sent; silent from now on")
 
 
+def run_silent_dns(addr):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((addr, 53))
+    print("PORT 53", flush=True)
+    while True:
+        data, peer = s.recvfrom(65536)
+        event("DNS query of %d bytes from %s:%d ignored" %
+              ((len(data),) + peer))
+
+
 def run_syn_drop():
     lsock = listener(0)
     held = []
@@ -419,12 +437,17 @@ def main():
     ap.add_argument("--silent", action="store_true")
     ap.add_argument("--header", action="store_true")
     ap.add_argument("--syn-drop", action="store_true")
+    ap.add_argument("--silent-dns", metavar="ADDR")
     args = ap.parse_args()
     global VERBOSE
     VERBOSE = args.verbose
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     if args.syn_drop:
         return run_syn_drop()
+    if args.silent_dns:
+        if not args.silent_dns.startswith("127."):
+            ap.error("loopback addresses only")
+        return run_silent_dns(args.silent_dns)
     if args.silent or args.header:
         return run_fake(args)
     if not args.target or not args.trigger or not args.action:

@@ -1,0 +1,126 @@
+/* fuzz_stanza.c - XML text from the network: libstrophe's parser
+ * (xmpp_stanza_new_from_string), then what xmsg reads from a stanza:
+ * xmsg_message_from_stanza, xmsg_mam_result, xmsg_stanza_archive_id.
+ *
+ * Invariants checked (abort when broken):
+ *  - a stanza with a <body/> child gives a message, one without none;
+ *  - a message renders as JSON (never NULL), that JSON parses, and every
+ *    name and value in it is valid UTF-8 without characters XML forbids;
+ *  - an archive result only yields a message when it comes from the
+ *    account (no from, or exactly the bare JID), answers our queryid and
+ *    has an id, which becomes the message's archiveId. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <strophe.h>
+
+#include "internal.h"
+#include "mam.h"
+#include "session.h"
+
+#include "fuzz.h"
+
+#define OWN_BARE "bob@example.org"
+#define QUERYID "f0e1d2c3-fuzz-query"
+
+static xmpp_ctx_t *ctx;
+static xmsg_mam_page page;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    xmpp_initialize();
+    ctx = xmpp_ctx_new(NULL, NULL); /* no log: quiet and fast */
+    FUZZ_CHECK(ctx != NULL);
+    memset(&page, 0, sizeof(page));
+    snprintf(page.queryid, sizeof(page.queryid), "%s", QUERYID);
+    return 0;
+}
+
+static void check_text(const char *s)
+{
+    FUZZ_CHECK(s != NULL);
+    FUZZ_CHECK(xmsg_text_valid(s, strlen(s)));
+}
+
+/* What a collected message turns into on the CLI's stdout. */
+static void check_message(const xmsg_message *m)
+{
+    char *text = xmsg_message_to_json(m);
+    json_t *root, *v;
+    json_error_t jerr;
+    const char *key;
+
+    FUZZ_CHECK(text != NULL);
+    root = json_loads(text, 0, &jerr);
+    FUZZ_CHECK(root != NULL && json_is_object(root));
+    FUZZ_CHECK(json_object_size(root) == xmsg_message_field_count(m));
+    json_object_foreach(root, key, v)
+    {
+        check_text(key);
+        FUZZ_CHECK(json_is_string(v));
+        check_text(json_string_value(v));
+    }
+    FUZZ_CHECK(xmsg_message_get(m, "body") != NULL);
+    FUZZ_CHECK(xmsg_message_get(m, "type") != NULL);
+    FUZZ_CHECK(xmsg_message_get(m, "ns") != NULL);
+    json_decref(root);
+    xmsg_free(text);
+}
+
+static void fuzz_plain(xmpp_stanza_t *stanza)
+{
+    xmsg_message *m = xmsg_message_from_stanza(stanza);
+
+    FUZZ_CHECK((m != NULL) ==
+               (xmpp_stanza_get_child_by_name(stanza, "body") != NULL));
+    if (m)
+        check_message(m);
+    xmsg_message_free(m);
+}
+
+static void fuzz_archive(xmpp_stanza_t *stanza)
+{
+    int is_result = -1;
+    xmsg_message *m = xmsg_mam_result(stanza, &page, OWN_BARE, &is_result);
+    xmpp_stanza_t *res =
+        xmpp_stanza_get_child_by_name_and_ns(stanza, "result", XMSG_NS_MAM);
+    const char *from = xmpp_stanza_get_from(stanza);
+
+    FUZZ_CHECK(is_result == (res != NULL));
+    if (!m)
+        return;
+    FUZZ_CHECK(res != NULL);
+    FUZZ_CHECK(from == NULL || strcmp(from, OWN_BARE) == 0);
+    FUZZ_CHECK(fuzz_str_eq(xmpp_stanza_get_attribute(res, "queryid"),
+                           QUERYID));
+    FUZZ_CHECK(xmpp_stanza_get_attribute(res, "id") != NULL);
+    FUZZ_CHECK(fuzz_str_eq(xmsg_message_get(m, "archiveId"),
+                           xmpp_stanza_get_attribute(res, "id")));
+    check_message(m);
+    xmsg_message_free(m);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    char *xml = fuzz_cstr(data, size);
+    xmpp_stanza_t *stanza = xmpp_stanza_new_from_string(ctx, xml);
+    const char *aid;
+
+    free(xml);
+    if (!stanza)
+        return 0;
+    fuzz_plain(stanza);
+    fuzz_archive(stanza);
+    aid = xmsg_stanza_archive_id(stanza, OWN_BARE);
+    if (aid)
+        check_text(aid);
+    xmpp_stanza_release(stanza);
+    return 0;
+}
