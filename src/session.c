@@ -22,6 +22,7 @@ static _Thread_local xmsg_conn *current;
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
 static void delete_id_handlers(xmsg_conn *c);
+static void run_once(xmsg_conn *c, uint64_t now);
 
 static void init_strophe(void)
 {
@@ -84,6 +85,18 @@ static void note_features(xmsg_conn *c, const char *msg)
     tls = strstr(msg, "urn:ietf:params:xml:ns:xmpp-tls");
     c->starttls_required = tls && strstr(tls, "<required/>") != NULL;
     c->sm_offered = strstr(msg, "\"urn:xmpp:sm:3\"") != NULL;
+    /* libstrophe 0.12.2 crashes on features without <bind/> after SASL:
+     * this stanza must never reach it. Its parser is left behind, and the
+     * connection is only released from then on. */
+    if (c->authenticated &&
+        !strstr(msg, "\"urn:ietf:params:xml:ns:xmpp-bind\"")) {
+        set_failure(c, XMSG_ERR_PROTOCOL,
+                    "the server offers no resource "
+                    "binding after login%s",
+                    NULL);
+        c->abandoned = 1;
+        longjmp(c->escape, 1);
+    }
 }
 
 /* A TLS layer that fails because the connection under it broke (OpenSSL's
@@ -109,6 +122,8 @@ static void classify(xmsg_conn *c, const char *msg)
 
     if (sscanf(msg, "connection failed, error %d", &err) == 1)
         c->close_error = err;
+    if (strncmp(msg, "SASL ", 5) == 0 && strstr(msg, " auth successful"))
+        c->authenticated = 1;
     classify_tls_io(c, msg);
 
     for (i = 0; i < sizeof(log_rules) / sizeof(log_rules[0]); i++) {
@@ -360,6 +375,23 @@ static xmsg_err setup(xmsg_conn *c)
     return XMSG_OK;
 }
 
+/* One turn of libstrophe's loop, at most 100 ms and never past the
+ * deadline. A stanza that would crash libstrophe makes the log handler jump
+ * back here: the connection is then abandoned (closed, only released). */
+static void run_once(xmsg_conn *c, uint64_t now)
+{
+    uint64_t left = c->deadline > now ? c->deadline - now : 0;
+
+    if (c->abandoned) {
+        c->closed = 1;
+        return;
+    }
+    if (setjmp(c->escape) == 0)
+        xmpp_run_once(c->ctx, left < 100 ? left : 100);
+    else
+        c->closed = 1;
+}
+
 /* Runs the loop until the TCP connection is up, the attempt failed, or
  * the deadline passed. */
 static void wait_tcp(xmsg_conn *c)
@@ -368,8 +400,7 @@ static void wait_tcp(xmsg_conn *c)
 
     while (c->stage == XMSG_STAGE_NONE && !c->closed &&
            (now = xmsg_now_ms()) < c->deadline)
-        xmpp_run_once(c->ctx,
-                      c->deadline - now < 100 ? c->deadline - now : 100);
+        run_once(c, now);
 }
 
 /* Resolves host under the deadline and tries its addresses in turn until
@@ -502,8 +533,7 @@ xmsg_err xmsg_conn_wait(xmsg_conn *c, const int *flag)
         now = xmsg_now_ms();
         if (now >= c->deadline)
             return xmsg_conn_fail(c, NULL);
-        xmpp_run_once(c->ctx,
-                      c->deadline - now < 100 ? c->deadline - now : 100);
+        run_once(c, now);
     }
     return XMSG_OK;
 }
@@ -516,8 +546,7 @@ void xmsg_conn_close(xmsg_conn *c)
         c->stage = XMSG_STAGE_CLOSING;
         xmpp_disconnect(c->conn);
         while (!c->closed && (now = xmsg_now_ms()) < c->deadline)
-            xmpp_run_once(c->ctx,
-                          c->deadline - now < 100 ? c->deadline - now : 100);
+            run_once(c, now);
     }
     xmsg_watchdog_stop(&c->wd);
     delete_id_handlers(c);

@@ -3,6 +3,7 @@
 #ifndef XMSG_SESSION_H
 #define XMSG_SESSION_H
 
+#include <setjmp.h>
 #include <stdint.h>
 
 #include <strophe.h>
@@ -36,6 +37,9 @@ typedef struct xmsg_conn {
     int starttls_required;   /* the server's features demand TLS */
     xmsg_strvec handler_ids; /* our id handlers, deleted at close */
     xmpp_handler *handler_fns;
+    jmp_buf escape;     /* out of libstrophe, see run_once() */
+    int abandoned;      /* libstrophe was left mid-stanza */
+    int authenticated;  /* SASL succeeded */
     int pin_checked;    /* the server's key was checked */
     int sm_offered;     /* ... offer XEP-0198 stream management */
     xmsg_err fail_code; /* classified from libstrophe's log */

@@ -1,0 +1,61 @@
+#!/usr/bin/env python3
+"""A scripted hostile XMPP server for one client connection, plaintext (the
+client runs with --allow-plaintext): it lets the client log in with SASL
+PLAIN, then misbehaves as SCENARIO says. Prints its port, serves once.
+
+  hostile_server.py SCENARIO
+  no-bind-empty   features after login are empty (no <bind/>)
+  no-bind-session features after login offer a session but no <bind/>
+"""
+import socket
+import sys
+
+HDR = (b"<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
+       b"xmlns:stream='http://etherx.jabber.org/streams' id='h1' "
+       b"from='localhost' version='1.0'>")
+MECHS = (b"<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:"
+         b"xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms>"
+         b"</stream:features>")
+AFTER_LOGIN = {
+    "no-bind-empty": b"<stream:features/>",
+    "no-bind-session": (b"<stream:features><session xmlns='urn:ietf:params:"
+                        b"xml:ns:xmpp-session'/></stream:features>"),
+}
+
+
+def read_until(conn, marker):
+    data = b""
+    while marker not in data:
+        chunk = conn.recv(65536)
+        if not chunk:
+            raise ConnectionError("client closed")
+        data += chunk
+    return data
+
+
+def main():
+    scenario = sys.argv[1]
+    after = AFTER_LOGIN[scenario]
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+    srv.settimeout(30)
+    print(srv.getsockname()[1], flush=True)
+    conn, _ = srv.accept()
+    conn.settimeout(30)
+    try:
+        read_until(conn, b"<stream:stream")
+        conn.sendall(HDR + MECHS)
+        read_until(conn, b"</auth>")
+        conn.sendall(b"<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>")
+        read_until(conn, b"<stream:stream")
+        conn.sendall(HDR + after)
+        while conn.recv(65536):
+            pass
+    except (ConnectionError, socket.timeout, OSError):
+        pass
+    conn.close()
+
+
+if __name__ == "__main__":
+    main()
