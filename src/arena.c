@@ -8,7 +8,8 @@
 
 struct xmsg_block {
     xmsg_block *prev, *next;
-    size_t size;
+    size_t size; /* what was asked for */
+    size_t cap;  /* what data holds */
     alignas(max_align_t) unsigned char data[];
 };
 
@@ -38,15 +39,21 @@ static void unlink_block(xmsg_arena *a, xmsg_block *b)
     a->live--;
 }
 
-static void *a_alloc(size_t size, void *ud)
+static void *alloc_cap(size_t size, size_t cap, xmsg_arena *a)
 {
-    xmsg_block *b = malloc(sizeof(*b) + size);
+    xmsg_block *b = malloc(sizeof(*b) + cap);
 
     if (!b)
         return NULL;
     b->size = size;
-    link_block(ud, b);
+    b->cap = cap;
+    link_block(a, b);
     return b->data;
+}
+
+static void *a_alloc(size_t size, void *ud)
+{
+    return alloc_cap(size, size, ud);
 }
 
 static void a_free(void *p, void *ud)
@@ -57,23 +64,33 @@ static void a_free(void *p, void *ud)
         return;
     b = block_of(p);
     unlink_block(ud, b);
-    xmsg_secure_zero(b, sizeof(*b) + b->size);
+    xmsg_secure_zero(b, sizeof(*b) + b->cap);
     free(b);
 }
 
-/* Moves to a new block so that the old bytes can be zeroed. */
+/* Grows in place within the block's capacity; else moves to a block of
+ * twice the capacity (so that a growing buffer is copied log n times, not
+ * n times), zeroing the old one. */
 static void *a_realloc(void *p, size_t size, void *ud)
 {
+    xmsg_block *b;
+    size_t cap;
     void *n;
-    size_t old;
 
     if (!p)
         return a_alloc(size, ud);
-    n = a_alloc(size, ud);
+    b = block_of(p);
+    if (size <= b->cap) {
+        if (size < b->size)
+            xmsg_secure_zero(b->data + size, b->size - size);
+        b->size = size;
+        return p;
+    }
+    cap = b->cap * 2 > size ? b->cap * 2 : size;
+    n = alloc_cap(size, cap, ud);
     if (!n)
         return NULL;
-    old = block_of(p)->size;
-    memcpy(n, p, old < size ? old : size);
+    memcpy(n, p, b->size);
     a_free(p, ud);
     return n;
 }

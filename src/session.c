@@ -177,6 +177,8 @@ static void on_log(void *userdata, xmpp_log_level_t level, const char *area,
     if (c->params->pin && !c->pin_checked && c->stage == XMSG_STAGE_TLS &&
         strncmp(msg, "RECV:", 5) == 0)
         check_pin(c);
+    if (strncmp(msg, "RECV:", 5) == 0)
+        c->rx_mark = xmsg_tcp_bytes_received(c->fd);
     /* Data lines carry peer text: never read meaning into them. */
     if (strncmp(msg, "SENT:", 5) != 0 && strncmp(msg, "RECV:", 5) != 0)
         classify(c, msg);
@@ -223,6 +225,8 @@ static int on_sockopt(xmpp_conn_t *conn, void *sock)
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
     if (!current)
         return 0;
+    current->fd = fd;
+    current->rx_mark = 0;
     xmsg_watchdog_watch(&current->wd, fd);
     if (current->params->keepalive)
         set_keepalive(current, fd);
@@ -375,6 +379,23 @@ static xmsg_err setup(xmsg_conn *c)
     return XMSG_OK;
 }
 
+/* libstrophe keeps a stanza in memory until its end tag: one that grows
+ * past XMSG_STANZA_MAX ends the connection. */
+static void check_size(xmsg_conn *c)
+{
+    uint64_t rx = xmsg_tcp_bytes_received(c->fd);
+
+    if (c->closed || rx < c->rx_mark || rx - c->rx_mark <= XMSG_STANZA_MAX)
+        return;
+    set_failure(c, XMSG_ERR_PROTOCOL,
+                "the server sent an element larger "
+                "than %s: refused",
+                "8 MiB");
+    xmsg_watchdog_cut(&c->wd);
+    c->abandoned = 1;
+    c->closed = 1;
+}
+
 /* One turn of libstrophe's loop, at most 100 ms and never past the
  * deadline. A stanza that would crash libstrophe makes the log handler jump
  * back here: the connection is then abandoned (closed, only released). */
@@ -390,6 +411,7 @@ static void run_once(xmsg_conn *c, uint64_t now)
         xmpp_run_once(c->ctx, left < 100 ? left : 100);
     else
         c->closed = 1;
+    check_size(c);
 }
 
 /* Runs the loop until the TCP connection is up, the attempt failed, or
@@ -449,6 +471,7 @@ xmsg_err xmsg_conn_open(xmsg_conn *c, const xmsg_params *p, xmsg_status *st)
     xmsg_err rc;
 
     memset(c, 0, sizeof(*c));
+    c->fd = -1;
     c->params = p;
     c->st = st;
     c->deadline = xmsg_now_ms() + (uint64_t)p->timeout * 1000u;

@@ -38,6 +38,8 @@ typedef struct xmsg_conn {
     xmsg_strvec handler_ids; /* our id handlers, deleted at close */
     xmpp_handler *handler_fns;
     jmp_buf escape;     /* out of libstrophe, see run_once() */
+    int fd;             /* libstrophe's socket, -1 before */
+    uint64_t rx_mark;   /* bytes received when the last element ended */
     int abandoned;      /* libstrophe was left mid-stanza */
     int authenticated;  /* SASL succeeded */
     int pin_checked;    /* the server's key was checked */

@@ -6,6 +6,7 @@ PLAIN, then misbehaves as SCENARIO says. Prints its port, serves once.
   hostile_server.py SCENARIO
   no-bind-empty   features after login are empty (no <bind/>)
   no-bind-session features after login offer a session but no <bind/>
+  huge-stanza     after bind, one <message/> of 100 MB (never finished)
 """
 import socket
 import sys
@@ -16,7 +17,10 @@ HDR = (b"<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
 MECHS = (b"<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:"
          b"xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms>"
          b"</stream:features>")
+BIND = (b"<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>"
+        b"</stream:features>")
 AFTER_LOGIN = {
+    "huge-stanza": BIND,
     "no-bind-empty": b"<stream:features/>",
     "no-bind-session": (b"<stream:features><session xmlns='urn:ietf:params:"
                         b"xml:ns:xmpp-session'/></stream:features>"),
@@ -31,6 +35,23 @@ def read_until(conn, marker):
             raise ConnectionError("client closed")
         data += chunk
     return data
+
+
+def answer_bind(conn):
+    data = read_until(conn, b"</iq>")
+    iq_id = data.split(b"id=\"", 1)[1].split(b"\"", 1)[0]
+    conn.sendall(b"<iq type='result' id='" + iq_id + b"'><bind xmlns='urn:"
+                 b"ietf:params:xml:ns:xmpp-bind'><jid>alice@localhost/h</jid>"
+                 b"</bind></iq>")
+
+
+def huge_stanza(conn):
+    answer_bind(conn)
+    conn.sendall(b"<message from='evil@localhost' to='alice@localhost'>"
+                 b"<body>")
+    chunk = b"a" * (1024 * 1024)
+    for _ in range(100):
+        conn.sendall(chunk)
 
 
 def main():
@@ -50,6 +71,8 @@ def main():
         conn.sendall(b"<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>")
         read_until(conn, b"<stream:stream")
         conn.sendall(HDR + after)
+        if scenario == "huge-stanza":
+            huge_stanza(conn)
         while conn.recv(65536):
             pass
     except (ConnectionError, socket.timeout, OSError):

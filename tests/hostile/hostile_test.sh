@@ -8,21 +8,24 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"; kill $(jobs -p) 2>/dev/null' EXIT
 pass=0 failed=0
 
-# scenario NAME WANT_EXIT WANT_CODE
+# scenario NAME WANT_EXIT WANT_CODE [MAX_RSS_KIB]
 scenario() {
-  local name=$1 want=$2 code=$3 port rc got
+  local name=$1 want=$2 code=$3 max=${4:-262144} port rc got rss
   python3 "$here/hostile_server.py" "$name" >"$tmp/port" &
   for _ in $(seq 50); do [ -s "$tmp/port" ] && break; sleep 0.1; done
   port=$(cat "$tmp/port")
-  XMSG_PASSWORD=hostile-pw "$xmsg" connect -j alice@localhost -H 127.0.0.1 \
-    -P "$port" --allow-plaintext -T 10 -l error >"$tmp/out" 2>"$tmp/err"
+  XMSG_PASSWORD=hostile-pw python3 "$here/rss.py" "$tmp/rss" "$xmsg" \
+    connect -j alice@localhost -H 127.0.0.1 -P "$port" --allow-plaintext \
+    --no-mam -T 10 -l error >"$tmp/out" 2>"$tmp/err"
   rc=$?
   wait
-  got=$(jq -r .error.code <"$tmp/out" 2>/dev/null | tail -n 1)
-  if [ "$rc" = "$want" ] && [ "$got" = "$code" ]; then
-    pass=$((pass + 1)); echo "ok - $name: exit $rc, $got"
+  got=$(tail -n 1 "$tmp/out" | jq -r .error.code 2>/dev/null)
+  rss=$(cat "$tmp/rss" 2>/dev/null || echo 0)
+  if [ "$rc" = "$want" ] && [ "$got" = "$code" ] && [ "$rss" -le "$max" ]; then
+    pass=$((pass + 1)); echo "ok - $name: exit $rc, $got, peak RSS $rss KiB"
   else
-    failed=$((failed + 1)); echo "FAIL - $name: exit $rc ($want), $got ($code)"
+    failed=$((failed + 1))
+    echo "FAIL - $name: exit $rc ($want), $got ($code), RSS $rss KiB ($max)"
     cat "$tmp/err"
   fi
 }
@@ -30,5 +33,7 @@ scenario() {
 # libstrophe 0.12.2 crashes (SIGSEGV) on these unless xmsg stops them.
 scenario no-bind-empty 8 protocol
 scenario no-bind-session 8 protocol
+# 100 MB in one element: refused at 8 MiB, memory stays bounded.
+scenario huge-stanza 8 protocol 65536
 echo "$pass passed, $failed failed"
 [ "$failed" = 0 ]
