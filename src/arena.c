@@ -20,6 +20,7 @@ static xmsg_block *block_of(void *p)
 
 static void link_block(xmsg_arena *a, xmsg_block *b)
 {
+    a->bytes += b->cap;
     b->prev = NULL;
     b->next = a->head;
     if (a->head)
@@ -37,12 +38,18 @@ static void unlink_block(xmsg_arena *a, xmsg_block *b)
     if (b->next)
         b->next->prev = b->prev;
     a->live--;
+    a->bytes -= b->cap;
 }
 
 static void *alloc_cap(size_t size, size_t cap, xmsg_arena *a)
 {
-    xmsg_block *b = malloc(sizeof(*b) + cap);
+    xmsg_block *b;
 
+    if ((a->live >= XMSG_ARENA_MAX_LIVE ||
+         a->bytes + cap > XMSG_ARENA_MAX_BYTES) &&
+        a->on_limit && a->on_limit(a->limit_userdata))
+        return NULL;
+    b = malloc(sizeof(*b) + cap);
     if (!b)
         return NULL;
     b->size = size;
@@ -99,6 +106,9 @@ void xmsg_arena_init(xmsg_arena *a)
 {
     a->head = NULL;
     a->live = 0;
+    a->bytes = 0;
+    a->on_limit = NULL;
+    a->limit_userdata = NULL;
     a->mem.alloc = a_alloc;
     a->mem.free = a_free;
     a->mem.realloc = a_realloc;

@@ -11,10 +11,20 @@
 
 typedef struct xmsg_block xmsg_block;
 
+/* At most this many live blocks, or bytes: beyond, on_limit is asked. A
+ * tree deeper than a third of it would overflow libstrophe's recursion. */
+#define XMSG_ARENA_MAX_LIVE 65536
+#define XMSG_ARENA_MAX_BYTES (64u * 1024 * 1024)
+
 typedef struct xmsg_arena {
     xmsg_block *head; /* live blocks, most recent first */
     size_t live;      /* their count */
+    size_t bytes;     /* their size */
     xmpp_mem_t mem;   /* handed to xmpp_ctx_new() */
+    /* Called when an allocation would pass a limit; it may not return
+     * (longjmp). When it returns 0 the allocation goes ahead. */
+    int (*on_limit)(void *userdata);
+    void *limit_userdata;
 } xmsg_arena;
 
 /* Prepares the arena; a->mem is then ready for xmpp_ctx_new(). */

@@ -93,6 +93,10 @@ int xmsg_text_valid(const char *s, size_t len);
  * when present, <= 1023 bytes, valid text, local part without
  * " & ' / : < > @ and spaces, domain without spaces or / @. */
 int xmsg_jid_valid(const char *jid);
+/* Replaces, in place, every byte that does not start a valid UTF-8
+ * sequence by '?': text from a server goes into JSON, which must be
+ * UTF-8. */
+void xmsg_utf8_sanitize(char *s);
 /* The bare part of jid (before any '/'): new string or NULL. */
 char *xmsg_jid_bare(const char *jid);
 /* 1 if jid is valid and has a local part (an account). */

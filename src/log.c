@@ -47,6 +47,7 @@ void xmsg_conn_logv(xmsg_conn *c, xmsg_log_level lvl, const char *area,
     clean = xmsg_redact(msg, secrets, 1);
     if (!clean)
         return;
+    xmsg_utf8_sanitize(clean);
     n = strlen(clean) + strlen(area) + 16;
     line = malloc(n);
     if (line) {

@@ -23,6 +23,7 @@ static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
 static void delete_id_handlers(xmsg_conn *c);
 static void run_once(xmsg_conn *c, uint64_t now);
+static int on_arena_limit(void *userdata);
 
 static void init_strophe(void)
 {
@@ -37,13 +38,28 @@ uint64_t xmsg_now_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+/* Texts built from libstrophe's messages get the log's redaction too. */
+static void redact_in_place(xmsg_conn *c, char *text, size_t size)
+{
+    const char *secrets[1] = {c->params->password};
+    char *clean = xmsg_redact(text, secrets, 1);
+
+    if (clean)
+        snprintf(text, size, "%s", clean);
+    else
+        snprintf(text, size, "(text withheld)");
+    free(clean);
+}
+
 static void set_failure(xmsg_conn *c, xmsg_err code, const char *fmt,
                         const char *arg)
 {
-    if (c->fail_code != XMSG_OK)
+    /* After the deadline, what breaks is the deadline's doing. */
+    if (c->fail_code != XMSG_OK || xmsg_watchdog_fired(&c->wd))
         return;
     c->fail_code = code;
     snprintf(c->fail_text, sizeof(c->fail_text), fmt, arg ? arg : "");
+    redact_in_place(c, c->fail_text, sizeof(c->fail_text));
 }
 
 /* What libstrophe's log lines tell about progress and failures. */
@@ -56,6 +72,8 @@ static const struct {
     {"connection successful", XMSG_OK, XMSG_STAGE_TCP, NULL},
     {"proceeding with TLS", XMSG_OK, XMSG_STAGE_TLS, NULL},
     {"using legacy SSL connection", XMSG_OK, XMSG_STAGE_TLS, NULL},
+    {"handle proceedtls called for failure", XMSG_ERR_TLS, 0,
+     "the server refused STARTTLS%s"},
     {"TLS is not supported, but set as mandatory", XMSG_ERR_TLS, 0,
      "the server does not offer TLS and mandatoryTLS is set: refusing to "
      "log in over plaintext"},
@@ -71,7 +89,8 @@ static const struct {
     {"Binding failed", XMSG_ERR_PROTOCOL, 0, "resource binding failed%s"},
     {"Session establishment failed", XMSG_ERR_PROTOCOL, 0,
      "session establishment failed%s"},
-    {"parse error", XMSG_ERR_PROTOCOL, 0, "malformed XML from server: %s"},
+    /* Not its text: libstrophe 0.12.2 prints past the end of its buffer. */
+    {"parse error", XMSG_ERR_PROTOCOL, 0, "the server sent malformed XML%s"},
 };
 
 /* Stream features are the server's, never a peer's text. */
@@ -129,9 +148,11 @@ static void classify(xmsg_conn *c, const char *msg)
     for (i = 0; i < sizeof(log_rules) / sizeof(log_rules[0]); i++) {
         if (!strstr(msg, log_rules[i].needle))
             continue;
-        if (log_rules[i].code != XMSG_OK)
+        if (log_rules[i].code != XMSG_OK && c->fail_code == XMSG_OK) {
             set_failure(c, log_rules[i].code, log_rules[i].text, msg);
-        else if (log_rules[i].stage > c->stage && c->stage < XMSG_STAGE_BOUND)
+            /* libstrophe may go on waiting after it gave up: stop it. */
+            xmsg_watchdog_cut(&c->wd);
+        } else if (log_rules[i].stage > c->stage && c->stage < XMSG_STAGE_BOUND)
             c->stage = log_rules[i].stage;
         return;
     }
@@ -357,6 +378,8 @@ static xmsg_err setup(xmsg_conn *c)
     c->log.handler = on_log;
     c->log.userdata = c;
     xmsg_arena_init(&c->arena);
+    c->arena.on_limit = on_arena_limit;
+    c->arena.limit_userdata = c;
     c->ctx = xmpp_ctx_new(&c->arena.mem, &c->log);
     c->conn = c->ctx ? xmpp_conn_new(c->ctx) : NULL;
     c->domain = xmpp_jid_domain(c->ctx, p->jid);
@@ -377,6 +400,23 @@ static xmsg_err setup(xmsg_conn *c)
                       "off (trustTLS): the server is not "
                       "authenticated");
     return XMSG_OK;
+}
+
+/* The arena's limit: libstrophe holds too much of what the server sent
+ * (an element nested or attributed past reason). Inside libstrophe's loop
+ * this leaves it at once, as run_once() explains. */
+static int on_arena_limit(void *userdata)
+{
+    xmsg_conn *c = userdata;
+
+    if (!c->in_run)
+        return 0;
+    set_failure(c, XMSG_ERR_PROTOCOL,
+                "the server sent more than a client "
+                "holds at once (elements or attributes)%s",
+                NULL);
+    c->abandoned = 1;
+    longjmp(c->escape, 1);
 }
 
 /* libstrophe keeps a stanza in memory until its end tag: one that grows
@@ -407,9 +447,13 @@ static void run_once(xmsg_conn *c, uint64_t now)
         c->closed = 1;
         return;
     }
+    c->in_run = 1;
     if (setjmp(c->escape) == 0)
         xmpp_run_once(c->ctx, left < 100 ? left : 100);
     else
+        c->closed = 1;
+    c->in_run = 0;
+    if (xmpp_conn_is_disconnected(c->conn))
         c->closed = 1;
     check_size(c);
 }
@@ -520,16 +564,17 @@ xmsg_err xmsg_conn_fail(xmsg_conn *c, const char *doing)
 
     if (!doing)
         doing = stage_doing(c->stage);
-    if (xmsg_watchdog_fired(&c->wd) || xmsg_now_ms() >= c->deadline)
-        return xmsg_status_fail(c->st, XMSG_ERR_TIMEOUT,
-                                "timed out after %ld s while %s", p->timeout,
-                                doing);
     if (p->disable_tls && c->starttls_required && !c->bound)
         return xmsg_status_fail(c->st, XMSG_ERR_TLS,
                                 "the server requires TLS and disableTLS is "
                                 "set");
+    /* A failure seen before the deadline is the cause, not the wait. */
     if (c->fail_code != XMSG_OK)
         return xmsg_status_fail(c->st, c->fail_code, "%s", c->fail_text);
+    if (xmsg_watchdog_fired(&c->wd) || xmsg_now_ms() >= c->deadline)
+        return xmsg_status_fail(c->st, XMSG_ERR_TIMEOUT,
+                                "timed out after %ld s while %s", p->timeout,
+                                doing);
     if (c->stage == XMSG_STAGE_NONE)
         return xmsg_status_fail(
             c->st, XMSG_ERR_CONNECT, "cannot connect to %s port %ld: %s", host,

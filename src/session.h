@@ -40,6 +40,7 @@ typedef struct xmsg_conn {
     jmp_buf escape;     /* out of libstrophe, see run_once() */
     int fd;             /* libstrophe's socket, -1 before */
     uint64_t rx_mark;   /* bytes received when the last element ended */
+    int in_run;         /* inside xmpp_run_once() */
     int abandoned;      /* libstrophe was left mid-stanza */
     int authenticated;  /* SASL succeeded */
     int pin_checked;    /* the server's key was checked */

@@ -36,6 +36,7 @@ xmsg_err xmsg_status_fail(xmsg_status *st, xmsg_err code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(buf, sizeof(buf), fmt, ap);
     va_end(ap);
+    xmsg_utf8_sanitize(buf);
     st->code = code;
     st->text = xmsg_strdup(buf);
     return code;
@@ -47,6 +48,7 @@ xmsg_err xmsg_status_recode(xmsg_status *st, xmsg_err code, const char *what)
 
     snprintf(buf, sizeof(buf), "%s (%s: %s)", what, xmsg_err_name(st->code),
              st->text ? st->text : xmsg_strerror(st->code));
+    xmsg_utf8_sanitize(buf);
     free(st->text);
     st->text = xmsg_strdup(buf);
     st->code = code;

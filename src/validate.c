@@ -139,3 +139,20 @@ char *xmsg_jid_bare(const char *jid)
         return NULL;
     return slash ? xmsg_strndup(jid, (size_t)(slash - jid)) : xmsg_strdup(jid);
 }
+
+void xmsg_utf8_sanitize(char *s)
+{
+    unsigned char *p = (unsigned char *)s;
+    size_t len = strlen(s), n;
+    uint32_t cp;
+
+    while (len > 0) {
+        n = utf8_decode(p, len, &cp);
+        if (n == 0) {
+            *p = '?';
+            n = 1;
+        }
+        p += n;
+        len -= n;
+    }
+}

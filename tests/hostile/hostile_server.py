@@ -7,6 +7,10 @@ PLAIN, then misbehaves as SCENARIO says. Prints its port, serves once.
   no-bind-empty   features after login are empty (no <bind/>)
   no-bind-session features after login offer a session but no <bind/>
   huge-stanza     after bind, one <message/> of 100 MB (never finished)
+  deep-nesting    after bind, a <message/> nested 200,000 elements deep
+  invalid-utf8    after bind, a <message/> whose body is not UTF-8
+  entity-bomb     a DOCTYPE with nested entities before the stream
+  many-attrs      after bind, a <message/> with 100,000 attributes
 """
 import socket
 import sys
@@ -21,6 +25,9 @@ BIND = (b"<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>"
         b"</stream:features>")
 AFTER_LOGIN = {
     "huge-stanza": BIND,
+    "deep-nesting": BIND,
+    "invalid-utf8": BIND,
+    "many-attrs": BIND,
     "no-bind-empty": b"<stream:features/>",
     "no-bind-session": (b"<stream:features><session xmlns='urn:ietf:params:"
                         b"xml:ns:xmpp-session'/></stream:features>"),
@@ -45,13 +52,16 @@ def answer_bind(conn):
                  b"</bind></iq>")
 
 
-def huge_stanza(conn):
-    answer_bind(conn)
-    conn.sendall(b"<message from='evil@localhost' to='alice@localhost'>"
-                 b"<body>")
-    chunk = b"a" * (1024 * 1024)
-    for _ in range(100):
-        conn.sendall(chunk)
+MSG = b"<message from='evil@localhost' to='alice@localhost'"
+AFTER_BIND = {
+    "huge-stanza": lambda: MSG + b"><body>" + b"a" * (100 * 1024 * 1024),
+    "deep-nesting": lambda: (MSG + b"><body>x</body>" + b"<a>" * 200000 +
+                             b"</a>" * 200000 + b"</message>"),
+    "invalid-utf8": lambda: MSG + b"><body>\xff\xfe bad</body></message>",
+    "many-attrs": lambda: (MSG + b"".join(b" a%d='v'" % i
+                                          for i in range(100000)) +
+                           b"><body>x</body></message>"),
+}
 
 
 def main():
@@ -71,8 +81,9 @@ def main():
         conn.sendall(b"<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>")
         read_until(conn, b"<stream:stream")
         conn.sendall(HDR + after)
-        if scenario == "huge-stanza":
-            huge_stanza(conn)
+        if scenario in AFTER_BIND:
+            answer_bind(conn)
+            conn.sendall(AFTER_BIND[scenario]())
         while conn.recv(65536):
             pass
     except (ConnectionError, socket.timeout, OSError):

@@ -11,6 +11,7 @@ pass=0 failed=0
 # scenario NAME WANT_EXIT WANT_CODE [MAX_RSS_KIB]
 scenario() {
   local name=$1 want=$2 code=$3 max=${4:-262144} port rc got rss
+  rm -f "$tmp/port"
   python3 "$here/hostile_server.py" "$name" >"$tmp/port" &
   for _ in $(seq 50); do [ -s "$tmp/port" ] && break; sleep 0.1; done
   port=$(cat "$tmp/port")
@@ -35,5 +36,10 @@ scenario no-bind-empty 8 protocol
 scenario no-bind-session 8 protocol
 # 100 MB in one element: refused at 8 MiB, memory stays bounded.
 scenario huge-stanza 8 protocol 65536
+# libstrophe recurses over a stanza tree, and keeps every attribute.
+scenario deep-nesting 8 protocol 131072
+scenario many-attrs 8 protocol 131072
+# Not UTF-8: a protocol error, and still one JSON line.
+scenario invalid-utf8 8 protocol
 echo "$pass passed, $failed failed"
 [ "$failed" = 0 ]

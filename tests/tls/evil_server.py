@@ -231,7 +231,7 @@ class Conn:
             if not data:
                 return
             self.rec.data(None, data)
-            self.event("after-failed-tls %d bytes" % len(data))
+            self.event("drained %d bytes" % len(data))
 
     def open_stream(self, features):
         if self.tls is None and not self.buf:

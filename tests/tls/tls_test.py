@@ -20,7 +20,9 @@ password.
 The PKI is made at test time with openssl (bookworm's OpenSSL 3.0:
 `openssl x509 -req` cannot backdate, `openssl ca -startdate/-enddate` can)
 in a temporary directory. Prints "ok - ..."/"FAIL - ..." lines and
-"N passed, N failed"; exits 1 when a check failed.
+"N passed, N failed"; exits 1 when a check failed. XMSG_TLS_VERBOSE=1
+prints each run's result and the server's events; XMSG_TLS_KEEP=1 keeps the
+temporary directory (PKI, recordings).
 """
 
 import base64
@@ -284,7 +286,7 @@ def run_case(ctx, label, mode, cert, args, jid="%s@localhost" % USER,
 
 def detail(r):
     """What a failing check prints: the run, its result and the log."""
-    lines = ["cmd: %s" % " ".join(r.argv[:1] + ["connect"] + r.argv[2:]),
+    lines = ["cmd: XMSG_PASSWORD=... %s" % " ".join(r.argv),
              "exit %s after %.1f s%s, error.code=%s, error.text=%s" %
              (r.rc, r.secs, " (HUNG, killed)" if r.hung else "", r.code,
               r.text),
