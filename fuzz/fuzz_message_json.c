@@ -26,9 +26,9 @@ static void check_same(const xmsg_message *a, const xmsg_message *b)
                                xmsg_message_field_name(b, i)));
         FUZZ_CHECK(fuzz_str_eq(xmsg_message_field_value(a, i),
                                xmsg_message_field_value(b, i)));
-        FUZZ_CHECK(fuzz_str_eq(
-            xmsg_message_get(b, xmsg_message_field_name(a, i)),
-            xmsg_message_field_value(a, i)));
+        FUZZ_CHECK(
+            fuzz_str_eq(xmsg_message_get(b, xmsg_message_field_name(a, i)),
+                        xmsg_message_field_value(a, i)));
     }
 }
 

@@ -15,7 +15,8 @@
 
 #define MARKER "[redacted]"
 
-/* in_marker[i] counts the bytes of s[0..i) that belong to a marker. */
+/* pre[i]: how many bytes of s[0..i) belong to a marker; an occurrence
+ * [a, b) overlaps one when pre[b] != pre[a]. Owned array. */
 static size_t *marker_prefix(const char *s, size_t len)
 {
     size_t *pre = calloc(len + 1, sizeof(*pre)), i, mlen = strlen(MARKER);
@@ -32,8 +33,7 @@ static size_t *marker_prefix(const char *s, size_t len)
     return pre;
 }
 
-static void check_absent(const char *out, const size_t *pre,
-                         const char *needle)
+static void check_absent(const char *out, const size_t *pre, const char *needle)
 {
     size_t nlen = strlen(needle), pos;
     const char *p;

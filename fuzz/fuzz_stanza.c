@@ -6,6 +6,8 @@
  *  - a stanza with a <body/> child gives a message, one without none;
  *  - a message renders as JSON (never NULL), that JSON parses, and every
  *    name and value in it is valid UTF-8 without characters XML forbids;
+ *  - the message keeps the envelope of its <message/>: from, to, type and
+ *    id as the stanza has them (whatever else the stanza carries);
  *  - an archive result only yields a message when it comes from the
  *    account (no from, or exactly the bare JID), answers our queryid and
  *    has an id, which becomes the message's archiveId. */
@@ -74,14 +76,35 @@ static void check_message(const xmsg_message *m)
     xmsg_free(text);
 }
 
+/* The sender and the rest of the envelope are never lost nor changed. */
+static void check_envelope(const xmsg_message *m, xmpp_stanza_t *msg)
+{
+    static const char *const names[] = {"from", "to", "type", "id"};
+    const char *v;
+    size_t i;
+
+    for (i = 0; i < sizeof(names) / sizeof(*names); i++) {
+        v = xmpp_stanza_get_attribute(msg, names[i]);
+        if (v && !fuzz_str_eq(xmsg_message_get(m, names[i]), v)) {
+            fprintf(stderr, "%s: stanza '%s', message '%s'\n", names[i], v,
+                    xmsg_message_get(m, names[i])
+                        ? xmsg_message_get(m, names[i])
+                        : "(none)");
+            FUZZ_CHECK(!"envelope attribute lost or changed");
+        }
+    }
+}
+
 static void fuzz_plain(xmpp_stanza_t *stanza)
 {
     xmsg_message *m = xmsg_message_from_stanza(stanza);
 
     FUZZ_CHECK((m != NULL) ==
                (xmpp_stanza_get_child_by_name(stanza, "body") != NULL));
-    if (m)
+    if (m) {
         check_message(m);
+        check_envelope(m, stanza);
+    }
     xmsg_message_free(m);
 }
 
@@ -92,18 +115,23 @@ static void fuzz_archive(xmpp_stanza_t *stanza)
     xmpp_stanza_t *res =
         xmpp_stanza_get_child_by_name_and_ns(stanza, "result", XMSG_NS_MAM);
     const char *from = xmpp_stanza_get_from(stanza);
+    xmpp_stanza_t *fwd, *inner;
 
     FUZZ_CHECK(is_result == (res != NULL));
     if (!m)
         return;
     FUZZ_CHECK(res != NULL);
     FUZZ_CHECK(from == NULL || strcmp(from, OWN_BARE) == 0);
-    FUZZ_CHECK(fuzz_str_eq(xmpp_stanza_get_attribute(res, "queryid"),
-                           QUERYID));
+    FUZZ_CHECK(fuzz_str_eq(xmpp_stanza_get_attribute(res, "queryid"), QUERYID));
     FUZZ_CHECK(xmpp_stanza_get_attribute(res, "id") != NULL);
     FUZZ_CHECK(fuzz_str_eq(xmsg_message_get(m, "archiveId"),
                            xmpp_stanza_get_attribute(res, "id")));
     check_message(m);
+    fwd = xmpp_stanza_get_child_by_name_and_ns(res, "forwarded",
+                                               "urn:xmpp:forward:0");
+    inner = fwd ? xmpp_stanza_get_child_by_name(fwd, "message") : NULL;
+    FUZZ_CHECK(inner != NULL);
+    check_envelope(m, inner);
     xmsg_message_free(m);
 }
 

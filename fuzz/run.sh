@@ -39,14 +39,15 @@ build_fuzzers()
 run_one()
 {
     local name=$1 dir=$run/$1 rc
-    local bin=$build/fuzz/$name
+    local bin=$build/fuzz/$name dict=()
 
     rm -rf "$dir"
     mkdir -p "$dir/corpus" "$dir/artifacts"
     cp -R "$top/fuzz/corpus/$name/." "$dir/corpus/"
+    [ -f "$top/fuzz/$name.dict" ] && dict=(-dict="$top/fuzz/$name.dict")
     UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1} \
         "$bin" -max_total_time="$secs" -max_len=65536 -timeout=10 \
-        -rss_limit_mb=2048 -print_final_stats=1 \
+        -rss_limit_mb=2048 -print_final_stats=1 "${dict[@]}" \
         -artifact_prefix="$dir/artifacts/" "$dir/corpus" \
         >"$dir/log" 2>&1
     rc=$?

@@ -130,8 +130,8 @@ static xmsg_err transmit(xmsg_conn *c, struct send_state *s,
     xmpp_send(c->conn, stanza);
     xmpp_stanza_release(stanza);
     xmsg_conn_log(c, XMSG_LOG_INFO,
-                  "message %s sent to %s, waiting for the "
-                  "server's confirmation",
+                  "message %s to %s handed to the connection, waiting for "
+                  "the server's confirmation",
                   s->id, xmsg_message_get(m, "to"));
     rc = request_confirmation(c, s);
     if (!rc)
@@ -142,6 +142,11 @@ static xmsg_err transmit(xmsg_conn *c, struct send_state *s,
         if (!rc)
             rc = xmsg_conn_wait(c, &s->answered);
     }
+    /* A write failed on the message itself or before it (libstrophe
+     * counts the queue past the element it was writing, and the request
+     * follows the message): it never left, so it was not sent. */
+    if (rc && c->unsent >= 1)
+        return rc;
     if (rc)
         return xmsg_status_recode(c->st, XMSG_ERR_UNCONFIRMED,
                                   "message was sent but not confirmed");

@@ -129,7 +129,9 @@ static void classify_tls_io(xmsg_conn *c, const char *msg)
                &tls_err) != 2 &&
         sscanf(msg, "Unrecoverable TLS error, %d", &tls_err) != 1)
         return;
-    if (tls_err == 5 || tls_err == 6)
+    /* OpenSSL 3 reports a peer gone without close_notify as SSL_ERROR_SSL
+     * after an "unexpected eof while reading" line. */
+    if (tls_err == 5 || tls_err == 6 || (tls_err == 1 && c->tls_eof))
         set_failure(c, XMSG_ERR_CONNECT, "the connection broke under TLS%s",
                     NULL);
 }
@@ -141,6 +143,12 @@ static void classify(xmsg_conn *c, const char *msg)
 
     if (sscanf(msg, "connection failed, error %d", &err) == 1)
         c->close_error = err;
+    if (strstr(msg, "unexpected eof while reading"))
+        c->tls_eof = 1;
+    /* What is still queued past the element whose write failed never
+     * left (libstrophe 0.12.2 does not count the element being written). */
+    if (strstr(msg, "Send error occurred") && c->unsent < 0)
+        c->unsent = xmpp_conn_send_queue_len(c->conn);
     if (strncmp(msg, "SASL ", 5) == 0 && strstr(msg, " auth successful"))
         c->authenticated = 1;
     classify_tls_io(c, msg);
@@ -516,6 +524,7 @@ xmsg_err xmsg_conn_open(xmsg_conn *c, const xmsg_params *p, xmsg_status *st)
 
     memset(c, 0, sizeof(*c));
     c->fd = -1;
+    c->unsent = -1;
     c->params = p;
     c->st = st;
     c->deadline = xmsg_now_ms() + (uint64_t)p->timeout * 1000u;

@@ -41,6 +41,9 @@ typedef struct xmsg_conn {
     int fd;             /* libstrophe's socket, -1 before */
     uint64_t rx_mark;   /* bytes received when the last element ended */
     int in_run;         /* inside xmpp_run_once() */
+    int tls_eof;        /* OpenSSL saw the peer vanish */
+    int unsent;         /* elements still queued when the connection
+                           failed; -1 while it has not */
     int abandoned;      /* libstrophe was left mid-stanza */
     int authenticated;  /* SASL succeeded */
     int pin_checked;    /* the server's key was checked */

@@ -11,7 +11,7 @@
 #   shared with other tests, so it is only cut, never signalled.
 # XMSG_FAULT_BREAK=code|delivered|time|scenario: every check expects
 #   something wrong and must fail (proves that each check can fail).
-# Users: t51 sends; t52, t53, t54 receive (no other test uses them).
+# Users: t51 sends; t52 and t53 receive (no other test uses them).
 set -u
 xmsg=$1
 here=$(cd "$(dirname "$0")" && pwd)
@@ -26,6 +26,7 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
+trap 'exit 143' TERM INT
 pass=0 failed=0
 ok() { pass=$((pass + 1)); echo "ok - $1"; }
 bad() { failed=$((failed + 1)); echo "FAIL - $1"; }
@@ -50,7 +51,7 @@ start_proxy() { # start_proxy ARGS...: sets proxy_pid, pport
   python3 "$proxy" "$@" >"$tmp/proxy.log" 2>&1 &
   proxy_pid=$!
   pport=''
-  for _ in $(seq 100); do
+  for _ in $(seq 200); do
     pport=$(sed -n 's/^PORT //p' "$tmp/proxy.log")
     [ -n "$pport" ] && return 0
     kill -0 "$proxy_pid" 2>/dev/null || break
@@ -233,8 +234,12 @@ deadlines() {
     6 timeout deadline "$DEAD_T" @accepted
   # Backlog 0, filled by the proxy itself: this kernel drops further SYNs
   # (the proxy verifies it with a probe and exits 3 if it does not).
-  if start_proxy --syn-drop && sleep 0.5 &&
-    grep -q 'SYNDROP verified' "$tmp/proxy.log"; then
+  start_proxy --syn-drop
+  for _ in $(seq 100); do
+    grep -q SYNDROP "$tmp/proxy.log" && break
+    sleep 0.05
+  done
+  if grep -q 'SYNDROP verified' "$tmp/proxy.log"; then
     xm "$DEAD_T" 127.0.0.1 "$pport" send -t "t52@$D" -m x --no-tls
     judge "deadline: a port whose SYNs are dropped (full backlog)" 6 timeout \
       deadline "$DEAD_T" "+while connecting" "@SYNDROP verified"
@@ -284,7 +289,7 @@ silent_resolver() {
 plain_cases() {
   local b pid
   tls=(--no-tls)
-  drain t52 t53 t54
+  drain t52 t53
   fault "plain: cut after the client's stream header" 3 connection prompt \
     "$CUT_T" "--trigger s2c:bytes:0 --action cut" -- --no-tls -m "p1-$token"
   fault "plain: cut during SASL (<auth> not forwarded)" 3 connection prompt \
@@ -364,6 +369,14 @@ tls_cases() {
     -- "${tls[@]}" -m x
   fault "$s tls: cut during SASL (record with <auth> dropped)" 3 connection \
     prompt "$CUT_T" "--trigger c2s:appdata:$sasl --action cut" \
+    "+SENT: <auth" "-RECV: <challenge" "-RECV: <success" -- "${tls[@]}" -m x
+  # The same two with TCP resets instead of a FIN: OpenSSL reports these
+  # differently (SSL_ERROR_SYSCALL, not "unexpected eof while reading").
+  fault "$s tls: reset inside the handshake (ClientHello dropped)" 3 \
+    connection prompt "$CUT_T" "--trigger c2s:record:1 --action reset" \
+    -- "${tls[@]}" -m x
+  fault "$s tls: reset during SASL (record with <auth> dropped)" 3 \
+    connection prompt "$CUT_T" "--trigger c2s:appdata:$sasl --action reset" \
     "+SENT: <auth" "-RECV: <challenge" "-RECV: <success" -- "${tls[@]}" -m x
   fault "$s tls: cut after the bind result, before the message" 3 \
     connection prompt "$CUT_T" \
