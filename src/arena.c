@@ -41,12 +41,17 @@ static void unlink_block(xmsg_arena *a, xmsg_block *b)
     a->bytes -= b->cap;
 }
 
+static int past_deadline(const xmsg_arena *a)
+{
+    return a->deadline && xmsg_now_ms() >= a->deadline;
+}
+
 static void *alloc_cap(size_t size, size_t cap, xmsg_arena *a)
 {
     xmsg_block *b;
 
-    if ((a->live >= XMSG_ARENA_MAX_LIVE ||
-         a->bytes + cap > XMSG_ARENA_MAX_BYTES) &&
+    if ((a->live >= XMSG_ARENA_MAX_LIVE || cap > XMSG_STANZA_MAX ||
+         a->bytes + cap > XMSG_ARENA_MAX_BYTES || past_deadline(a)) &&
         a->on_limit && a->on_limit(a->limit_userdata))
         return NULL;
     b = malloc(sizeof(*b) + cap);
@@ -87,6 +92,9 @@ static void *a_realloc(void *p, size_t size, void *ud)
     if (!p)
         return a_alloc(size, ud);
     b = block_of(p);
+    if (past_deadline(ud) && ((xmsg_arena *)ud)->on_limit &&
+        ((xmsg_arena *)ud)->on_limit(((xmsg_arena *)ud)->limit_userdata))
+        return NULL;
     if (size <= b->cap) {
         if (size < b->size)
             xmsg_secure_zero(b->data + size, b->size - size);
@@ -108,6 +116,7 @@ void xmsg_arena_init(xmsg_arena *a)
     a->live = 0;
     a->bytes = 0;
     a->on_limit = NULL;
+    a->deadline = 0;
     a->limit_userdata = NULL;
     a->mem.alloc = a_alloc;
     a->mem.free = a_free;

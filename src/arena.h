@@ -6,13 +6,16 @@
 #define XMSG_ARENA_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <strophe.h>
 
 typedef struct xmsg_block xmsg_block;
 
-/* At most this many live blocks, or bytes: beyond, on_limit is asked. A
- * tree deeper than a third of it would overflow libstrophe's recursion. */
+/* At most this many live blocks, or bytes, and no block larger than
+ * XMSG_STANZA_MAX: beyond, on_limit is asked. A tree deeper than a third
+ * of the blocks would overflow libstrophe's recursion; a text that large
+ * is one libstrophe builds with strncat, in quadratic time. */
 #define XMSG_ARENA_MAX_LIVE 65536
 #define XMSG_ARENA_MAX_BYTES (64u * 1024 * 1024)
 
@@ -21,6 +24,10 @@ typedef struct xmsg_arena {
     size_t live;      /* their count */
     size_t bytes;     /* their size */
     xmpp_mem_t mem;   /* handed to xmpp_ctx_new() */
+    /* Monotonic ms after which every allocation asks on_limit too: work
+     * inside libstrophe that burns CPU (an entity expansion appended piece
+     * by piece) allocates as it goes, and stops there. 0: none. */
+    uint64_t deadline;
     /* Called when an allocation would pass a limit; it may not return
      * (longjmp). When it returns 0 the allocation goes ahead. */
     int (*on_limit)(void *userdata);

@@ -123,7 +123,7 @@ int xmsg_log_level_parse(const char *s, xmsg_log_level *out);
 
 /* ---- rxcount.c ---- */
 /* Largest top-level element accepted from a server, in bytes on the wire. */
-#define XMSG_STANZA_MAX (8u * 1024 * 1024)
+#define XMSG_STANZA_MAX (2u * 1024 * 1024)
 /* Bytes read so far from TCP socket fd; 0 when unknown. */
 uint64_t xmsg_tcp_bytes_received(int fd);
 
@@ -134,6 +134,9 @@ typedef struct xmsg_sigpipe {
 } xmsg_sigpipe;
 void xmsg_sigpipe_block(xmsg_sigpipe *sp);
 void xmsg_sigpipe_restore(xmsg_sigpipe *sp);
+
+/* Monotonic clock in milliseconds (session.c). */
+uint64_t xmsg_now_ms(void);
 
 /* ---- zeroing ---- */
 void xmsg_secure_zero(void *p, size_t n);

@@ -18,12 +18,14 @@ uint64_t xmsg_tcp_bytes_received(int fd)
     socklen_t len = sizeof(ti);
     int unread = 0;
 
+    /* The queue first: what arrives between the two calls then only makes
+     * the count larger, never wraps it below zero. */
+    if (fd < 0 || ioctl(fd, SIOCINQ, &unread) != 0 || unread < 0)
+        unread = 0;
     if (fd < 0 || getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0 ||
         len < offsetof(struct tcp_info, tcpi_bytes_received) +
-                  sizeof(ti.tcpi_bytes_received))
+                  sizeof(ti.tcpi_bytes_received) ||
+        ti.tcpi_bytes_received < (uint64_t)unread)
         return 0;
-    /* What the kernel holds unread has not reached libstrophe yet. */
-    if (ioctl(fd, SIOCINQ, &unread) != 0 || unread < 0)
-        unread = 0;
     return ti.tcpi_bytes_received - (uint64_t)unread;
 }

@@ -12,6 +12,7 @@ struct send_state {
     const char *id;
     int answered;  /* the server confirmed: <a h≥1/> or ping result */
     int sm_failed; /* the server refused to enable stream management */
+    int overacked; /* it acknowledged more than was sent */
     unsigned long received; /* stanzas received, for the server's <r/> */
     int bounced;            /* the server returned the message as an error */
     char cond[128];
@@ -80,7 +81,9 @@ static int on_sm(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata)
     const char *name = xmpp_stanza_get_name(stanza);
     const char *h = xmpp_stanza_get_attribute(stanza, "h");
 
-    if (strcmp(name, "a") == 0 && h && strtoul(h, NULL, 10) >= 1)
+    if (strcmp(name, "a") == 0 && h && strtoul(h, NULL, 10) > 1)
+        s->overacked = s->answered = 1;
+    else if (strcmp(name, "a") == 0 && h && strtoul(h, NULL, 10) == 1)
         s->answered = 1;
     else if (strcmp(name, "r") == 0)
         xmpp_send_raw_string(conn, "<a xmlns='" NS_SM "' h='%lu'/>",
@@ -142,6 +145,10 @@ static xmsg_err transmit(xmsg_conn *c, struct send_state *s,
         if (!rc)
             rc = xmsg_conn_wait(c, &s->answered);
     }
+    if (!rc && s->overacked)
+        return xmsg_status_fail(c->st, XMSG_ERR_PROTOCOL,
+                                "the server acknowledged more stanzas than "
+                                "were sent: its acknowledgement is worthless");
     /* A write failed on the message itself or before it (libstrophe
      * counts the queue past the element it was writing, and the request
      * follows the message): it never left, so it was not sent. */

@@ -388,6 +388,7 @@ static xmsg_err setup(xmsg_conn *c)
     xmsg_arena_init(&c->arena);
     c->arena.on_limit = on_arena_limit;
     c->arena.limit_userdata = c;
+    c->arena.deadline = c->deadline;
     c->ctx = xmpp_ctx_new(&c->arena.mem, &c->log);
     c->conn = c->ctx ? xmpp_conn_new(c->ctx) : NULL;
     c->domain = xmpp_jid_domain(c->ctx, p->jid);
@@ -419,10 +420,12 @@ static int on_arena_limit(void *userdata)
 
     if (!c->in_run)
         return 0;
-    set_failure(c, XMSG_ERR_PROTOCOL,
-                "the server sent more than a client "
-                "holds at once (elements or attributes)%s",
-                NULL);
+    /* Past the deadline, the timeout is the failure (xmsg_conn_fail). */
+    if (xmsg_now_ms() < c->deadline)
+        set_failure(c, XMSG_ERR_PROTOCOL,
+                    "the server sent more than a "
+                    "client holds at once (elements, attributes or text)%s",
+                    NULL);
     c->abandoned = 1;
     longjmp(c->escape, 1);
 }
@@ -438,7 +441,7 @@ static void check_size(xmsg_conn *c)
     set_failure(c, XMSG_ERR_PROTOCOL,
                 "the server sent an element larger "
                 "than %s: refused",
-                "8 MiB");
+                "2 MiB");
     xmsg_watchdog_cut(&c->wd);
     c->abandoned = 1;
     c->closed = 1;

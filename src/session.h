@@ -86,9 +86,6 @@ void xmsg_conn_logv(xmsg_conn *c, xmsg_log_level lvl, const char *area,
 void xmsg_conn_log(xmsg_conn *c, xmsg_log_level lvl, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Monotonic clock in milliseconds. */
-uint64_t xmsg_now_ms(void);
-
 /* stanza.c: message <-> stanza mapping. */
 xmpp_stanza_t *xmsg_stanza_from_message(xmpp_ctx_t *ctx, const xmsg_message *m);
 xmsg_message *xmsg_message_from_stanza(xmpp_stanza_t *stanza);

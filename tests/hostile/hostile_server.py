@@ -11,6 +11,8 @@ PLAIN, then misbehaves as SCENARIO says. Prints its port, serves once.
   invalid-utf8    after bind, a <message/> whose body is not UTF-8
   entity-bomb     a DOCTYPE with nested entities before the stream
   many-attrs      after bind, a <message/> with 100,000 attributes
+  ack-more        stream management acks 5 stanzas when 1 was sent
+  entity-bomb     the stream starts with a DOCTYPE of nested entities
 """
 import socket
 import sys
@@ -23,7 +25,18 @@ MECHS = (b"<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:"
          b"</stream:features>")
 BIND = (b"<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>"
         b"</stream:features>")
+BIND_SM = (b"<stream:features><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>"
+           b"<sm xmlns='urn:xmpp:sm:3'/></stream:features>")
+BOMB = (b"<?xml version='1.0'?><!DOCTYPE stream:stream ["
+        b"<!ENTITY a0 'lollollollollollollollollollol'>" +
+        b"".join(b"<!ENTITY a%d '%s'>" % (i, (b"&a%d;" % (i - 1)) * 10)
+                 for i in range(1, 10)) +
+        b"]><stream:stream xmlns='jabber:client' xmlns:stream='http://"
+        b"etherx.jabber.org/streams' id='h1' from='localhost' version='1.0'>"
+        b"<stream:features>&a9;</stream:features>")
 AFTER_LOGIN = {
+    "entity-bomb": b"",
+    "ack-more": BIND_SM,
     "huge-stanza": BIND,
     "deep-nesting": BIND,
     "invalid-utf8": BIND,
@@ -76,11 +89,21 @@ def main():
     conn.settimeout(30)
     try:
         read_until(conn, b"<stream:stream")
+        if scenario == "entity-bomb":
+            conn.sendall(BOMB)
+            while conn.recv(65536):
+                pass
+            return
         conn.sendall(HDR + MECHS)
         read_until(conn, b"</auth>")
         conn.sendall(b"<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>")
         read_until(conn, b"<stream:stream")
         conn.sendall(HDR + after)
+        if scenario == "ack-more":
+            answer_bind(conn)
+            read_until(conn, b"<r ")
+            conn.sendall(b"<enabled xmlns='urn:xmpp:sm:3'/>"
+                         b"<a xmlns='urn:xmpp:sm:3' h='5'/>")
         if scenario in AFTER_BIND:
             answer_bind(conn)
             conn.sendall(AFTER_BIND[scenario]())

@@ -8,16 +8,18 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"; kill $(jobs -p) 2>/dev/null' EXIT
 pass=0 failed=0
 
-# scenario NAME WANT_EXIT WANT_CODE [MAX_RSS_KIB]
+# scenario NAME WANT_EXIT WANT_CODE [MAX_RSS_KIB [COMMAND...]]
 scenario() {
   local name=$1 want=$2 code=$3 max=${4:-262144} port rc got rss
+  local cmd=(connect --no-mam)
+  [ $# -le 4 ] || cmd=("${@:5}")
   rm -f "$tmp/port"
   python3 "$here/hostile_server.py" "$name" >"$tmp/port" &
   for _ in $(seq 50); do [ -s "$tmp/port" ] && break; sleep 0.1; done
   port=$(cat "$tmp/port")
   XMSG_PASSWORD=hostile-pw python3 "$here/rss.py" "$tmp/rss" "$xmsg" \
-    connect -j alice@localhost -H 127.0.0.1 -P "$port" --allow-plaintext \
-    --no-mam -T 10 -l error >"$tmp/out" 2>"$tmp/err"
+    "${cmd[@]}" -j alice@localhost -H 127.0.0.1 -P "$port" \
+    --allow-plaintext -T 10 -l error >"$tmp/out" 2>"$tmp/err"
   rc=$?
   wait
   got=$(tail -n 1 "$tmp/out" | jq -r .error.code 2>/dev/null)
@@ -34,12 +36,16 @@ scenario() {
 # libstrophe 0.12.2 crashes (SIGSEGV) on these unless xmsg stops them.
 scenario no-bind-empty 8 protocol
 scenario no-bind-session 8 protocol
-# 100 MB in one element: refused at 8 MiB, memory stays bounded.
+# 100 MB in one element: refused at 2 MiB, memory stays bounded.
 scenario huge-stanza 8 protocol 65536
 # libstrophe recurses over a stanza tree, and keeps every attribute.
 scenario deep-nesting 8 protocol 131072
 scenario many-attrs 8 protocol 131072
 # Not UTF-8: a protocol error, and still one JSON line.
 scenario invalid-utf8 8 protocol
+# An acknowledgement of more than was sent proves nothing.
+scenario ack-more 8 protocol 262144 send -t bob@localhost -m hello
+# A billion laughs before the stream: expat refuses it, memory bounded.
+scenario entity-bomb 8 protocol 65536
 echo "$pass passed, $failed failed"
 [ "$failed" = 0 ]

@@ -4,6 +4,7 @@
 
 #include <strophe.h>
 
+#include "mam.h"
 #include "session.h"
 
 static xmpp_ctx_t *ctx;
@@ -131,6 +132,68 @@ static void test_no_body_no_message(void **state)
                       "chatstates'/></message>"));
 }
 
+static xmsg_message *mam(const char *xml, int *is_result)
+{
+    xmsg_mam_page page;
+    xmpp_stanza_t *s = xmpp_stanza_new_from_string(ctx, xml);
+    xmsg_message *m;
+
+    memset(&page, 0, sizeof(page));
+    strcpy(page.queryid, "Q1");
+    assert_non_null(s);
+    m = xmsg_mam_result(s, &page, "bob@x", is_result);
+    xmpp_stanza_release(s);
+    return m;
+}
+
+#define RESULT(from, qid)                                                      \
+    "<message xmlns='jabber:client'" from "><result xmlns='urn:xmpp:mam:2' "  \
+    "queryid='" qid "' id='A7'><forwarded xmlns='urn:xmpp:forward:0'>"         \
+    "<delay xmlns='urn:xmpp:delay' stamp='2026-01-01T00:00:00Z'/>"            \
+    "<message xmlns='jabber:client' from='alice@x/r' to='bob@x' id='m1'>"     \
+    "<body>archived</body></message></forwarded></result></message>"
+
+/* Archive results are the account's own: from none, or its bare JID, for
+ * our query id. Anything else is forged and dropped. */
+static void test_mam_results(void **state)
+{
+    static const struct {
+        const char *xml;
+        int taken;
+    } rows[] = {
+        {RESULT("", "Q1"), 1},
+        {RESULT(" from='bob@x'", "Q1"), 1},
+        {RESULT(" from='evil@x'", "Q1"), 0},
+        {RESULT(" from='bob@x/res'", "Q1"), 0},
+        {RESULT(" from='bob@x.evil'", "Q1"), 0},
+        {RESULT("", "Q2"), 0},
+    };
+    xmsg_message *m;
+    size_t i;
+    int is_result;
+
+    (void)state;
+    for (i = 0; i < N_ROWS(rows); i++) {
+        m = mam(rows[i].xml, &is_result);
+        assert_true(is_result);
+        if ((m != NULL) != rows[i].taken)
+            fail_msg("row %zu: taken %d, want %d", i, m != NULL,
+                     rows[i].taken);
+        if (m) {
+            assert_string_equal(xmsg_message_get(m, "body"), "archived");
+            assert_string_equal(xmsg_message_get(m, "archiveId"), "A7");
+            assert_string_equal(xmsg_message_get(m, "stamp"),
+                                "2026-01-01T00:00:00Z");
+            assert_string_equal(xmsg_message_get(m, "from"), "alice@x/r");
+        }
+        xmsg_message_free(m);
+    }
+    m = mam("<message xmlns='jabber:client'><body>x</body></message>",
+            &is_result);
+    assert_null(m);
+    assert_false(is_result);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -139,6 +202,7 @@ int main(void)
         cmocka_unit_test(test_from_stanza),
         cmocka_unit_test(test_mirror_fills_dropped_only),
         cmocka_unit_test(test_no_body_no_message),
+        cmocka_unit_test(test_mam_results),
     };
 
     return cmocka_run_group_tests_name("stanza", tests, setup, teardown);
