@@ -6,6 +6,8 @@
  * comes: a batch is flushed before the library moves its checkpoint.
  */
 #include <stdio.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -124,11 +126,21 @@ out:
     return rc;
 }
 
+/* The password is in this process's memory: no core file may hold it. */
+static void no_core_dumps(void)
+{
+    const struct rlimit zero = {0, 0};
+
+    setrlimit(RLIMIT_CORE, &zero);
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
 int main(int argc, char **argv)
 {
     struct cli_opts o;
     int rc;
 
+    no_core_dumps();
     setvbuf(stdout, NULL, _IOLBF, 0);
     rc = cli_parse(argc, argv, &o);
     if (rc == CLI_RUN)

@@ -99,6 +99,21 @@ check "password pw-t43-Zq8 is in no output" \
   '! grep -q "pw-t43-Zq8" "$tmp/out" "$tmp/err"'
 check "nor its base64 form" '! grep -q "cHctdDQzLVpxOA" "$tmp/out" "$tmp/err"'
 
+# 6. no core dump can hold the password: the limit is 0 while it runs.
+if [ "${XMSG_VALGRIND:-}" != 1 ]; then
+  mkfifo "$tmp/fifo"
+  XMSG_PASSWORD=pw-t45-Zq8 "$xmsg" send -j "t45@$D" "${srv[@]}" -t "t46@$D" \
+    <"$tmp/fifo" >/dev/null 2>&1 &
+  pid=$!
+  exec 7>"$tmp/fifo"
+  sleep 0.3
+  check "xmsg runs with a core file limit of 0" \
+    'grep -Eq "^Max core file size +0 +0 " /proc/$pid/limits'
+  echo "core check" >&7
+  exec 7>&-
+  wait "$pid"
+fi
+
 if [ "${XMSG_VALGRIND:-}" = 1 ]; then
   check "valgrind found no error or leak in the runs above" \
     '! grep -q "ERROR SUMMARY: [1-9]" "$tmp/err"'
