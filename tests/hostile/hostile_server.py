@@ -13,7 +13,10 @@ PLAIN, then misbehaves as SCENARIO says. Prints its port, serves once.
   many-attrs      after bind, a <message/> with 100,000 attributes
   ack-more        stream management acks 5 stanzas when 1 was sent
   entity-bomb     the stream starts with a DOCTYPE of nested entities
+  forged-mam      archive results for the client's query, one of them sent
+                  by another JID: only the account's own may be taken
 """
+import re
 import socket
 import sys
 
@@ -35,6 +38,7 @@ BOMB = (b"<?xml version='1.0'?><!DOCTYPE stream:stream ["
         b"etherx.jabber.org/streams' id='h1' from='localhost' version='1.0'>"
         b"<stream:features>&a9;</stream:features>")
 AFTER_LOGIN = {
+    "forged-mam": BIND,
     "entity-bomb": b"",
     "ack-more": BIND_SM,
     "huge-stanza": BIND,
@@ -77,6 +81,48 @@ AFTER_BIND = {
 }
 
 
+def attr(data, name):
+    m = re.search(rb"%s=[\"']([^\"']*)[\"']" % name, data)
+    return m.group(1) if m else b""
+
+
+def archive_result(qid, aid, sender, body):
+    """One archive result; sender b"" is the account itself (no from)."""
+    frm = b" from='" + sender + b"'" if sender else b""
+    return (b"<message to='alice@localhost/h'" + frm + b"><result xmlns="
+            b"'urn:xmpp:mam:2' queryid='" + qid + b"' id='" + aid + b"'>"
+            b"<forwarded xmlns='urn:xmpp:forward:0'><delay xmlns='urn:xmpp:"
+            b"delay' stamp='2026-01-01T00:00:00Z'/><message xmlns='jabber:"
+            b"client' from='carol@localhost/x' to='alice@localhost' "
+            b"type='chat'><body>" + body + b"</body></message></forwarded>"
+            b"</result></message>")
+
+
+def serve_archive(conn):
+    """Answers the archive query with a forged result and a genuine one,
+    then pings, until the client closes."""
+    buf = b""
+    while True:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return
+        buf += chunk
+        for iq in re.findall(rb"<iq[^>]*>.*?</iq>|<iq[^>]*/>", buf, re.S):
+            iq_id = attr(iq, b"id")
+            if b"urn:xmpp:mam:2" in iq:
+                qid = attr(iq, b"queryid")
+                conn.sendall(archive_result(qid, b"F1", b"evil@localhost",
+                                            b"forged") +
+                             archive_result(qid, b"G1", b"", b"genuine") +
+                             b"<iq type='result' id='" + iq_id + b"'><fin "
+                             b"xmlns='urn:xmpp:mam:2' complete='true'><set "
+                             b"xmlns='http://jabber.org/protocol/rsm'><last>"
+                             b"G1</last></set></fin></iq>")
+            else:
+                conn.sendall(b"<iq type='result' id='" + iq_id + b"'/>")
+        buf = re.sub(rb"<iq[^>]*>.*?</iq>|<iq[^>]*/>", b"", buf, flags=re.S)
+
+
 def main():
     scenario = sys.argv[1]
     after = AFTER_LOGIN[scenario]
@@ -104,6 +150,9 @@ def main():
             read_until(conn, b"<r ")
             conn.sendall(b"<enabled xmlns='urn:xmpp:sm:3'/>"
                          b"<a xmlns='urn:xmpp:sm:3' h='5'/>")
+        if scenario == "forged-mam":
+            answer_bind(conn)
+            serve_archive(conn)
         if scenario in AFTER_BIND:
             answer_bind(conn)
             conn.sendall(AFTER_BIND[scenario]())

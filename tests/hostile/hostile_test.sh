@@ -47,5 +47,17 @@ scenario invalid-utf8 8 protocol
 scenario ack-more 8 protocol 262144 send -t bob@localhost -m hello
 # A billion laughs before the stream: expat refuses it, memory bounded.
 scenario entity-bomb 8 protocol 65536
+# Archive results not sent by the account itself are dropped: of a forged
+# and a genuine result, only the genuine one is handed over.
+mkdir -p "$tmp/state"
+echo '{"version":1,"after":"G0","seen":[],"pending":false}' >"$tmp/state/s.json"
+scenario forged-mam 0 null 262144 connect --state-file "$tmp/state/s.json"
+bodies=$(jq -rs '[.[] | select(has("body")) | .body] | join(",")' <"$tmp/out")
+if [ "$bodies" = genuine ]; then
+  pass=$((pass + 1)); echo "ok - forged-mam: only the genuine result taken"
+else
+  failed=$((failed + 1)); echo "FAIL - forged-mam: took [$bodies]"
+fi
+
 echo "$pass passed, $failed failed"
 [ "$failed" = 0 ]

@@ -473,6 +473,26 @@ static int contains_secret(const char *text, const char *secret)
     return strstr(text, secret) != NULL;
 }
 
+/* The SCRAM client proof travels in <response>: every one must be
+ * redacted whole (and there must be one, or this proves nothing). */
+static void assert_responses_redacted(const json_t *st)
+{
+    const json_t *line;
+    size_t i, seen = 0;
+
+    json_array_foreach(json_object_get(st, "log"), i, line)
+    {
+        const char *l = json_string_value(line), *r = strstr(l, "<response");
+
+        if (!r || strstr(l, "SENT:") == NULL)
+            continue;
+        seen++;
+        if (!strstr(r, ">[redacted]</response>"))
+            fail_msg("unredacted SASL response: %s", l);
+    }
+    assert_true(seen > 0);
+}
+
 static void test_no_password_in_output(void **state)
 {
     json_t *p = lab_params("t15"), *m, *st;
@@ -484,6 +504,7 @@ static void test_no_password_in_output(void **state)
     st = lab_send(p, m);
     expect_code(st, "ok");
     assert_true(lab_log_has(st, "[redacted]"));
+    assert_responses_redacted(st);
     assert_false(contains_secret(lab_dump(st), pw));
     /* base64("pw-t15-Zq8") */
     assert_false(contains_secret(lab_dump(st), "cHctdDE1LVpxOA"));
