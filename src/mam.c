@@ -8,50 +8,20 @@
 #define NS_RSM "http://jabber.org/protocol/rsm"
 #define NS_FORWARD "urn:xmpp:forward:0"
 
-static xmpp_stanza_t *element(xmpp_ctx_t *ctx, const char *name, const char *ns,
-                              const char *text)
-{
-    xmpp_stanza_t *el = xmpp_stanza_new(ctx), *t = NULL;
-    int rc = !el || xmpp_stanza_set_name(el, name) ||
-             (ns && xmpp_stanza_set_ns(el, ns));
-
-    if (!rc && text) {
-        t = xmpp_stanza_new(ctx);
-        rc =
-            !t || xmpp_stanza_set_text(t, text) || xmpp_stanza_add_child(el, t);
-    }
-    if (t)
-        xmpp_stanza_release(t);
-    if (rc && el) {
-        xmpp_stanza_release(el);
-        el = NULL;
-    }
-    return el;
-}
-
-/* Adds child to parent and drops our reference; -1 if child is NULL. */
-static int adopt(xmpp_stanza_t *parent, xmpp_stanza_t *child)
-{
-    int rc;
-
-    if (!child)
-        return -1;
-    rc = xmpp_stanza_add_child(parent, child);
-    xmpp_stanza_release(child);
-    return rc ? -1 : 0;
-}
-
 static xmpp_stanza_t *rsm_set(xmpp_ctx_t *ctx, const char *after, long max,
                               int last_only)
 {
-    xmpp_stanza_t *set = element(ctx, "set", NS_RSM, NULL);
+    xmpp_stanza_t *set = xmsg_element_new(ctx, "set", NS_RSM, NULL);
     char num[24];
 
     snprintf(num, sizeof(num), "%ld", last_only ? 1L : max);
-    if (!set || adopt(set, element(ctx, "max", NULL, num)) ||
-        (last_only && adopt(set, element(ctx, "before", NULL, NULL))) ||
+    if (!set ||
+        xmsg_element_adopt(set, xmsg_element_new(ctx, "max", NULL, num)) ||
+        (last_only && xmsg_element_adopt(
+                          set, xmsg_element_new(ctx, "before", NULL, NULL))) ||
         (!last_only && after &&
-         adopt(set, element(ctx, "after", NULL, after)))) {
+         xmsg_element_adopt(set,
+                            xmsg_element_new(ctx, "after", NULL, after)))) {
         if (set)
             xmpp_stanza_release(set);
         return NULL;
@@ -107,12 +77,12 @@ xmsg_err xmsg_mam_query(xmsg_conn *c, xmsg_mam_page *page, const char *after,
         snprintf(page->queryid, sizeof(page->queryid), "%s", qid);
     free(qid);
     iq = page->iq_id ? xmpp_iq_new(c->ctx, "set", page->iq_id) : NULL;
-    query = element(c->ctx, "query", XMSG_NS_MAM, NULL);
+    query = xmsg_element_new(c->ctx, "query", XMSG_NS_MAM, NULL);
     rc = !iq || !query ||
          xmpp_stanza_set_attribute(query, "queryid", page->queryid) ||
-         adopt(query, rsm_set(c->ctx, after, max, last_only));
+         xmsg_element_adopt(query, rsm_set(c->ctx, after, max, last_only));
     if (!rc) {
-        rc = adopt(iq, query);
+        rc = xmsg_element_adopt(iq, query);
         query = NULL;
     }
     if (!rc)

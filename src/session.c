@@ -22,6 +22,14 @@ static _Thread_local xmsg_conn *current;
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
 static void delete_id_handlers(xmsg_conn *c);
+
+/* Leaves libstrophe from inside its loop, never to enter it again for this
+ * connection (run_once() set the escape). */
+static _Noreturn void abandon(xmsg_conn *c)
+{
+    c->abandoned = 1;
+    longjmp(c->escape, 1);
+}
 static void run_once(xmsg_conn *c, uint64_t now);
 static int on_arena_limit(void *userdata);
 
@@ -113,8 +121,7 @@ static void note_features(xmsg_conn *c, const char *msg)
                     "the server offers no resource "
                     "binding after login%s",
                     NULL);
-        c->abandoned = 1;
-        longjmp(c->escape, 1);
+        abandon(c);
     }
 }
 
@@ -426,8 +433,7 @@ static int on_arena_limit(void *userdata)
                     "the server sent more than a "
                     "client holds at once (elements, attributes or text)%s",
                     NULL);
-    c->abandoned = 1;
-    longjmp(c->escape, 1);
+    abandon(c);
 }
 
 /* libstrophe keeps a stanza in memory until its end tag: one that grows

@@ -86,6 +86,14 @@ void xmsg_conn_logv(xmsg_conn *c, xmsg_log_level lvl, const char *area,
 void xmsg_conn_log(xmsg_conn *c, xmsg_log_level lvl, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* stanza.c: a new element <name xmlns=ns>text</name> (ns, text may be
+ * NULL), or NULL when out of memory. */
+xmpp_stanza_t *xmsg_element_new(xmpp_ctx_t *ctx, const char *name,
+                                const char *ns, const char *text);
+/* Adds child to parent and drops our reference to it; -1 if child is NULL
+ * or on failure. */
+int xmsg_element_adopt(xmpp_stanza_t *parent, xmpp_stanza_t *child);
+
 /* stanza.c: message <-> stanza mapping. */
 xmpp_stanza_t *xmsg_stanza_from_message(xmpp_ctx_t *ctx, const xmsg_message *m);
 xmsg_message *xmsg_message_from_stanza(xmpp_stanza_t *stanza);

@@ -23,12 +23,12 @@ static int is_custom(const char *name)
     return 1;
 }
 
-/* New element <name>text</name> (text may be NULL); NULL on failure. */
-static xmpp_stanza_t *text_element(xmpp_ctx_t *ctx, const char *name,
-                                   const char *text)
+xmpp_stanza_t *xmsg_element_new(xmpp_ctx_t *ctx, const char *name,
+                                const char *ns, const char *text)
 {
     xmpp_stanza_t *el = xmpp_stanza_new(ctx), *t = NULL;
-    int rc = !el || xmpp_stanza_set_name(el, name);
+    int rc = !el || xmpp_stanza_set_name(el, name) ||
+             (ns && xmpp_stanza_set_ns(el, ns));
 
     if (!rc && text) {
         t = xmpp_stanza_new(ctx);
@@ -44,6 +44,17 @@ static xmpp_stanza_t *text_element(xmpp_ctx_t *ctx, const char *name,
     return el;
 }
 
+int xmsg_element_adopt(xmpp_stanza_t *parent, xmpp_stanza_t *child)
+{
+    int rc;
+
+    if (!child)
+        return -1;
+    rc = xmpp_stanza_add_child(parent, child);
+    xmpp_stanza_release(child);
+    return rc ? -1 : 0;
+}
+
 static int add_mirror(xmpp_ctx_t *ctx, xmpp_stanza_t *msg,
                       const xmsg_message *m)
 {
@@ -55,12 +66,12 @@ static int add_mirror(xmpp_ctx_t *ctx, xmpp_stanza_t *msg,
         if (!is_custom(m->names.v[i]))
             continue;
         if (!box) {
-            box = text_element(ctx, "attributes", NULL);
-            rc = !box || xmpp_stanza_set_ns(box, NS_ATTRS);
+            box = xmsg_element_new(ctx, "attributes", NS_ATTRS, NULL);
+            rc = !box;
             if (rc)
                 break;
         }
-        a = text_element(ctx, "attribute", m->values.v[i]);
+        a = xmsg_element_new(ctx, "attribute", NULL, m->values.v[i]);
         rc = !a || xmpp_stanza_set_attribute(a, "name", m->names.v[i]) ||
              xmpp_stanza_add_child(box, a);
         if (a)
