@@ -24,6 +24,12 @@ json_t *xmsg_json_parse_object(const char *text, const char *what,
     }
     root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!root) {
+        /* jansson quotes the input near the error: it may be the
+         * password. */
+        char *near = strstr(jerr.text, " near '");
+
+        if (near)
+            *near = '\0';
         xmsg_status_fail(st, XMSG_ERR_INPUT,
                          "%s: malformed JSON: %s (line %d, "
                          "column %d)",

@@ -155,22 +155,52 @@ fail:
 }
 
 /* Copies the attributes of the stanza; xmlns becomes "ns". */
-static int take_attributes(xmsg_message *m, xmpp_stanza_t *stanza)
+/* Attributes a peer may not set: they are the body and what the server or
+ * xmsg tell about the message. */
+static int reserved_attribute(const char *name)
 {
-    const char *attrs[2 * 64];
-    int n, i, rc = 0;
+    static const char *const reserved[] = {"xmlns", "body", "ns", "stamp",
+                                           "archiveId"};
+    size_t i;
 
-    n = xmpp_stanza_get_attributes(stanza, attrs, 2 * 64);
+    for (i = 0; i < sizeof(reserved) / sizeof(*reserved); i++) {
+        if (strcmp(reserved[i], name) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* Copies every attribute of the stanza (all of them: a fixed array would
+ * let a flood of attributes push from or to out). */
+static int copy_attributes(xmsg_message *m, xmpp_stanza_t *stanza)
+{
+    int count = xmpp_stanza_get_attribute_count(stanza), n, i, rc = 0;
+    const char **attrs;
+
+    if (count <= 0)
+        return 0;
+    attrs = malloc(sizeof(*attrs) * 2 * (size_t)count);
+    if (!attrs)
+        return -1;
+    n = xmpp_stanza_get_attributes(stanza, attrs, 2 * count);
     for (i = 0; i + 1 < n && !rc; i += 2) {
         const char *name = attrs[i];
 
-        if (strcmp(name, "xmlns") == 0)
+        if (reserved_attribute(name))
             continue;
         /* The parser drops the xml: prefix of xml:lang. */
         if (strcmp(name, "lang") == 0)
             name = "xml:lang";
         rc = xmsg_message_put(m, name, attrs[i + 1]);
     }
+    free(attrs);
+    return rc;
+}
+
+static int take_attributes(xmsg_message *m, xmpp_stanza_t *stanza)
+{
+    int rc = copy_attributes(m, stanza);
+
     /* RFC 6121 5.2.2: no type means "normal". */
     if (!rc && !xmsg_message_get(m, "type"))
         rc = xmsg_message_put(m, "type", "normal");
@@ -182,12 +212,20 @@ static int take_attributes(xmsg_message *m, xmpp_stanza_t *stanza)
     return rc;
 }
 
+/* The stamp of the last delay element: a server appends its own after
+ * whatever the sender put in the stanza. */
 static int take_delay(xmsg_message *m, xmpp_stanza_t *stanza)
 {
-    xmpp_stanza_t *d =
-        xmpp_stanza_get_child_by_name_and_ns(stanza, "delay", "urn:xmpp:delay");
-    const char *stamp = d ? xmpp_stanza_get_attribute(d, "stamp") : NULL;
+    xmpp_stanza_t *c;
+    const char *stamp = NULL, *ns;
 
+    for (c = xmpp_stanza_get_children(stanza); c; c = xmpp_stanza_get_next(c)) {
+        ns = xmpp_stanza_is_tag(c) ? xmpp_stanza_get_ns(c) : NULL;
+        if (ns && strcmp(ns, "urn:xmpp:delay") == 0 &&
+            strcmp(xmpp_stanza_get_name(c), "delay") == 0 &&
+            xmpp_stanza_get_attribute(c, "stamp"))
+            stamp = xmpp_stanza_get_attribute(c, "stamp");
+    }
     return stamp ? xmsg_message_put(m, "stamp", stamp) : 0;
 }
 

@@ -223,12 +223,26 @@ static void test_listener_sees_connections(void **state)
 
 #define T(f) cmocka_unit_test_setup_teardown(f, fx_setup, fx_teardown)
 
+/* jansson quotes the input near a syntax error: never the password. */
+static void test_error_text_never_quotes_input(void **state)
+{
+    char *out;
+
+    (void)state;
+    out = xmsg_connect_json("{\"jid\":\"a@b\",\"password\":\"hunter2\\u00");
+    assert_non_null(out);
+    assert_null(strstr(out, "hunter2"));
+    assert_non_null(strstr(out, "\"input\""));
+    xmsg_free(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(test_listener_sees_connections),
         T(test_send_bad_input),
         T(test_connect_bad_input),
+        cmocka_unit_test(test_error_text_never_quotes_input),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

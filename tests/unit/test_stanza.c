@@ -194,6 +194,40 @@ static void test_mam_results(void **state)
     assert_false(is_result);
 }
 
+/* However many attributes come, from and to are kept; a peer cannot set
+ * the body, the stamp or the archive id by attribute; the server's delay
+ * (the last one) gives the stamp. */
+static void test_hostile_attributes(void **state)
+{
+    char xml[8192];
+    size_t n = 0;
+    int i;
+    xmsg_message *m;
+
+    (void)state;
+    n += (size_t)snprintf(xml + n, sizeof(xml) - n,
+                          "<message xmlns='jabber:client' to='bob@x' "
+                          "from='alice@x/r' id='i9' body='forged' "
+                          "stamp='1970-01-01T00:00:00Z' archiveId='F'");
+    for (i = 0; i < 200; i++)
+        n += (size_t)snprintf(xml + n, sizeof(xml) - n, " a%d='v'", i);
+    snprintf(xml + n, sizeof(xml) - n,
+             "><body>real</body>"
+             "<delay xmlns='urn:xmpp:delay' stamp='1999-01-01T00:00:00Z'/>"
+             "<delay xmlns='urn:xmpp:delay' from='x' "
+             "stamp='2026-05-05T05:05:05Z'/></message>");
+    m = parse(xml);
+    assert_non_null(m);
+    assert_string_equal(xmsg_message_get(m, "from"), "alice@x/r");
+    assert_string_equal(xmsg_message_get(m, "to"), "bob@x");
+    assert_string_equal(xmsg_message_get(m, "id"), "i9");
+    assert_string_equal(xmsg_message_get(m, "a199"), "v");
+    assert_string_equal(xmsg_message_get(m, "body"), "real");
+    assert_string_equal(xmsg_message_get(m, "stamp"), "2026-05-05T05:05:05Z");
+    assert_null(xmsg_message_get(m, "archiveId"));
+    xmsg_message_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -203,6 +237,7 @@ int main(void)
         cmocka_unit_test(test_mirror_fills_dropped_only),
         cmocka_unit_test(test_no_body_no_message),
         cmocka_unit_test(test_mam_results),
+        cmocka_unit_test(test_hostile_attributes),
     };
 
     return cmocka_run_group_tests_name("stanza", tests, setup, teardown);
