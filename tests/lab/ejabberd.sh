@@ -211,22 +211,11 @@ do_start() {
 			-noinput -noshell
 		pid=$LAB_SPAWNED_PID
 		echo "$pid" >"$dir/run/server.pid"
+		LAB_LOGS=("$dir/logs/error.log" "$dir/logs/ejabberd.log" "$dir/logs/stdout.log")
 		rc=0
-		lab_wait_ready "$pid" "${XMSG_LAB_START_TIMEOUT:-30}" "$dir/run/ready" "${ports[@]}" || rc=$?
-		if [ "$rc" = 0 ]; then
-			ready=$(cat "$dir/run/ready")
-			if [[ "$ready" == ok* ]]; then break; fi
-			lab_log "user registration failed: $ready"
-			rc=1
-		fi
-		lab_stop "$dir"
-		if [ "$rc" = 2 ] && [ "$attempt" -lt 3 ]; then
-			lab_log "port collision, retrying with other ports"
-			saved=""
-			continue
-		fi
-		lab_show_logs "$dir/logs/error.log" "$dir/logs/ejabberd.log" "$dir/logs/stdout.log"
-		lab_die "ejabberd did not come up in $dir (see logs above)"
+		lab_check_start "$dir" "$pid" "${XMSG_LAB_START_TIMEOUT:-30}" "$attempt" ejabberd "${ports[@]}" || rc=$?
+		[ "$rc" != 0 ] || break
+		saved=""
 	done
 	echo "${ports[*]}" >"$dir/run/ports"
 

@@ -227,3 +227,25 @@ lab_spawn() {
 	# shellcheck disable=SC2034  # read by the caller
 	LAB_SPAWNED_PID=$!
 }
+
+# lab_check_start DIR PID TIMEOUT ATTEMPT WHAT PORT...: waits for a server just spawned. Returns 0
+# when it listens on every PORT and its users are registered; 2 when a port collided and another
+# attempt may follow (the server is stopped then); else shows the logs in LAB_LOGS and dies.
+lab_check_start() {
+	local dir="$1" pid="$2" timeout="$3" attempt="$4" what="$5" rc=0 ready
+	shift 5
+	lab_wait_ready "$pid" "$timeout" "$dir/run/ready" "$@" || rc=$?
+	if [ "$rc" = 0 ]; then
+		ready=$(cat "$dir/run/ready")
+		if [[ "$ready" == ok* ]]; then return 0; fi
+		lab_log "user registration failed: $ready"
+		rc=1
+	fi
+	lab_stop "$dir"
+	if [ "$rc" = 2 ] && [ "$attempt" -lt 3 ]; then
+		lab_log "port collision, retrying with other ports"
+		return 2
+	fi
+	lab_show_logs "${LAB_LOGS[@]}"
+	lab_die "$what did not come up in $dir (see logs above)"
+}
