@@ -32,4 +32,5 @@ XMSG_PASSWORD=pw-alice-Zq8 "$xmsg" send -j alice@localhost "${common[@]}" \
 
 echo "== bob logs in and collects what is waiting for him"
 XMSG_PASSWORD=pw-bob-Zq8 "$xmsg" connect -j bob@localhost "${common[@]}" \
+  --state-file "$lab/bob-checkpoint.json" \
   -l info | pretty
