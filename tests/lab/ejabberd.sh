@@ -219,18 +219,7 @@ do_start() {
 	done
 	echo "${ports[*]}" >"$dir/run/ports"
 
-	lab_write_env "$dir" \
-		XMSG_LAB_SERVER=ejabberd \
-		XMSG_LAB_MODE="$mode" \
-		XMSG_LAB_DOMAIN=localhost \
-		XMSG_LAB_HOST=127.0.0.1 \
-		XMSG_LAB_PORT="$c2s" \
-		XMSG_LAB_TLS_PORT="$dtls" \
-		XMSG_LAB_CA="$dir/certs/ca.pem" \
-		XMSG_LAB_OTHER_CA="$dir/certs/other-ca.pem" \
-		XMSG_LAB_PID="$pid" \
-		XMSG_LAB_DIR="$dir" \
-		XMSG_LAB_MUC=conference.localhost
+	lab_write_server_env "$dir" ejabberd "$mode" "$c2s" "$dtls" "$pid"
 	lab_log "ejabberd pid $pid on 127.0.0.1:$c2s (direct TLS :$dtls, erlang dist :$dist); env: $dir/env"
 }
 

@@ -202,6 +202,23 @@ lab_write_env() {
 	mv -f "$dir/env.tmp" "$dir/env"
 }
 
+# lab_write_server_env DIR SERVER MODE C2S_PORT TLS_PORT PID: the env contract (README.md).
+lab_write_server_env() {
+	local dir="$1"
+	lab_write_env "$dir" \
+		XMSG_LAB_SERVER="$2" \
+		XMSG_LAB_MODE="$3" \
+		XMSG_LAB_DOMAIN=localhost \
+		XMSG_LAB_HOST=127.0.0.1 \
+		XMSG_LAB_PORT="$4" \
+		XMSG_LAB_TLS_PORT="$5" \
+		XMSG_LAB_CA="$dir/certs/ca.pem" \
+		XMSG_LAB_OTHER_CA="$dir/certs/other-ca.pem" \
+		XMSG_LAB_PID="$6" \
+		XMSG_LAB_DIR="$dir" \
+		XMSG_LAB_MUC=conference.localhost
+}
+
 # lab_saved_ports DIR: ports of the previous run of DIR (empty if none).
 lab_saved_ports() {
 	cat "$1/run/ports" 2>/dev/null || true

@@ -171,18 +171,7 @@ do_start() {
 	echo "${ports[*]}" >"$dir/run/ports"
 
 	[ "$mode" = plain ] && dtls=""
-	lab_write_env "$dir" \
-		XMSG_LAB_SERVER=prosody \
-		XMSG_LAB_MODE="$mode" \
-		XMSG_LAB_DOMAIN=localhost \
-		XMSG_LAB_HOST=127.0.0.1 \
-		XMSG_LAB_PORT="$c2s" \
-		XMSG_LAB_TLS_PORT="$dtls" \
-		XMSG_LAB_CA="$dir/certs/ca.pem" \
-		XMSG_LAB_OTHER_CA="$dir/certs/other-ca.pem" \
-		XMSG_LAB_PID="$pid" \
-		XMSG_LAB_DIR="$dir" \
-		XMSG_LAB_MUC=conference.localhost
+	lab_write_server_env "$dir" prosody "$mode" "$c2s" "$dtls" "$pid"
 	lab_log "prosody ($mode) pid $pid on 127.0.0.1:$c2s${dtls:+ (direct TLS :$dtls)}; env: $dir/env"
 }
 
