@@ -392,17 +392,10 @@ static int keep_in_status(const xmsg_message *m, void *userdata)
 {
     xmsg_status *st = userdata;
     xmsg_message *copy;
-    size_t i;
 
     if (!m)
         return 0;
-    copy = xmsg_message_new();
-    for (i = 0; copy && i < m->names.n; i++) {
-        if (xmsg_message_put(copy, m->names.v[i], m->values.v[i])) {
-            xmsg_message_free(copy);
-            copy = NULL;
-        }
-    }
+    copy = xmsg_message_copy(m);
     if (!copy || xmsg_status_add_message(st, copy)) {
         xmsg_message_free(copy);
         return -1;

@@ -82,6 +82,8 @@ xmsg_err xmsg_status_recode(xmsg_status *st, xmsg_err code, const char *what);
 int xmsg_status_log(xmsg_status *st, const char *line);
 /* Sets a message field without checks (values from the server). 0 ok. */
 int xmsg_message_put(xmsg_message *m, const char *name, const char *value);
+/* A copy of m (every field, same order); NULL when out of memory. */
+xmsg_message *xmsg_message_copy(const xmsg_message *m);
 /* Takes ownership of m. 0 ok. */
 int xmsg_status_add_message(xmsg_status *st, xmsg_message *m);
 

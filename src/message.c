@@ -69,6 +69,20 @@ int xmsg_message_put(xmsg_message *m, const char *name, const char *value)
     return 0;
 }
 
+xmsg_message *xmsg_message_copy(const xmsg_message *m)
+{
+    xmsg_message *out = xmsg_message_new();
+    size_t i;
+
+    for (i = 0; out && i < m->names.n; i++) {
+        if (xmsg_message_put(out, m->names.v[i], m->values.v[i])) {
+            xmsg_message_free(out);
+            return NULL;
+        }
+    }
+    return out;
+}
+
 static int is_known(const char *name)
 {
     static const char *const known[] = {"body", "to",       "type", "ns",

@@ -36,13 +36,9 @@ static xmsg_message *with_defaults(const xmsg_message *m, const char *jid)
 {
     static const char *const keys[] = {"type", "ns", "from", "xml:lang"};
     const char *vals[] = {"chat", "jabber:client", jid, "en"};
-    xmsg_message *out = xmsg_message_new();
+    xmsg_message *out = xmsg_message_copy(m);
     size_t i;
 
-    for (i = 0; out && i < m->names.n; i++) {
-        if (xmsg_message_put(out, m->names.v[i], m->values.v[i]))
-            goto fail;
-    }
     for (i = 0; out && i < sizeof(keys) / sizeof(*keys); i++) {
         if (!xmsg_message_get(out, keys[i]) &&
             xmsg_message_put(out, keys[i], vals[i]))
