@@ -47,7 +47,8 @@ enum cli_action {
     CLI_ACT_LOG_LEVEL,   /* a name, or a number 0-3 */
     CLI_ACT_KEEPALIVE,   /* keepAlive, [=IDLE[,INTERVAL]] */
     CLI_ACT_MSG,         /* xmsg_message_set(key, arg) */
-    CLI_ACT_ATTR         /* xmsg_message_set(NAME, VALUE) of NAME=VALUE */
+    CLI_ACT_ATTR,        /* xmsg_message_set(NAME, VALUE) of NAME=VALUE */
+    CLI_ACT_BATCH        /* send --batch */
 };
 
 /* One option: a row of the static table in opts.c. */
@@ -82,6 +83,7 @@ struct cli_opts {
     const char *params_file; /* borrowed from argv; NULL when none */
     const char *message_file;
     const char *password_file;
+    int batch;               /* send --batch */
     struct cli_setting *set; /* owned, nset used */
     size_t nset, capset;
 };
@@ -107,6 +109,9 @@ int cli_version(void);
 int cli_load_params(const struct cli_opts *o, xmsg_params *p, xmsg_status *st);
 int cli_load_message(const struct cli_opts *o, xmsg_message *m,
                      xmsg_status *st);
+/* The message options alone into m (defaults of a batch's messages). */
+int cli_load_defaults(const struct cli_opts *o, xmsg_message *m,
+                      xmsg_status *st);
 
 /* io.c */
 struct cli_buf {
@@ -128,6 +133,44 @@ int cli_flush_stdout(void);
 /* Flushes stdio, then writes buf to fd 1 directly (one write(2) when the
  * kernel takes it whole). CLI_EXIT_OK or CLI_EXIT_INTERNAL (reported). */
 int cli_write_stdout(const char *buf, size_t len);
+
+/* input.c: the inputs of send --batch, one at a time. */
+enum cli_item {
+    CLI_ITEM_TEXT,      /* *text is the next input (valid until the next
+                           call) */
+    CLI_ITEM_END,       /* no more input */
+    CLI_ITEM_LATER,     /* nothing ready yet (may_block 0) */
+    CLI_ITEM_TOO_LONG,  /* an input over CLI_INPUT_MAX, skipped */
+    CLI_ITEM_BINARY,    /* a line with a NUL byte */
+    CLI_ITEM_MALFORMED, /* the JSON array is broken here: no more input */
+    CLI_ITEM_ERROR      /* read error or out of memory (reported) */
+};
+
+struct cli_input {
+    int fd;     /* JSON Lines: standard input */
+    FILE *file; /* a JSON array: its file, or stdin */
+    const char *name;
+    int is_array, array_started, array_done, array_bad_end, eof;
+    char *buf; /* JSON Lines: read buffer */
+    size_t len, cap, start;
+    char *item; /* an array's element */
+    size_t item_len, item_cap;
+    size_t lineno; /* line (JSON Lines) or element (array) number, from 1 */
+};
+
+/* Reads JSON Lines from standard input, or the JSON array in array_path
+ * ("-": standard input) when it is not NULL. Returns an exit code. */
+int cli_input_open(struct cli_input *in, const char *array_path);
+enum cli_item cli_input_next(struct cli_input *in, int may_block,
+                             const char **text);
+void cli_input_close(struct cli_input *in);
+
+/* batch.c: send --batch. Returns the exit code. */
+int cli_send_batch(const struct cli_opts *o, const xmsg_params *p,
+                   xmsg_status *st);
+
+/* castore.c: look system CAs up lazily (same trust, less CPU). */
+void cli_lazy_ca_store(void);
 
 /* diag.c: "xmsg: " + message + "\n" on stderr. */
 void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -166,3 +166,9 @@ int cli_load_message(const struct cli_opts *o, xmsg_message *m, xmsg_status *st)
         rc = body_from_stdin(o, m, st);
     return rc;
 }
+
+int cli_load_defaults(const struct cli_opts *o, xmsg_message *m,
+                      xmsg_status *st)
+{
+    return apply_settings(o, NULL, m, st);
+}

@@ -19,7 +19,7 @@ static int load(const struct cli_opts *o, xmsg_params *p, xmsg_message **m,
 {
     int rc = cli_load_params(o, p, st);
 
-    if (rc != CLI_EXIT_OK || o->cmd != CLI_CMD_SEND)
+    if (rc != CLI_EXIT_OK || o->cmd != CLI_CMD_SEND || o->batch)
         return rc;
     *m = xmsg_message_new();
     if (!*m)
@@ -77,6 +77,8 @@ static int call(const struct cli_opts *o, const xmsg_params *p,
     struct batch b = {NULL, 0, 0};
     xmsg_err err;
 
+    if (o->batch)
+        return cli_send_batch(o, p, st);
     if (o->cmd == CLI_CMD_SEND)
         err = xmsg_send(p, m, st);
     else
@@ -141,6 +143,7 @@ int main(int argc, char **argv)
     int rc;
 
     no_core_dumps();
+    cli_lazy_ca_store();
     setvbuf(stdout, NULL, _IOLBF, 0);
     rc = cli_parse(argc, argv, &o);
     if (rc == CLI_RUN)

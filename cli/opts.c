@@ -37,7 +37,9 @@ enum {
     OPT_STATE_FILE,
     OPT_PAGE_SIZE,
     OPT_NO_MAM,
-    OPT_PIN
+    OPT_PIN,
+    OPT_BATCH,
+    OPT_WINDOW
 };
 
 const struct cli_optdef cli_optdefs[] = {
@@ -81,7 +83,13 @@ const struct cli_optdef cli_optdefs[] = {
     {"no-mam", OPT_NO_MAM, no_argument, CONNECT, CLI_ACT_PARAM_FALSE, "mam",
      NULL, "drain offline storage only (at most once)"},
     {"message", OPT_MESSAGE, REQ, SEND, CLI_ACT_MESSAGE_FILE, NULL, "FILE",
-     "the message as a JSON object in FILE ('-': stdin)"},
+     "the message as a JSON object in FILE ('-': stdin); with --batch, "
+     "a JSON array of them"},
+    {"batch", OPT_BATCH, no_argument, SEND, CLI_ACT_BATCH, NULL, NULL,
+     "send every message object of standard input (JSON Lines) over one "
+     "connection; message options fill in what a line lacks"},
+    {"window", OPT_WINDOW, REQ, SEND, CLI_ACT_PARAM_INT, "window", "N",
+     "--batch: messages awaiting the server's ack at most (default 64)"},
     {"to", 't', REQ, SEND, CLI_ACT_MSG, "to", "JID", "recipient (required)"},
     {"body", 'm', REQ, SEND, CLI_ACT_MSG, "body", "TEXT",
      "message text (default: all of standard input)"},
@@ -98,7 +106,7 @@ const struct cli_optdef cli_optdefs[] = {
 };
 
 #define OPTDEF_COUNT (sizeof(cli_optdefs) / sizeof(cli_optdefs[0]))
-#define OPTDEF_MAX 32
+#define OPTDEF_MAX 40
 _Static_assert(OPTDEF_COUNT <= OPTDEF_MAX, "raise OPTDEF_MAX");
 
 const size_t cli_optdef_count = OPTDEF_COUNT;
@@ -284,6 +292,9 @@ static int apply_option(struct cli_opts *o, const struct cli_optdef *d,
         return add_setting(o, CLI_SET_MSG, d->key, arg, 0);
     case CLI_ACT_ATTR:
         return add_attr(o, d, arg);
+    case CLI_ACT_BATCH:
+        o->batch = 1;
+        return CLI_RUN;
     }
     cli_err("internal error: option --%s has no action", d->name);
     return CLI_EXIT_INTERNAL;
@@ -345,19 +356,34 @@ static int bad_option(char **argv, int c)
     return cli_usage_hint();
 }
 
+/* A batch gives each message its own id. */
+static int check_batch(const struct cli_opts *o)
+{
+    size_t i;
+
+    for (i = 0; o->batch && i < o->nset; i++) {
+        if (o->set[i].kind == CLI_SET_MSG && !strcmp(o->set[i].name, "id")) {
+            cli_err("--id cannot go with --batch: each message needs its "
+                    "own id (put \"id\" in the message objects)");
+            return cli_usage_hint();
+        }
+    }
+    return CLI_RUN;
+}
+
 /* At most one input can be standard input. */
 static int check_stdin(const struct cli_opts *o)
 {
     const char *const files[] = {o->params_file, o->message_file,
                                  o->password_file};
-    size_t i, n = 0;
+    size_t i, n = o->batch && !o->message_file;
 
     for (i = 0; i < sizeof(files) / sizeof(files[0]); i++)
         n += files[i] && strcmp(files[i], "-") == 0;
     if (n <= 1)
-        return CLI_RUN;
-    cli_err("only one of --params, --message and --password-file "
-            "can be '-' (standard input)");
+        return check_batch(o);
+    cli_err("only one of --params, --message, --password-file and --batch "
+            "can read standard input");
     return cli_usage_hint();
 }
 

@@ -255,6 +255,89 @@ char *xmsg_send_message_json(const char *params, const char *message);
  *  only when out of memory. */
 char *xmsg_connect_json(const char *params);
 
+/* ------------------------------------------------------------------ */
+/* Sessions: log in once, send many, close.                           */
+/* ------------------------------------------------------------------ */
+
+/** A logged-in, bound XMPP stream. Not thread-safe: one thread drives a
+ *  session at a time. */
+typedef struct xmsg_session xmsg_session;
+
+/** Logs in and binds, within params' timeout. st receives the log of the
+ *  login and its error; p is copied (the session does not borrow it).
+ *  @return XMSG_OK with *out set, or the failure's code (*out NULL). */
+xmsg_err xmsg_session_open(const xmsg_params *p, xmsg_session **out,
+                           xmsg_status *st);
+
+/** Sends one message and waits, at most params' timeout, until the server
+ *  confirmed it (as xmsg_send, with the same defaults). st (may be NULL)
+ *  receives this call's log, its error and "delivered".
+ *  @return XMSG_OK when the server confirmed it, else the failure. A
+ *  connection-level failure (connection, tls, timeout, protocol) leaves
+ *  the session unusable: every later call fails with it. */
+xmsg_err xmsg_session_send(xmsg_session *s, const xmsg_message *m,
+                           xmsg_status *st);
+
+/** What a batch's input callback gives. */
+typedef enum xmsg_next {
+    XMSG_NEXT_END = 0,     /**< no more input */
+    XMSG_NEXT_MESSAGE = 1, /**< *m is the next message; the library takes
+                                it and frees it */
+    XMSG_NEXT_INVALID = 2, /**< this input is not a valid message: it gets
+                                its own result (XMSG_ERR_INPUT, the text
+                                written to err) and the batch goes on */
+    XMSG_NEXT_LATER = 3    /**< (only when may_block is 0) the next input
+                                is not there yet */
+} xmsg_next;
+
+/** The input of a batch. may_block is 0 while messages are in flight:
+ *  returning XMSG_NEXT_LATER then makes the library confirm and report
+ *  what it sent before it asks again with may_block 1, so that a slow
+ *  producer does not hold results back. */
+typedef xmsg_next (*xmsg_next_cb)(void *userdata, int may_block,
+                                  xmsg_message **m, char *err, size_t errlen);
+
+/** The outcome of one input of a batch, in input order. index counts the
+ *  inputs from 0; m is the message as sent (with its id and defaults), or
+ *  NULL for an input that was not a message; text is NULL on success.
+ *  Everything is borrowed for the call only. Return 0 to go on; non-zero
+ *  stops the batch (XMSG_ERR_INTERNAL) after the messages in flight are
+ *  confirmed and reported. */
+typedef int (*xmsg_result_cb)(void *userdata, size_t index,
+                              const xmsg_message *m, xmsg_err code,
+                              const char *text);
+
+/** Sends every message next() gives, pipelined: up to params' window
+ *  messages are in flight, the server is asked for its confirmation every
+ *  window/4 messages, and each result is handed to done() once the server
+ *  confirmed (or rejected) the message, in input order. Memory stays
+ *  bounded by the window whatever the input's length. params' timeout
+ *  bounds each wait for the server: the batch fails with XMSG_ERR_TIMEOUT
+ *  when it sees no progress for that long. After a connection-level
+ *  failure the messages in flight are reported unconfirmed (or not sent,
+ *  when they never left) and the remaining inputs are read and reported
+ *  with that failure.
+ *  @return XMSG_OK when every input was delivered, else the worst failure
+ *  (xmsg_err_rank()); st gets the batch's log and the session's error. */
+xmsg_err xmsg_session_send_batch(xmsg_session *s, xmsg_next_cb next,
+                                 xmsg_result_cb done, void *userdata,
+                                 xmsg_status *st);
+
+/** Closes the stream cleanly (within params' timeout) and frees the
+ *  session. st (may be NULL) receives the log of the close. NULL is a
+ *  no-op. */
+void xmsg_session_close(xmsg_session *s, xmsg_status *st);
+
+/** Opens a session, runs xmsg_session_send_batch(), closes it: the batch
+ *  counterpart of xmsg_send(). */
+xmsg_err xmsg_send_batch(const xmsg_params *p, xmsg_next_cb next,
+                         xmsg_result_cb done, void *userdata, xmsg_status *st);
+
+/** How bad a failure is, to pick a batch's worst: 0 for XMSG_OK, then
+ *  input < protocol < auth < tls < connection < timeout < internal <
+ *  unconfirmed (a message whose fate is unknown is the worst outcome). */
+int xmsg_err_rank(xmsg_err code);
+
 #if defined(XMSG_BUILDING) && defined(__GNUC__)
 #pragma GCC visibility pop
 #endif

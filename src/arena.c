@@ -10,6 +10,7 @@ struct xmsg_block {
     xmsg_block *prev, *next;
     size_t size; /* what was asked for */
     size_t cap;  /* what data holds */
+    int zero;    /* born while secrets were about: zeroed when freed */
     alignas(max_align_t) unsigned char data[];
 };
 
@@ -59,6 +60,7 @@ static void *alloc_cap(size_t size, size_t cap, xmsg_arena *a)
         return NULL;
     b->size = size;
     b->cap = cap;
+    b->zero = a->zero_new;
     link_block(a, b);
     return b->data;
 }
@@ -76,7 +78,8 @@ static void a_free(void *p, void *ud)
         return;
     b = block_of(p);
     unlink_block(ud, b);
-    xmsg_secure_zero(b, sizeof(*b) + b->cap);
+    if (b->zero)
+        xmsg_secure_zero(b, sizeof(*b) + b->cap);
     free(b);
 }
 
@@ -96,7 +99,7 @@ static void *a_realloc(void *p, size_t size, void *ud)
         ((xmsg_arena *)ud)->on_limit(((xmsg_arena *)ud)->limit_userdata))
         return NULL;
     if (size <= b->cap) {
-        if (size < b->size)
+        if (size < b->size && b->zero)
             xmsg_secure_zero(b->data + size, b->size - size);
         b->size = size;
         return p;
@@ -105,6 +108,7 @@ static void *a_realloc(void *p, size_t size, void *ud)
     n = alloc_cap(size, cap, ud);
     if (!n)
         return NULL;
+    block_of(n)->zero |= b->zero;
     memcpy(n, p, b->size);
     a_free(p, ud);
     return n;
@@ -115,6 +119,7 @@ void xmsg_arena_init(xmsg_arena *a)
     a->head = NULL;
     a->live = 0;
     a->bytes = 0;
+    a->zero_new = 1;
     a->on_limit = NULL;
     a->deadline = 0;
     a->limit_userdata = NULL;

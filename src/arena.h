@@ -1,7 +1,8 @@
 /* arena.h - the memory libstrophe works with, one arena per session:
- * every block is zeroed when freed (SASL state, the password, stanzas),
- * and whatever libstrophe 0.12.2 leaks (its SCRAM state after a failed
- * login, for one) is zeroed and freed when the session ends. */
+ * every block born before the login completed is zeroed when freed (SASL
+ * state, the password: it lives until the session ends), and whatever
+ * libstrophe 0.12.2 leaks (its SCRAM state after a failed login, for one) is
+ * zeroed and freed when the session ends. */
 #ifndef XMSG_ARENA_H
 #define XMSG_ARENA_H
 
@@ -28,6 +29,9 @@ typedef struct xmsg_arena {
      * inside libstrophe that burns CPU (an entity expansion appended piece
      * by piece) allocates as it goes, and stops there. 0: none. */
     uint64_t deadline;
+    /* New blocks are zeroed when freed (on until logged in: after that
+     * libstrophe handles no secret, and stanzas cost no zeroing). */
+    int zero_new;
     /* Called when an allocation would pass a limit; it may not return
      * (longjmp). When it returns 0 the allocation goes ahead. */
     int (*on_limit)(void *userdata);

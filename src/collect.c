@@ -151,7 +151,7 @@ static xmsg_err drain_offline(struct collect *s)
     if (!pres)
         return xmsg_status_fail(s->c->st, XMSG_ERR_INTERNAL, "out of memory");
     s->collecting = 1;
-    xmpp_send(s->c->conn, pres);
+    xmsg_conn_send(s->c, pres);
     xmpp_stanza_release(pres);
     s->answered = 0;
     rc = xmsg_conn_ping(s->c, &s->answered);

@@ -35,3 +35,19 @@ const char *xmsg_strerror(xmsg_err code)
         return "unknown error code";
     return errors[code].text;
 }
+
+int xmsg_err_rank(xmsg_err code)
+{
+    /* Worst last: a message whose fate is unknown needs a human most. */
+    static const xmsg_err order[] = {
+        XMSG_OK,          XMSG_ERR_INPUT,    XMSG_ERR_PROTOCOL,
+        XMSG_ERR_AUTH,    XMSG_ERR_TLS,      XMSG_ERR_CONNECT,
+        XMSG_ERR_TIMEOUT, XMSG_ERR_INTERNAL, XMSG_ERR_UNCONFIRMED};
+    int i;
+
+    for (i = 0; i < (int)(sizeof(order) / sizeof(*order)); i++) {
+        if (order[i] == code)
+            return i;
+    }
+    return (int)(sizeof(order) / sizeof(*order));
+}

@@ -28,6 +28,16 @@ void xmsg_strvec_clear(xmsg_strvec *sv);
 char *xmsg_strdup(const char *s);
 char *xmsg_strndup(const char *s, size_t n);
 
+/* ---- growable byte buffer, always NUL-terminated once used ---- */
+typedef struct xmsg_buf {
+    char *d;
+    size_t len, cap;
+} xmsg_buf;
+
+int xmsg_buf_put(xmsg_buf *b, const char *s, size_t n); /* 0 ok */
+int xmsg_buf_str(xmsg_buf *b, const char *s);           /* 0 ok */
+void xmsg_buf_free(xmsg_buf *b);
+
 /* ---- params ---- */
 struct xmsg_params {
     char *jid;
@@ -38,6 +48,7 @@ struct xmsg_params {
     char *pin;
     long port;
     long page_size;
+    long window; /* messages of a batch in flight */
     long timeout;
     long keepalive_timeout;
     long keepalive_interval;
@@ -50,6 +61,9 @@ struct xmsg_params {
     int legacy_auth;
     int mam;
 };
+
+/* A deep copy (the password too); NULL when out of memory. */
+xmsg_params *xmsg_params_dup(const xmsg_params *p);
 
 /* ---- message: ordered name/value pairs ---- */
 struct xmsg_message {
@@ -69,6 +83,11 @@ struct xmsg_status {
     int keeps;        /* emit "messages": they are kept in the status */
     size_t collected; /* messages handed over */
     int delivered;
+    size_t log_dropped; /* lines left out between head and tail */
+    size_t log_tail;    /* oldest line of the tail ring */
+    char log_gap[64];   /* the line that says so */
+    int is_batch;       /* emit "batch" with the counts below */
+    size_t batch_inputs, batch_delivered, batch_failed;
 };
 
 /* Records a failure (first one wins unless override); returns code.
@@ -78,8 +97,15 @@ xmsg_err xmsg_status_fail(xmsg_status *st, xmsg_err code, const char *fmt, ...)
 /* Replaces the recorded failure by code, keeping the old one as its cause:
  * "what (old-name: old-text)". Returns code. */
 xmsg_err xmsg_status_recode(xmsg_status *st, xmsg_err code, const char *what);
-/* Appends a log line (copied). 0 ok. */
+/* The log keeps its first XMSG_LOG_HEAD and last XMSG_LOG_TAIL lines,
+ * and says how many it left out between: memory stays bounded in a long
+ * session or a large batch. */
+#define XMSG_LOG_HEAD 1000
+#define XMSG_LOG_TAIL 1000
+#define XMSG_LOG_LINE_MAX 2048
+/* Appends a log line (copied / taken). 0 ok. */
 int xmsg_status_log(xmsg_status *st, const char *line);
+int xmsg_status_log_owned(xmsg_status *st, char *line);
 /* Sets a message field without checks (values from the server). 0 ok. */
 int xmsg_message_put(xmsg_message *m, const char *name, const char *value);
 /* A copy of m (every field, same order); NULL when out of memory. */

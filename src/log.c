@@ -34,6 +34,20 @@ int xmsg_log_level_parse(const char *s, xmsg_log_level *out)
     return -1;
 }
 
+/* A log line is at most XMSG_LOG_LINE_MAX bytes: the log's memory stays
+ * bounded (a batch's data lines hold many messages). Cut on a character
+ * boundary, with the length it had. */
+static void shorten(char *s)
+{
+    size_t len = strlen(s), cut = XMSG_LOG_LINE_MAX - 48;
+
+    if (len <= XMSG_LOG_LINE_MAX)
+        return;
+    while (cut > 0 && ((unsigned char)s[cut] & 0xC0) == 0x80)
+        cut--;
+    snprintf(s + cut, len - cut + 1, " ... (%zu bytes in all)", len);
+}
+
 void xmsg_conn_logv(xmsg_conn *c, xmsg_log_level lvl, const char *area,
                     const char *msg)
 {
@@ -48,11 +62,12 @@ void xmsg_conn_logv(xmsg_conn *c, xmsg_log_level lvl, const char *area,
     if (!clean)
         return;
     xmsg_utf8_sanitize(clean);
+    shorten(clean);
     n = strlen(clean) + strlen(area) + 16;
     line = malloc(n);
     if (line) {
         snprintf(line, n, "%s %s: %s", xmsg_log_level_name(lvl), area, clean);
-        xmsg_strvec_push_owned(&c->st->log, line);
+        xmsg_status_log_owned(c->st, line);
     }
     free(clean);
 }

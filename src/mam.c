@@ -88,7 +88,7 @@ xmsg_err xmsg_mam_query(xmsg_conn *c, xmsg_mam_page *page, const char *after,
     if (!rc)
         rc = xmsg_conn_id_handler_add(c, on_fin, page->iq_id, page);
     if (!rc)
-        xmpp_send(c->conn, iq);
+        xmsg_conn_send(c, iq);
     if (query)
         xmpp_stanza_release(query);
     if (iq)

@@ -28,6 +28,7 @@ static const struct pdesc table[] = {
     {"stateFile", P_STR, F(state_file), 0, 0},
     {"pin", P_STR, F(pin), 0, 0},
     {"pageSize", P_INT, F(page_size), 1, 1000},
+    {"window", P_INT, F(window), 1, 10000},
     {"mam", P_BOOL, F(mam), 0, 1},
     {"port", P_INT, F(port), 1, 65535},
     {"timeout", P_INT, F(timeout), 1, 86400},
@@ -67,8 +68,35 @@ xmsg_params *xmsg_params_new(void)
     p->log_level = XMSG_LOG_DEBUG;
     p->mandatory_tls = 1;
     p->page_size = 100;
+    p->window = 64;
     p->mam = 1;
     return p;
+}
+
+/* A string field copied; 0 ok. */
+static int dup_field(char **dst, const char *src)
+{
+    *dst = xmsg_strdup(src);
+    return src && !*dst ? -1 : 0;
+}
+
+xmsg_params *xmsg_params_dup(const xmsg_params *p)
+{
+    xmsg_params *d = malloc(sizeof(*d));
+
+    if (!d)
+        return NULL;
+    *d = *p;
+    d->jid = d->password = d->host = d->ca_file = NULL;
+    d->state_file = d->pin = NULL;
+    if (dup_field(&d->jid, p->jid) || dup_field(&d->password, p->password) ||
+        dup_field(&d->host, p->host) || dup_field(&d->ca_file, p->ca_file) ||
+        dup_field(&d->state_file, p->state_file) ||
+        dup_field(&d->pin, p->pin)) {
+        xmsg_params_free(d);
+        return NULL;
+    }
+    return d;
 }
 
 void xmsg_params_free(xmsg_params *p)

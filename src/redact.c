@@ -150,6 +150,31 @@ static char *redact_needles(const char *s, const struct needles *nd)
     return out;
 }
 
+/* 1 if some needle occurs in s (strstr is fast; the byte-wise pass that
+ * replaces them is not, and most lines hold none). */
+static int any_needle(const char *s, const struct needles *nd)
+{
+    size_t i;
+
+    for (i = 0; i < nd->n; i++) {
+        if (strstr(s, nd->v[i]))
+            return 1;
+    }
+    return 0;
+}
+
+/* 1 if s has a start tag "<name" (maybe a secret element). */
+static int has_tag(const char *s, const char *name)
+{
+    const size_t nlen = strlen(name);
+
+    for (s = strchr(s, '<'); s; s = strchr(s + 1, '<')) {
+        if (strncmp(s + 1, name, nlen) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 char *xmsg_redact(const char *line, const char *const *secrets,
                   size_t n_secrets)
 {
@@ -159,9 +184,11 @@ char *xmsg_redact(const char *line, const char *const *secrets,
 
     for (i = 0; i < n_secrets; i++)
         needles_add(&nd, secrets[i]);
-    out = nd.n ? redact_needles(line, &nd) : xmsg_strdup(line);
+    out = any_needle(line, &nd) ? redact_needles(line, &nd) : xmsg_strdup(line);
     for (i = 0; out && i < sizeof(secret_elements) / sizeof(*secret_elements);
          i++) {
+        if (!has_tag(out, secret_elements[i]))
+            continue;
         next = redact_element(out, secret_elements[i]);
         free(out);
         out = next;

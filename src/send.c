@@ -1,34 +1,28 @@
-/* send.c - log in, send one message, wait for the server's confirmation,
- * close. */
+/* send.c - sessions (open, send one or a batch, close) and the one-call
+ * send: all of them go through the batch engine (batch.c). */
 #include <stdlib.h>
 #include <string.h>
 
-#include "session.h"
+#include "batch.h"
 
-#define NS_SM "urn:xmpp:sm:3"
-
-struct send_state {
-    xmsg_conn *c;
-    const char *id;
-    int answered;  /* the server confirmed: <a h≥1/> or ping result */
-    int sm_failed; /* the server refused to enable stream management */
-    int overacked; /* it acknowledged more than was sent */
-    unsigned long received; /* stanzas received, for the server's <r/> */
-    int bounced;            /* the server returned the message as an error */
-    char cond[128];
+struct xmsg_session {
+    xmsg_conn c;
+    xmsg_params *p;   /* our copy */
+    xmsg_status *own; /* the log's sink when a call gives no status */
+    xmsg_err dead;    /* the connection failed: every call fails so */
+    char *dead_text;
 };
 
-static xmsg_err check_message(const xmsg_message *m, xmsg_status *st)
+static const char *check_message(const xmsg_message *m)
 {
     const char *body = xmsg_message_get(m, "body");
     const char *to = xmsg_message_get(m, "to");
 
     if (!body || !*body)
-        return xmsg_status_fail(st, XMSG_ERR_INPUT,
-                                "message.body: is required");
+        return "message.body: is required";
     if (!to || !*to)
-        return xmsg_status_fail(st, XMSG_ERR_INPUT, "message.to: is required");
-    return XMSG_OK;
+        return "message.to: is required";
+    return NULL;
 }
 
 /* The message as sent: the caller's fields plus the defaults. */
@@ -50,121 +44,91 @@ fail:
     return NULL;
 }
 
-static int on_bounce(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata)
+xmsg_message *xmsg_message_prepare(xmsg_conn *c, const xmsg_message *m,
+                                   char *err, size_t errlen)
 {
-    struct send_state *s = userdata;
-    const char *id = xmpp_stanza_get_id(stanza);
-    xmpp_stanza_t *err, *cond;
+    const char *bad = check_message(m);
+    xmsg_message *full;
+    char *id;
 
-    (void)conn;
-    if (!id || strcmp(id, s->id) != 0)
-        return 1;
-    s->bounced = 1;
-    err = xmpp_stanza_get_child_by_name(stanza, "error");
-    cond = err ? xmpp_stanza_get_children(err) : NULL;
-    while (cond && !xmpp_stanza_is_tag(cond))
-        cond = xmpp_stanza_get_next(cond);
-    snprintf(s->cond, sizeof(s->cond), "%s",
-             cond ? xmpp_stanza_get_name(cond) : "undefined-condition");
-    return 1;
-}
-
-/* XEP-0198 elements: <a/> acknowledges our stanzas, <r/> asks for our
- * count, <failed/> refuses <enable/>. */
-static int on_sm(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata)
-{
-    struct send_state *s = userdata;
-    const char *name = xmpp_stanza_get_name(stanza);
-    const char *h = xmpp_stanza_get_attribute(stanza, "h");
-
-    if (strcmp(name, "a") == 0 && h && strtoul(h, NULL, 10) > 1)
-        s->overacked = s->answered = 1;
-    else if (strcmp(name, "a") == 0 && h && strtoul(h, NULL, 10) == 1)
-        s->answered = 1;
-    else if (strcmp(name, "r") == 0)
-        xmpp_send_raw_string(conn, "<a xmlns='" NS_SM "' h='%lu'/>",
-                             s->received);
-    else if (strcmp(name, "failed") == 0)
-        s->sm_failed = s->answered = 1;
-    return 1;
-}
-
-static int on_stanza(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata)
-{
-    struct send_state *s = userdata;
-    const char *name = xmpp_stanza_get_name(stanza);
-
-    (void)conn;
-    if (!strcmp(name, "message") || !strcmp(name, "iq") ||
-        !strcmp(name, "presence"))
-        s->received++;
-    return 1;
-}
-
-/* Asks for the server's confirmation of everything sent so far: an ack
- * request when stream management is on, else a ping (answered in order). */
-static xmsg_err request_confirmation(xmsg_conn *c, struct send_state *s)
-{
-    if (c->sm_offered && !s->sm_failed) {
-        xmpp_send_raw_string(c->conn, "<r xmlns='" NS_SM "'/>");
-        return XMSG_OK;
+    if (bad) {
+        snprintf(err, errlen, "%s", bad);
+        return NULL;
     }
-    return xmsg_conn_ping(c, &s->answered);
+    full = with_defaults(m, c->params->jid);
+    if (full && !xmsg_message_get(full, "id")) {
+        id = xmsg_conn_new_id(c);
+        if (!id || xmsg_message_put(full, "id", id)) {
+            xmsg_message_free(full);
+            full = NULL;
+        }
+        free(id);
+    }
+    if (!full)
+        snprintf(err, errlen, "out of memory");
+    return full;
 }
 
-static xmsg_err transmit(xmsg_conn *c, struct send_state *s,
-                         const xmsg_message *m)
-{
-    xmpp_stanza_t *stanza = xmsg_stanza_from_message(c->ctx, m);
-    xmsg_err rc;
+/* ---- one message as a batch of one ---- */
 
-    if (!stanza)
-        return xmsg_status_fail(c->st, XMSG_ERR_INTERNAL, "out of memory");
-    xmpp_handler_add(c->conn, on_bounce, NULL, "message", "error", s);
-    if (c->sm_offered) {
-        xmpp_handler_add(c->conn, on_sm, NS_SM, NULL, NULL, s);
-        xmpp_handler_add(c->conn, on_stanza, NULL, NULL, NULL, s);
-        xmpp_send_raw_string(c->conn, "<enable xmlns='" NS_SM "'/>");
+struct one {
+    const xmsg_message *m;
+    int taken;
+    xmsg_err code;
+    char *text;
+};
+
+static xmsg_next one_next(void *userdata, int may_block, xmsg_message **m,
+                          char *err, size_t errlen)
+{
+    struct one *o = userdata;
+
+    (void)may_block;
+    if (o->taken)
+        return XMSG_NEXT_END;
+    o->taken = 1;
+    *m = xmsg_message_copy(o->m);
+    if (!*m) {
+        snprintf(err, errlen, "out of memory");
+        return XMSG_NEXT_INVALID;
     }
-    xmpp_send(c->conn, stanza);
-    xmpp_stanza_release(stanza);
-    xmsg_conn_log(c, XMSG_LOG_INFO,
-                  "message %s to %s handed to the connection, waiting for "
-                  "the server's confirmation",
-                  s->id, xmsg_message_get(m, "to"));
-    rc = request_confirmation(c, s);
-    if (!rc)
-        rc = xmsg_conn_wait(c, &s->answered);
-    if (!rc && s->sm_failed) {
-        s->answered = 0;
-        rc = request_confirmation(c, s);
-        if (!rc)
-            rc = xmsg_conn_wait(c, &s->answered);
+    return XMSG_NEXT_MESSAGE;
+}
+
+static int one_done(void *userdata, size_t index, const xmsg_message *m,
+                    xmsg_err code, const char *text)
+{
+    struct one *o = userdata;
+
+    (void)index;
+    (void)m;
+    o->code = code;
+    o->text = text ? xmsg_strdup(text) : NULL;
+    return 0;
+}
+
+static xmsg_err send_one(xmsg_conn *c, const xmsg_message *m, int keep_deadline)
+{
+    struct one o = {m, 0, XMSG_OK, NULL};
+    struct xmsg_batch_io io = {one_next, one_done, &o, keep_deadline, 1};
+    xmsg_err rc = xmsg_batch_run(c, &io);
+
+    /* The message's own failure is the call's, before the session's. */
+    if (o.code != XMSG_OK) {
+        free(c->st->text);
+        c->st->text = NULL;
+        c->st->code = XMSG_OK;
+        xmsg_status_fail(c->st, o.code, "%s", o.text ? o.text : "failed");
+        rc = o.code;
     }
-    if (!rc && s->overacked)
-        return xmsg_status_fail(c->st, XMSG_ERR_PROTOCOL,
-                                "the server acknowledged more stanzas than "
-                                "were sent: its acknowledgement is worthless");
-    /* A write failed on the message itself or before it (libstrophe
-     * counts the queue past the element it was writing, and the request
-     * follows the message): it never left, so it was not sent. */
-    if (rc && c->unsent >= 1)
-        return rc;
-    if (rc)
-        return xmsg_status_recode(c->st, XMSG_ERR_UNCONFIRMED,
-                                  "message was sent but not confirmed");
-    xmsg_conn_log(c, XMSG_LOG_INFO, "message %s confirmed by the server (%s)",
-                  s->id,
-                  c->sm_offered && !s->sm_failed ? "XEP-0198 ack"
-                                                 : "ping answered after it");
-    return XMSG_OK;
+    free(o.text);
+    c->st->delivered = rc == XMSG_OK;
+    return rc;
 }
 
 xmsg_err xmsg_send(const xmsg_params *p, const xmsg_message *m, xmsg_status *st)
 {
-    struct send_state s = {0};
-    xmsg_message *full = NULL;
-    char *id = NULL;
+    const char *bad;
     xmsg_conn c;
     xmsg_err rc;
 
@@ -174,37 +138,172 @@ xmsg_err xmsg_send(const xmsg_params *p, const xmsg_message *m, xmsg_status *st)
     if (!m)
         return xmsg_status_fail(st, XMSG_ERR_INPUT, "message: none given");
     rc = xmsg_params_check(p, st);
-    if (!rc)
-        rc = check_message(m, st);
     if (rc)
         return rc;
-    full = with_defaults(m, p->jid);
-    if (!full)
-        return xmsg_status_fail(st, XMSG_ERR_INTERNAL, "out of memory");
+    bad = check_message(m);
+    if (bad)
+        return xmsg_status_fail(st, XMSG_ERR_INPUT, "%s", bad);
     rc = xmsg_conn_open(&c, p, st);
     if (rc)
-        goto out;
-    if (!xmsg_message_get(full, "id")) {
-        id = xmsg_conn_new_id(&c);
-        if (!id || xmsg_message_put(full, "id", id)) {
-            rc = xmsg_status_fail(st, XMSG_ERR_INTERNAL, "out of memory");
-            goto close;
-        }
-    }
-    s.c = &c;
-    s.id = xmsg_message_get(full, "id");
-    rc = transmit(&c, &s, full);
-close:
-    /* A bounce can trail the confirmation (ejabberd routes it apart from
-     * the ack): closing reads the stream to its end and catches it. */
+        return rc;
+    xmsg_sm_start(&c);
+    rc = send_one(&c, m, 1);
     xmsg_conn_close(&c);
-    if (!rc && s.bounced)
-        rc = xmsg_status_fail(st, XMSG_ERR_PROTOCOL,
-                              "the server rejected message %s: %s", s.id,
-                              s.cond);
-    st->delivered = rc == XMSG_OK;
-out:
-    free(id);
-    xmsg_message_free(full);
+    return rc;
+}
+
+/* ---- sessions ---- */
+
+/* Points the session's log and errors at st for one call. */
+static xmsg_status *use_status(xmsg_session *s, xmsg_status *st)
+{
+    if (!st) {
+        xmsg_status_free(s->own);
+        s->own = xmsg_status_new();
+        st = s->own;
+    }
+    if (st)
+        s->c.st = st;
+    return st;
+}
+
+xmsg_err xmsg_session_open(const xmsg_params *p, xmsg_session **out,
+                           xmsg_status *st)
+{
+    xmsg_session *s;
+    xmsg_err rc;
+
+    if (!out)
+        return xmsg_status_fail(st, XMSG_ERR_INPUT, "session: nowhere to put");
+    *out = NULL;
+    rc = xmsg_params_check(p, st);
+    if (rc)
+        return rc;
+    s = calloc(1, sizeof(*s));
+    if (s)
+        s->p = xmsg_params_dup(p);
+    if (s)
+        s->own = xmsg_status_new();
+    if (!s || !s->p || !s->own || !use_status(s, st))
+        rc = xmsg_status_fail(st, XMSG_ERR_INTERNAL, "out of memory");
+    else
+        rc = xmsg_conn_open(&s->c, s->p, s->c.st); /* cleans up on failure */
+    if (rc) {
+        if (s)
+            xmsg_params_free(s->p);
+        if (s)
+            xmsg_status_free(s->own);
+        free(s);
+        return rc;
+    }
+    xmsg_sm_start(&s->c);
+    xmsg_conn_leave(&s->c);
+    *out = s;
+    return XMSG_OK;
+}
+
+/* A session whose connection failed stays failed. */
+static xmsg_err check_alive(xmsg_session *s)
+{
+    if (s->dead)
+        return xmsg_status_fail(s->c.st, s->dead, "the session is over: %s",
+                                s->dead_text ? s->dead_text : "failed");
+    return XMSG_OK;
+}
+
+static void note_death(xmsg_session *s)
+{
+    if (!s->c.closed || s->dead)
+        return;
+    s->dead = xmsg_status_code(s->c.st) ? xmsg_status_code(s->c.st)
+                                        : XMSG_ERR_CONNECT;
+    s->dead_text = xmsg_strdup(xmsg_status_text(s->c.st));
+}
+
+xmsg_err xmsg_session_send(xmsg_session *s, const xmsg_message *m,
+                           xmsg_status *st)
+{
+    const char *bad;
+    xmsg_err rc;
+
+    if (!s)
+        return xmsg_status_fail(st, XMSG_ERR_INPUT, "session: none given");
+    if (!use_status(s, st))
+        return XMSG_ERR_INTERNAL;
+    s->c.st->is_send = 1;
+    bad = m ? check_message(m) : "message: none given";
+    if (bad)
+        return xmsg_status_fail(s->c.st, XMSG_ERR_INPUT, "%s", bad);
+    rc = check_alive(s);
+    if (rc)
+        return rc;
+    xmsg_conn_enter(&s->c);
+    xmsg_conn_extend(&s->c);
+    rc = send_one(&s->c, m, 0);
+    note_death(s);
+    xmsg_conn_leave(&s->c);
+    return rc;
+}
+
+xmsg_err xmsg_session_send_batch(xmsg_session *s, xmsg_next_cb next,
+                                 xmsg_result_cb done, void *userdata,
+                                 xmsg_status *st)
+{
+    struct xmsg_batch_io io = {next, done, userdata, 0, 0};
+    xmsg_err rc;
+
+    if (!s || !next || !done)
+        return xmsg_status_fail(st, XMSG_ERR_INPUT,
+                                "session, next and done are required");
+    if (!use_status(s, st))
+        return XMSG_ERR_INTERNAL;
+    rc = check_alive(s);
+    if (rc)
+        return rc;
+    xmsg_conn_enter(&s->c);
+    xmsg_conn_extend(&s->c);
+    rc = xmsg_batch_run(&s->c, &io);
+    note_death(s);
+    xmsg_conn_leave(&s->c);
+    return rc;
+}
+
+void xmsg_session_close(xmsg_session *s, xmsg_status *st)
+{
+    if (!s)
+        return;
+    if (s->p && use_status(s, st)) {
+        xmsg_conn_enter(&s->c);
+        xmsg_conn_extend(&s->c);
+        xmsg_conn_close(&s->c);
+    }
+    xmsg_params_free(s->p);
+    xmsg_status_free(s->own);
+    free(s->dead_text);
+    free(s);
+}
+
+xmsg_err xmsg_send_batch(const xmsg_params *p, xmsg_next_cb next,
+                         xmsg_result_cb done, void *userdata, xmsg_status *st)
+{
+    xmsg_session *s = NULL;
+    xmsg_err rc;
+
+    if (!st)
+        return XMSG_ERR_INPUT;
+    rc = xmsg_session_open(p, &s, st);
+    if (rc) {
+        struct xmsg_batch_io io = {next, done, userdata, 0, 0};
+        size_t index = 0, count = 0;
+
+        if (next && done)
+            xmsg_batch_refuse(&io, &index, rc, xmsg_status_text(st), &count);
+        st->is_batch = 1;
+        st->batch_inputs += index;
+        st->batch_failed += count;
+        return rc;
+    }
+    rc = xmsg_session_send_batch(s, next, done, userdata, st);
+    xmsg_session_close(s, st);
     return rc;
 }

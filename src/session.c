@@ -30,7 +30,7 @@ static _Noreturn void abandon(xmsg_conn *c)
     c->abandoned = 1;
     longjmp(c->escape, 1);
 }
-static void run_once(xmsg_conn *c, uint64_t now);
+static void run_once(xmsg_conn *c, uint64_t now, unsigned max_ms);
 static int on_arena_limit(void *userdata);
 
 static void init_strophe(void)
@@ -318,6 +318,7 @@ static void on_conn(xmpp_conn_t *conn, xmpp_conn_event_t event, int error,
     if (event == XMPP_CONN_CONNECT) {
         c->stage = XMSG_STAGE_BOUND;
         c->bound = 1;
+        c->arena.zero_new = 0; /* the secrets were born before */
         xmsg_conn_log(c, XMSG_LOG_INFO, "logged in as %s",
                       xmpp_conn_get_bound_jid(conn));
         return;
@@ -453,12 +454,13 @@ static void check_size(xmsg_conn *c)
     c->closed = 1;
 }
 
-/* One turn of libstrophe's loop, at most 100 ms and never past the
+/* One turn of libstrophe's loop, at most max_ms and never past the
  * deadline. A stanza that would crash libstrophe makes the log handler jump
  * back here: the connection is then abandoned (closed, only released). */
-static void run_once(xmsg_conn *c, uint64_t now)
+static void run_once(xmsg_conn *c, uint64_t now, unsigned max_ms)
 {
-    uint64_t left = c->deadline > now ? c->deadline - now : 0;
+    const uint64_t left = c->deadline > now ? c->deadline - now : 0;
+    const unsigned long wait = left < max_ms ? (unsigned long)left : max_ms;
 
     if (c->abandoned) {
         c->closed = 1;
@@ -466,7 +468,7 @@ static void run_once(xmsg_conn *c, uint64_t now)
     }
     c->in_run = 1;
     if (setjmp(c->escape) == 0)
-        xmpp_run_once(c->ctx, left < 100 ? left : 100);
+        xmpp_run_once(c->ctx, wait);
     else
         c->closed = 1;
     c->in_run = 0;
@@ -483,7 +485,7 @@ static void wait_tcp(xmsg_conn *c)
 
     while (c->stage == XMSG_STAGE_NONE && !c->closed &&
            (now = xmsg_now_ms()) < c->deadline)
-        run_once(c, now);
+        run_once(c, now, 100);
 }
 
 /* Resolves host under the deadline and tries its addresses in turn until
@@ -539,6 +541,7 @@ xmsg_err xmsg_conn_open(xmsg_conn *c, const xmsg_params *p, xmsg_status *st)
     c->deadline = xmsg_now_ms() + (uint64_t)p->timeout * 1000u;
     pthread_once(&init_once, init_strophe);
     current = c;
+    c->entered = 1;
     xmsg_sigpipe_block(&c->sigpipe);
     if (xmsg_watchdog_start(&c->wd, c->deadline)) {
         rc = xmsg_status_fail(st, XMSG_ERR_INTERNAL,
@@ -619,7 +622,7 @@ xmsg_err xmsg_conn_wait(xmsg_conn *c, const int *flag)
         now = xmsg_now_ms();
         if (now >= c->deadline)
             return xmsg_conn_fail(c, NULL);
-        run_once(c, now);
+        run_once(c, now, 100);
     }
     return XMSG_OK;
 }
@@ -628,11 +631,13 @@ void xmsg_conn_close(xmsg_conn *c)
 {
     uint64_t now;
 
+    if (!c->entered)
+        xmsg_conn_enter(c);
     if (c->conn && c->bound && !c->closed) {
         c->stage = XMSG_STAGE_CLOSING;
         xmpp_disconnect(c->conn);
         while (!c->closed && (now = xmsg_now_ms()) < c->deadline)
-            run_once(c, now);
+            run_once(c, now, 100);
     }
     xmsg_watchdog_stop(&c->wd);
     delete_id_handlers(c);
@@ -647,10 +652,83 @@ void xmsg_conn_close(xmsg_conn *c)
     c->domain = NULL;
     c->conn = NULL;
     c->ctx = NULL;
-    if (current == c) {
+    if (current == c)
         current = NULL;
+    if (c->entered)
         xmsg_sigpipe_restore(&c->sigpipe);
+    c->entered = 0;
+}
+
+void xmsg_conn_enter(xmsg_conn *c)
+{
+    if (c->entered)
+        return;
+    c->entered = 1;
+    current = c;
+    xmsg_sigpipe_block(&c->sigpipe);
+    xmsg_watchdog_set_deadline(&c->wd, c->deadline);
+}
+
+void xmsg_conn_leave(xmsg_conn *c)
+{
+    if (!c->entered)
+        return;
+    xmsg_watchdog_set_deadline(&c->wd, UINT64_MAX);
+    xmsg_sigpipe_restore(&c->sigpipe);
+    if (current == c)
+        current = NULL;
+    c->entered = 0;
+}
+
+void xmsg_conn_extend(xmsg_conn *c)
+{
+    c->deadline = xmsg_now_ms() + (uint64_t)c->params->timeout * 1000u;
+    c->arena.deadline = c->deadline;
+    if (c->entered)
+        xmsg_watchdog_set_deadline(&c->wd, c->deadline);
+}
+
+void xmsg_conn_run(xmsg_conn *c, unsigned max_ms)
+{
+    uint64_t now = xmsg_now_ms();
+
+    if (c->closed)
+        return;
+    if (now >= c->deadline) {
+        c->closed = 1;
+        return;
     }
+    run_once(c, now, max_ms);
+}
+
+void xmsg_conn_send(xmsg_conn *c, xmpp_stanza_t *stanza)
+{
+    xmpp_send(c->conn, stanza);
+    c->out++;
+    c->queued++;
+}
+
+void xmsg_conn_send_text(xmsg_conn *c, const xmsg_buf *b, unsigned long n)
+{
+    xmpp_send_raw(c->conn, b->d, b->len);
+    c->out += n;
+    c->queued++;
+}
+
+void xmsg_conn_send_nonza(xmsg_conn *c, const char *xml)
+{
+    xmpp_send_raw(c->conn, xml, strlen(xml));
+    c->queued++;
+}
+
+void xmsg_conn_abort(xmsg_conn *c, xmsg_err code, const char *text)
+{
+    set_failure(c, code, "%s", text);
+    xmsg_watchdog_cut(&c->wd);
+    c->closed = 1;
+    /* Inside a handler libstrophe still holds the stanza: only release
+     * the connection from now on. */
+    c->abandoned = 1;
 }
 
 int xmsg_conn_id_handler_add(xmsg_conn *c, xmpp_handler fn, const char *id,
@@ -703,29 +781,37 @@ static int on_ping_answer(xmpp_conn_t *conn, xmpp_stanza_t *stanza,
     return 0;
 }
 
-xmsg_err xmsg_conn_ping(xmsg_conn *c, int *answered)
+int xmsg_conn_ping_id(xmsg_conn *c, const char *id, xmpp_handler fn,
+                      void *userdata)
 {
     xmpp_stanza_t *iq, *ping = NULL;
-    char *id = xmsg_conn_new_id(c);
-    xmsg_err rc = XMSG_ERR_INTERNAL;
+    int rc = -1;
 
-    iq = id ? xmpp_iq_new(c->ctx, "get", id) : NULL;
+    iq = xmpp_iq_new(c->ctx, "get", id);
     ping = iq ? xmpp_stanza_new(c->ctx) : NULL;
     if (!ping || xmpp_stanza_set_name(ping, "ping") ||
         xmpp_stanza_set_ns(ping, "urn:xmpp:ping") ||
         xmpp_stanza_set_to(iq, c->domain) || xmpp_stanza_add_child(iq, ping))
         goto out;
-    if (xmsg_conn_id_handler_add(c, on_ping_answer, id, answered))
+    if (xmsg_conn_id_handler_add(c, fn, id, userdata))
         goto out;
-    xmpp_send(c->conn, iq);
-    rc = XMSG_OK;
+    xmsg_conn_send(c, iq);
+    rc = 0;
 out:
     if (ping)
         xmpp_stanza_release(ping);
     if (iq)
         xmpp_stanza_release(iq);
+    return rc;
+}
+
+xmsg_err xmsg_conn_ping(xmsg_conn *c, int *answered)
+{
+    char *id = xmsg_conn_new_id(c);
+    int rc = id ? xmsg_conn_ping_id(c, id, on_ping_answer, answered) : -1;
+
     free(id);
     if (rc)
-        xmsg_status_fail(c->st, rc, "out of memory");
-    return rc;
+        return xmsg_status_fail(c->st, XMSG_ERR_INTERNAL, "out of memory");
+    return XMSG_OK;
 }

@@ -53,6 +53,18 @@ typedef struct xmsg_conn {
     char *domain;         /* the JID's domain (owned) */
     xmsg_watchdog wd;     /* shuts the socket down at the deadline */
     xmsg_sigpipe sigpipe; /* SIGPIPE blocked while the call runs */
+    int entered;          /* between xmsg_conn_enter() and _leave() */
+    /* Counting for XEP-0198 (sm.c); xmsg runs it, not libstrophe. */
+    int sm_on;            /* <enable/> sent and not refused */
+    int overacked;        /* an <a/> acknowledged more than was sent */
+    unsigned long out;    /* stanzas sent (xmsg_conn_send) */
+    unsigned long in;     /* stanzas received since <enable/> */
+    unsigned long queued; /* elements handed to libstrophe's queue */
+    unsigned long acked;  /* the server's last h */
+    /* Who waits for confirmations: an answer to <r/> (h) or <failed/>. */
+    void (*on_ack)(void *userdata, unsigned long h);
+    void (*on_sm_failed)(void *userdata);
+    void *ack_userdata;
 } xmsg_conn;
 
 /* Opens ctx and conn, connects, logs in and binds, within the deadline.
@@ -63,6 +75,34 @@ xmsg_err xmsg_conn_open(xmsg_conn *c, const xmsg_params *p, xmsg_status *st);
  * deadline passes. Returns XMSG_OK when *flag was set. */
 xmsg_err xmsg_conn_wait(xmsg_conn *c, const int *flag);
 
+/* A call into a session begins and ends: the thread's SIGPIPE is
+ * blocked and the deadline (now + timeout) armed between the two;
+ * outside, no deadline runs (a session may idle between calls). */
+void xmsg_conn_enter(xmsg_conn *c);
+void xmsg_conn_leave(xmsg_conn *c);
+
+/* Moves the deadline to now + the params' timeout: progress was made. */
+void xmsg_conn_extend(xmsg_conn *c);
+
+/* One turn of the event loop waiting at most max_ms (0: only what is
+ * ready: writes the queue, reads what has arrived). */
+void xmsg_conn_run(xmsg_conn *c, unsigned max_ms);
+
+/* Queues a stanza (counted for XEP-0198), n stanzas as text, or a
+ * nonza. */
+void xmsg_conn_send(xmsg_conn *c, xmpp_stanza_t *stanza);
+void xmsg_conn_send_text(xmsg_conn *c, const xmsg_buf *b, unsigned long n);
+void xmsg_conn_send_nonza(xmsg_conn *c, const char *xml);
+
+/* Ends the stream now with a failure (from inside a handler too). */
+void xmsg_conn_abort(xmsg_conn *c, xmsg_err code, const char *text);
+
+/* sm.c: asks the server to enable XEP-0198 when it offers it (pipelined,
+ * no wait), and counts stanzas from now on. */
+void xmsg_sm_start(xmsg_conn *c);
+/* Asks for an acknowledgement (<r/>); the answer goes to c->on_ack. */
+void xmsg_sm_request(xmsg_conn *c);
+
 /* Closes the stream cleanly (bounded by the deadline) and frees all. */
 void xmsg_conn_close(xmsg_conn *c);
 
@@ -71,6 +111,10 @@ xmsg_err xmsg_conn_fail(xmsg_conn *c, const char *doing);
 
 /* Sends a ping iq to the server; *answered is set to 1 by its answer. */
 xmsg_err xmsg_conn_ping(xmsg_conn *c, int *answered);
+/* Sends a ping iq with this id; fn gets its answer (result or error).
+ * 0, or -1 when out of memory. */
+int xmsg_conn_ping_id(xmsg_conn *c, const char *id, xmpp_handler fn,
+                      void *userdata);
 
 /* xmpp_id_handler_add, remembered: libstrophe 0.12 leaks id handlers
  * still registered when the connection is released. 0 or -1. */
@@ -95,7 +139,11 @@ xmpp_stanza_t *xmsg_element_new(xmpp_ctx_t *ctx, const char *name,
 int xmsg_element_adopt(xmpp_stanza_t *parent, xmpp_stanza_t *child);
 
 /* stanza.c: message <-> stanza mapping. */
-xmpp_stanza_t *xmsg_stanza_from_message(xmpp_ctx_t *ctx, const xmsg_message *m);
+/* Appends <message/> for m, as sent, to b; 0, or -1 out of memory. */
+int xmsg_message_xml(const xmsg_message *m, xmsg_buf *b);
 xmsg_message *xmsg_message_from_stanza(xmpp_stanza_t *stanza);
+/* The defined condition of an error stanza (its <error/>'s first child
+ * element's name), "undefined-condition" when it has none. */
+void xmsg_error_condition(xmpp_stanza_t *stanza, char *buf, size_t len);
 
 #endif /* XMSG_SESSION_H */

@@ -1,4 +1,5 @@
 /* stanza.c - the message object <-> <message/> stanza mapping. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,35 +56,6 @@ int xmsg_element_adopt(xmpp_stanza_t *parent, xmpp_stanza_t *child)
     return rc ? -1 : 0;
 }
 
-static int add_mirror(xmpp_ctx_t *ctx, xmpp_stanza_t *msg,
-                      const xmsg_message *m)
-{
-    xmpp_stanza_t *box = NULL, *a;
-    size_t i;
-    int rc = 0;
-
-    for (i = 0; i < m->names.n && !rc; i++) {
-        if (!is_custom(m->names.v[i]))
-            continue;
-        if (!box) {
-            box = xmsg_element_new(ctx, "attributes", NS_ATTRS, NULL);
-            rc = !box;
-            if (rc)
-                break;
-        }
-        a = xmsg_element_new(ctx, "attribute", NULL, m->values.v[i]);
-        rc = !a || xmpp_stanza_set_attribute(a, "name", m->names.v[i]) ||
-             xmpp_stanza_add_child(box, a);
-        if (a)
-            xmpp_stanza_release(a);
-    }
-    if (!rc && box)
-        rc = xmpp_stanza_add_child(msg, box);
-    if (box)
-        xmpp_stanza_release(box);
-    return rc ? -1 : 0;
-}
-
 /* Fills custom fields the server dropped from the mirror; never a known
  * field, never one already present (a peer cannot forge "from"). */
 static int take_mirror(xmsg_message *m, xmpp_stanza_t *stanza)
@@ -110,48 +82,105 @@ static int take_mirror(xmsg_message *m, xmpp_stanza_t *stanza)
     return rc;
 }
 
-/* Sets one field on the stanza: body as a child, ns as xmlns, the rest as
- * attributes. Returns 0 or -1. */
-static int put_field(xmpp_ctx_t *ctx, xmpp_stanza_t *msg, const char *name,
-                     const char *value)
+/* Appends s escaped for XML: in text (attr 0) & < > and CR (which a
+ * parser would fold into LF); in an attribute (attr 1) also " and the
+ * whitespace a parser would normalise to spaces. */
+static int put_escaped(xmsg_buf *b, const char *s, int attr)
 {
-    xmpp_stanza_t *body, *text;
-    int rc;
+    const char *run = s, *rep;
+    int rc = 0;
 
-    if (strcmp(name, "ns") == 0)
-        return xmpp_stanza_set_ns(msg, value) ? -1 : 0;
-    if (strcmp(name, "body") != 0)
-        return xmpp_stanza_set_attribute(msg, name, value) ? -1 : 0;
-    body = xmpp_stanza_new(ctx);
-    text = xmpp_stanza_new(ctx);
-    rc = !body || !text || xmpp_stanza_set_name(body, "body") ||
-         xmpp_stanza_set_text(text, value) ||
-         xmpp_stanza_add_child(body, text) || xmpp_stanza_add_child(msg, body);
-    if (text)
-        xmpp_stanza_release(text);
-    if (body)
-        xmpp_stanza_release(body);
-    return rc ? -1 : 0;
+    for (; *s && !rc; s++) {
+        switch (*s) {
+        case '&':
+            rep = "&amp;";
+            break;
+        case '<':
+            rep = "&lt;";
+            break;
+        case '>':
+            rep = "&gt;";
+            break;
+        case '\r':
+            rep = "&#13;";
+            break;
+        case '"':
+            rep = attr ? "&quot;" : NULL;
+            break;
+        case '\t':
+            rep = attr ? "&#9;" : NULL;
+            break;
+        case '\n':
+            rep = attr ? "&#10;" : NULL;
+            break;
+        default:
+            rep = NULL;
+            break;
+        }
+        if (!rep)
+            continue;
+        rc = xmsg_buf_put(b, run, (size_t)(s - run)) || xmsg_buf_str(b, rep);
+        run = s + 1;
+    }
+    return rc || xmsg_buf_str(b, run);
 }
 
-xmpp_stanza_t *xmsg_stanza_from_message(xmpp_ctx_t *ctx, const xmsg_message *m)
+static int put_attr(xmsg_buf *b, const char *name, const char *value)
 {
-    xmpp_stanza_t *msg = xmpp_stanza_new(ctx);
-    size_t i;
+    return xmsg_buf_str(b, " ") || xmsg_buf_str(b, name) ||
+           xmsg_buf_str(b, "=\"") || put_escaped(b, value, 1) ||
+           xmsg_buf_str(b, "\"");
+}
 
-    if (!msg || xmpp_stanza_set_name(msg, "message"))
-        goto fail;
-    for (i = 0; i < m->names.n; i++) {
-        if (put_field(ctx, msg, m->names.v[i], m->values.v[i]))
-            goto fail;
+/* <element>text</element>, with one attribute when name is not NULL. */
+static int put_element(xmsg_buf *b, const char *el, const char *name,
+                       const char *text)
+{
+    return xmsg_buf_str(b, "<") || xmsg_buf_str(b, el) ||
+           (name && put_attr(b, "name", name)) || xmsg_buf_str(b, ">") ||
+           put_escaped(b, text, 0) || xmsg_buf_str(b, "</") ||
+           xmsg_buf_str(b, el) || xmsg_buf_str(b, ">");
+}
+
+/* Custom attributes are mirrored in a child element: servers may drop
+ * unknown attributes of <message/> (ejabberd does), never its unknown
+ * children. */
+static int put_mirror(xmsg_buf *b, const xmsg_message *m)
+{
+    size_t i;
+    int open = 0, rc = 0;
+
+    for (i = 0; i < m->names.n && !rc; i++) {
+        if (!is_custom(m->names.v[i]))
+            continue;
+        if (!open++)
+            rc = xmsg_buf_str(b, "<attributes xmlns=\"" NS_ATTRS "\">");
+        if (!rc)
+            rc = put_element(b, "attribute", m->names.v[i], m->values.v[i]);
     }
-    if (add_mirror(ctx, msg, m))
-        goto fail;
-    return msg;
-fail:
-    if (msg)
-        xmpp_stanza_release(msg);
-    return NULL;
+    return rc || (open && xmsg_buf_str(b, "</attributes>"));
+}
+
+int xmsg_message_xml(const xmsg_message *m, xmsg_buf *b)
+{
+    const char *body = xmsg_message_get(m, "body");
+    size_t i;
+    int rc = xmsg_buf_str(b, "<message");
+
+    for (i = 0; i < m->names.n && !rc; i++) {
+        if (strcmp(m->names.v[i], "body") == 0)
+            continue;
+        rc = put_attr(
+            b, strcmp(m->names.v[i], "ns") == 0 ? "xmlns" : m->names.v[i],
+            m->values.v[i]);
+    }
+    if (!rc)
+        rc = xmsg_buf_str(b, ">");
+    if (!rc && body)
+        rc = put_element(b, "body", NULL, body);
+    if (!rc)
+        rc = put_mirror(b, m) || xmsg_buf_str(b, "</message>");
+    return rc ? -1 : 0;
 }
 
 /* Copies the attributes of the stanza; xmlns becomes "ns". */
@@ -250,4 +279,15 @@ xmsg_message *xmsg_message_from_stanza(xmpp_stanza_t *stanza)
         return NULL;
     }
     return m;
+}
+
+void xmsg_error_condition(xmpp_stanza_t *stanza, char *buf, size_t len)
+{
+    xmpp_stanza_t *err = xmpp_stanza_get_child_by_name(stanza, "error");
+    xmpp_stanza_t *cond = err ? xmpp_stanza_get_children(err) : NULL;
+
+    while (cond && !xmpp_stanza_is_tag(cond))
+        cond = xmpp_stanza_get_next(cond);
+    snprintf(buf, len, "%s",
+             cond ? xmpp_stanza_get_name(cond) : "undefined-condition");
 }

@@ -55,9 +55,25 @@ xmsg_err xmsg_status_recode(xmsg_status *st, xmsg_err code, const char *what)
     return code;
 }
 
+int xmsg_status_log_owned(xmsg_status *st, char *line)
+{
+    char **slot;
+
+    if (!line)
+        return -1;
+    if (st->log.n < XMSG_LOG_HEAD + XMSG_LOG_TAIL)
+        return xmsg_strvec_push_owned(&st->log, line);
+    slot = &st->log.v[XMSG_LOG_HEAD + st->log_tail];
+    free(*slot);
+    *slot = line;
+    st->log_tail = (st->log_tail + 1) % XMSG_LOG_TAIL;
+    st->log_dropped++;
+    return 0;
+}
+
 int xmsg_status_log(xmsg_status *st, const char *line)
 {
-    return xmsg_strvec_push(&st->log, line);
+    return xmsg_status_log_owned(st, xmsg_strdup(line));
 }
 
 int xmsg_status_add_message(xmsg_status *st, xmsg_message *m)
@@ -91,12 +107,24 @@ const char *xmsg_status_text(const xmsg_status *st)
 
 size_t xmsg_status_log_count(const xmsg_status *st)
 {
-    return st ? st->log.n : 0;
+    return st ? st->log.n + (st->log_dropped > 0) : 0;
 }
 
 const char *xmsg_status_log_line(const xmsg_status *st, size_t i)
 {
-    return (st && i < st->log.n) ? st->log.v[i] : NULL;
+    xmsg_status *w = (xmsg_status *)st; /* log_gap is a cache */
+
+    if (!st || i >= xmsg_status_log_count(st))
+        return NULL;
+    if (!st->log_dropped || i < XMSG_LOG_HEAD)
+        return st->log.v[i];
+    if (i == XMSG_LOG_HEAD) {
+        snprintf(w->log_gap, sizeof(w->log_gap),
+                 "info xmsg: (%zu log lines left out)", st->log_dropped);
+        return st->log_gap;
+    }
+    i -= XMSG_LOG_HEAD + 1;
+    return st->log.v[XMSG_LOG_HEAD + (st->log_tail + i) % XMSG_LOG_TAIL];
 }
 
 int xmsg_status_delivered(const xmsg_status *st)
@@ -114,13 +142,14 @@ const xmsg_message *xmsg_status_message(const xmsg_status *st, size_t i)
     return (st && i < st->n_messages) ? st->messages[i] : NULL;
 }
 
-static json_t *strings_to_json(const xmsg_strvec *sv)
+static json_t *log_to_json(const xmsg_status *st)
 {
     json_t *a = json_array();
-    size_t i;
+    size_t i, n = xmsg_status_log_count(st);
 
-    for (i = 0; a && i < sv->n; i++) {
-        if (json_array_append_new(a, json_string(sv->v[i]))) {
+    for (i = 0; a && i < n; i++) {
+        if (json_array_append_new(a,
+                                  json_string(xmsg_status_log_line(st, i)))) {
             json_decref(a);
             return NULL;
         }
@@ -156,7 +185,7 @@ json_t *xmsg_status_to_jobj(const xmsg_status *st)
 
     if (!o)
         return NULL;
-    rc |= json_object_set_new(o, "log", strings_to_json(&st->log));
+    rc |= json_object_set_new(o, "log", log_to_json(st));
     if (st->is_collect && st->keeps)
         rc |= json_object_set_new(o, "messages", messages_to_json(st));
     if (st->is_collect)
@@ -164,6 +193,12 @@ json_t *xmsg_status_to_jobj(const xmsg_status *st)
                                   json_integer((json_int_t)st->collected));
     if (st->is_send)
         rc |= json_object_set_new(o, "delivered", json_boolean(st->delivered));
+    if (st->is_batch)
+        rc |= json_object_set_new(
+            o, "batch",
+            json_pack("{s:I, s:I, s:I}", "inputs", (json_int_t)st->batch_inputs,
+                      "delivered", (json_int_t)st->batch_delivered, "failed",
+                      (json_int_t)st->batch_failed));
     if (st->code != XMSG_OK)
         rc |= json_object_set_new(o, "error", error_to_json(st));
     if (rc) {

@@ -80,3 +80,34 @@ void xmsg_free(void *ptr)
 {
     free(ptr);
 }
+
+int xmsg_buf_put(xmsg_buf *b, const char *s, size_t n)
+{
+    char *nd;
+    size_t ncap;
+
+    if (b->len + n + 1 > b->cap) {
+        ncap = (b->len + n + 1) * 2;
+        nd = realloc(b->d, ncap);
+        if (!nd)
+            return -1;
+        b->d = nd;
+        b->cap = ncap;
+    }
+    memcpy(b->d + b->len, s, n);
+    b->len += n;
+    b->d[b->len] = '\0';
+    return 0;
+}
+
+int xmsg_buf_str(xmsg_buf *b, const char *s)
+{
+    return xmsg_buf_put(b, s, strlen(s));
+}
+
+void xmsg_buf_free(xmsg_buf *b)
+{
+    free(b->d);
+    b->d = NULL;
+    b->len = b->cap = 0;
+}

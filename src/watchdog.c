@@ -15,15 +15,26 @@ static struct timespec to_timespec(uint64_t ms)
     return ts;
 }
 
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Sleeps until the deadline; a deadline moved later while it slept (a
+ * session making progress) is honoured when it wakes, without a signal. */
 static void *run(void *arg)
 {
     xmsg_watchdog *w = arg;
-    struct timespec at = to_timespec(w->deadline);
-    int rc = 0;
+    struct timespec at;
 
     pthread_mutex_lock(&w->mu);
-    while (!w->stop && rc == 0)
-        rc = pthread_cond_timedwait(&w->cv, &w->mu, &at);
+    while (!w->stop && now_ms() < w->deadline) {
+        at = to_timespec(w->deadline);
+        pthread_cond_timedwait(&w->cv, &w->mu, &at);
+    }
     if (!w->stop) {
         w->fired = 1;
         if (w->fd >= 0)
@@ -66,6 +77,20 @@ void xmsg_watchdog_watch(xmsg_watchdog *w, int fd)
     w->fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
     if (w->fired && w->fd >= 0)
         shutdown(w->fd, SHUT_RDWR);
+    pthread_mutex_unlock(&w->mu);
+}
+
+void xmsg_watchdog_set_deadline(xmsg_watchdog *w, uint64_t deadline_ms)
+{
+    if (!w->running)
+        return;
+    pthread_mutex_lock(&w->mu);
+    if (!w->fired) {
+        /* Earlier: wake the thread to sleep less. Later: it sees it. */
+        if (deadline_ms < w->deadline)
+            pthread_cond_signal(&w->cv);
+        w->deadline = deadline_ms;
+    }
     pthread_mutex_unlock(&w->mu);
 }
 

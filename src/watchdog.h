@@ -22,6 +22,9 @@ typedef struct xmsg_watchdog {
 int xmsg_watchdog_start(xmsg_watchdog *w, uint64_t deadline_ms);
 /* Watches socket fd (duplicated; the previous one is released). */
 void xmsg_watchdog_watch(xmsg_watchdog *w, int fd);
+/* Moves the deadline (a session making progress, or a new operation);
+ * no effect once it fired. */
+void xmsg_watchdog_set_deadline(xmsg_watchdog *w, uint64_t deadline_ms);
 /* 1 once the deadline passed and the socket was shut down. */
 int xmsg_watchdog_fired(xmsg_watchdog *w);
 /* Shuts the socket down now (a check failed mid-stream). */

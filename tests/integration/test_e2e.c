@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "lab.h"
+#include "xmsg.h"
 
 static char *jid_of(const char *user)
 {
@@ -80,9 +81,9 @@ static void test_every_field_round_trip(void **state)
     assert_string_equal(field(got, "ns"), "jabber:client");
     assert_string_equal(field(got, "x-prio"), "high");
     assert_string_equal(field(got, "data-ref"), "a&b<c>\"'");
-    assert_int_equal(strncmp(field(got, "from"), jid_of("alice"),
-                             strlen(jid_of("alice"))),
-                     0);
+    assert_int_equal(
+        strncmp(field(got, "from"), jid_of("alice"), strlen(jid_of("alice"))),
+        0);
     json_decref(st);
 
     /* Collected once: the server does not hand them over again. */
@@ -152,8 +153,8 @@ static void test_ns_on_the_wire(void **state)
 
     (void)state;
     json_object_set_new(p, "logLevel", json_string("debug"));
-    m = json_pack("{s:s, s:s, s:s}", "to", jid_of("t17"), "body", "ns",
-                  "ns", "urn:example:not-a-stanza");
+    m = json_pack("{s:s, s:s, s:s}", "to", jid_of("t17"), "body", "ns", "ns",
+                  "urn:example:not-a-stanza");
     st = lab_send(p, m);
     assert_true(lab_log_has(st, "xmlns=\"urn:example:not-a-stanza\""));
     assert_string_not_equal(lab_code(st), "ok");
@@ -188,7 +189,8 @@ static void test_unicode_bodies(void **state)
 {
     static const char *const bodies[] = {
         "emoji \xF0\x9F\x98\x80\xF0\x9F\x91\x8D\xF0\x9F\x8F\xBD",
-        "rtl \xD9\x85\xD8\xB1\xD8\xAD\xD8\xA8\xD8\xA7 \xD7\xA9\xD7\x9C\xD7\x95\xD7\x9D",
+        "rtl \xD9\x85\xD8\xB1\xD8\xAD\xD8\xA8\xD8\xA7 "
+        "\xD7\xA9\xD7\x9C\xD7\x95\xD7\x9D",
         "combining e\xCC\x81 a\xCC\x8A n\xCC\x83\xCC\x8A",
         "cjk \xE4\xBD\xA0\xE5\xA5\xBD, tab\tand\nnewline"};
     size_t n = sizeof(bodies) / sizeof(*bodies), i;
@@ -617,6 +619,107 @@ static void test_no_archive_offline_storage(void **state)
     json_decref(p);
 }
 
+/* ---- sessions: open once, send many (typed API) ---- */
+
+struct feed {
+    int i, n;
+    size_t results;
+    xmsg_err codes[8];
+};
+
+static xmsg_next feed_next(void *userdata, int may_block, xmsg_message **m,
+                           char *err, size_t errlen)
+{
+    struct feed *f = userdata;
+    char body[32];
+
+    (void)may_block;
+    if (f->i == f->n)
+        return XMSG_NEXT_END;
+    if (f->i++ == 2) {
+        snprintf(err, errlen, "the caller's own bad input");
+        return XMSG_NEXT_INVALID;
+    }
+    snprintf(body, sizeof(body), "batch %d", f->i - 1);
+    *m = xmsg_message_new();
+    assert_non_null(*m);
+    assert_int_equal(xmsg_message_set(*m, "to", jid_of("t34"), NULL), 0);
+    assert_int_equal(xmsg_message_set(*m, "body", body, NULL), 0);
+    return XMSG_NEXT_MESSAGE;
+}
+
+static int feed_done(void *userdata, size_t index, const xmsg_message *m,
+                     xmsg_err code, const char *text)
+{
+    struct feed *f = userdata;
+
+    assert_int_equal(index, f->results);
+    assert_true(code == XMSG_OK ? text == NULL && m != NULL : text != NULL);
+    f->codes[f->results++] = code;
+    return 0;
+}
+
+static xmsg_params *typed_params(const char *user, long timeout)
+{
+    json_t *p = lab_params(user);
+    char *text;
+    xmsg_params *tp = xmsg_params_new();
+
+    json_object_set_new(p, "timeout", json_integer(timeout));
+    text = json_dumps(p, JSON_COMPACT);
+    assert_int_equal(xmsg_params_from_json(tp, text, NULL), XMSG_OK);
+    free(text);
+    json_decref(p);
+    return tp;
+}
+
+static void send_in_session(xmsg_session *s, const char *body)
+{
+    xmsg_message *m = xmsg_message_new();
+    xmsg_status *st = xmsg_status_new();
+
+    assert_int_equal(xmsg_message_set(m, "to", jid_of("t34"), NULL), 0);
+    assert_int_equal(xmsg_message_set(m, "body", body, NULL), 0);
+    assert_int_equal(xmsg_session_send(s, m, st), XMSG_OK);
+    assert_true(xmsg_status_delivered(st));
+    xmsg_status_free(st);
+    xmsg_message_free(m);
+}
+
+static void test_session_send_many(void **state)
+{
+    xmsg_params *p = typed_params("t59", 1);
+    xmsg_status *st = xmsg_status_new();
+    struct feed f = {0, 5, 0, {0}};
+    const struct timespec idle = {1, 500000000};
+    xmsg_session *s = NULL;
+    json_t *got, *msgs;
+    static const char *const want[] = {"one",     "two",     "batch 0",
+                                       "batch 1", "batch 3", "batch 4"};
+    size_t i;
+
+    (void)state;
+    assert_int_equal(xmsg_session_open(p, &s, st), XMSG_OK);
+    send_in_session(s, "one");
+    /* Idle past the timeout: no deadline runs between calls. */
+    nanosleep(&idle, NULL);
+    send_in_session(s, "two");
+    assert_int_equal(xmsg_session_send_batch(s, feed_next, feed_done, &f, st),
+                     XMSG_ERR_INPUT);
+    assert_int_equal(f.results, 5);
+    for (i = 0; i < 5; i++)
+        assert_int_equal(f.codes[i], i == 2 ? XMSG_ERR_INPUT : XMSG_OK);
+    xmsg_session_close(s, st);
+    got = collect_ok("t34");
+    msgs = json_object_get(got, "messages");
+    assert_int_equal(json_array_size(msgs), 6);
+    for (i = 0; i < 6; i++)
+        assert_string_equal(field(json_array_get(msgs, i), "body"), want[i]);
+    json_decref(got);
+    xmsg_status_free(st);
+    xmsg_params_free(p);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest main_tests[] = {
@@ -638,6 +741,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_log_levels),
         cmocka_unit_test(test_keepalive),
         cmocka_unit_test(test_no_password_in_output),
+        cmocka_unit_test(test_session_send_many),
     };
     const struct CMUnitTest plain_tests[] = {
         cmocka_unit_test(test_mandatory_tls_refuses_plaintext),

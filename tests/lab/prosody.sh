@@ -77,7 +77,7 @@ http_ports = {}
 https_ports = {}
 modules_disabled = { "s2s" }
 authentication = "internal_hashed"
-storage = "internal"
+storage = $(storage_lua)
 c2s_require_encryption = $require_enc
 allow_unencrypted_plain_auth = $plain_auth
 c2s_stanza_size_limit = 1024 * 1024
@@ -94,6 +94,17 @@ Component "conference.localhost" "muc"
 	restrict_room_creation = false
 EOF
 	mv -f "$dir/prosody.cfg.lua.tmp" "$dir/prosody.cfg.lua"
+}
+
+# storage_lua: the storage setting. XMSG_LAB_STORAGE=memory keeps offline messages and archives
+# in memory (lost on stop): Prosody 0.12's internal archive store counts a user's whole archive
+# on every append, so a file-backed archive slows down as it grows (benchmarks need a flat cost).
+storage_lua() {
+	case "${XMSG_LAB_STORAGE:-internal}" in
+	internal) echo '"internal"' ;;
+	memory) echo '{ archive = "memory"; offline = "memory" }' ;;
+	*) lab_die "XMSG_LAB_STORAGE must be internal or memory" ;;
+	esac
 }
 
 # Creates (or resets the password of) every lab user once the server is up, then writes the

@@ -35,56 +35,101 @@ static xmsg_message *parse(const char *xml)
     return m;
 }
 
-static void test_to_stanza(void **state)
+/* The message as sent, parsed back by libstrophe. */
+static xmpp_stanza_t *as_sent(const xmsg_message *m, xmsg_buf *b)
+{
+    xmpp_stanza_t *s;
+
+    b->len = 0;
+    assert_int_equal(xmsg_message_xml(m, b), 0);
+    s = xmpp_stanza_new_from_string(ctx, b->d);
+    assert_non_null(s);
+    return s;
+}
+
+static void test_to_xml(void **state)
 {
     xmsg_message *m = xmsg_message_new();
+    xmsg_buf b = {NULL, 0, 0};
     xmpp_stanza_t *s, *box, *a;
-    char *text;
-    size_t len;
 
     (void)state;
     assert_int_equal(xmsg_message_set(m, "to", "bob@example.org", NULL), 0);
     assert_int_equal(xmsg_message_set(m, "body", "a<b & c", NULL), 0);
     assert_int_equal(xmsg_message_set(m, "xml:lang", "fr", NULL), 0);
     assert_int_equal(xmsg_message_set(m, "x-prio", "high", NULL), 0);
-    s = xmsg_stanza_from_message(ctx, m);
-    assert_non_null(s);
+    assert_int_equal(xmsg_message_set(m, "ns", "jabber:client", NULL), 0);
+    s = as_sent(m, &b);
+    assert_non_null(strstr(b.d, "<body>a&lt;b &amp; c</body>"));
     assert_string_equal(xmpp_stanza_get_name(s), "message");
+    assert_string_equal(xmpp_stanza_get_ns(s), "jabber:client");
     assert_string_equal(xmpp_stanza_get_attribute(s, "x-prio"), "high");
-    assert_string_equal(xmpp_stanza_get_attribute(s, "xml:lang"), "fr");
+    assert_string_equal(xmpp_stanza_get_attribute(s, "lang"), "fr");
     box = xmpp_stanza_get_child_by_name_and_ns(s, "attributes",
                                                "urn:xmsg:attributes:0");
     assert_non_null(box);
     a = xmpp_stanza_get_children(box);
     assert_string_equal(xmpp_stanza_get_attribute(a, "name"), "x-prio");
     assert_null(xmpp_stanza_get_next(a));
-    assert_int_equal(xmpp_stanza_to_text(s, &text, &len), 0);
-    assert_non_null(strstr(text, "<body>a&lt;b &amp; c</body>"));
-    xmpp_free(ctx, text);
     xmpp_stanza_release(s);
+    xmsg_buf_free(&b);
+    xmsg_message_free(m);
+}
+
+/* Every character survives the trip through XML text: markup, quotes,
+ * CR (a parser folds a raw one), tabs and newlines in attributes (a
+ * parser turns raw ones into spaces). */
+static void test_xml_round_trip(void **state)
+{
+    static const char *const fields[][2] = {
+        {"to", "bob@example.org"},
+        {"id", "q\"uo'te&<>"},
+        {"body", "line 1\r\nline 2\ttab <x/> & \"q\" ]]>"},
+        {"x-multi", "a\tb\nc\rd \"e\" <f>"},
+        {"type", "chat"},
+    };
+    xmsg_message *m = xmsg_message_new(), *back;
+    xmsg_buf b = {NULL, 0, 0};
+    xmpp_stanza_t *s;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(fields) / sizeof(*fields); i++)
+        assert_int_equal(xmsg_message_set(m, fields[i][0], fields[i][1], NULL),
+                         0);
+    s = as_sent(m, &b);
+    back = xmsg_message_from_stanza(s);
+    assert_non_null(back);
+    for (i = 0; i < sizeof(fields) / sizeof(*fields); i++)
+        assert_string_equal(xmsg_message_get(back, fields[i][0]), fields[i][1]);
+    xmsg_message_free(back);
+    xmpp_stanza_release(s);
+    xmsg_buf_free(&b);
     xmsg_message_free(m);
 }
 
 static void test_no_mirror_without_custom(void **state)
 {
     xmsg_message *m = xmsg_message_new();
+    xmsg_buf b = {NULL, 0, 0};
     xmpp_stanza_t *s;
 
     (void)state;
     assert_int_equal(xmsg_message_set(m, "body", "x", NULL), 0);
-    s = xmsg_stanza_from_message(ctx, m);
+    s = as_sent(m, &b);
     assert_null(xmpp_stanza_get_child_by_name(s, "attributes"));
     xmpp_stanza_release(s);
+    xmsg_buf_free(&b);
     xmsg_message_free(m);
 }
 
 static void test_from_stanza(void **state)
 {
-    xmsg_message *m = parse(
-        "<message xmlns='jabber:client' from='a@x/r' to='b@x' id='i1' "
-        "xml:lang='de' x-k='v'><body>hi</body>"
-        "<delay xmlns='urn:xmpp:delay' stamp='2026-01-02T03:04:05Z'/>"
-        "</message>");
+    xmsg_message *m =
+        parse("<message xmlns='jabber:client' from='a@x/r' to='b@x' id='i1' "
+              "xml:lang='de' x-k='v'><body>hi</body>"
+              "<delay xmlns='urn:xmpp:delay' stamp='2026-01-02T03:04:05Z'/>"
+              "</message>");
 
     (void)state;
     assert_non_null(m);
@@ -147,10 +192,10 @@ static xmsg_message *mam(const char *xml, int *is_result)
 }
 
 #define RESULT(from, qid)                                                      \
-    "<message xmlns='jabber:client'" from "><result xmlns='urn:xmpp:mam:2' "  \
+    "<message xmlns='jabber:client'" from "><result xmlns='urn:xmpp:mam:2' "   \
     "queryid='" qid "' id='A7'><forwarded xmlns='urn:xmpp:forward:0'>"         \
-    "<delay xmlns='urn:xmpp:delay' stamp='2026-01-01T00:00:00Z'/>"            \
-    "<message xmlns='jabber:client' from='alice@x/r' to='bob@x' id='m1'>"     \
+    "<delay xmlns='urn:xmpp:delay' stamp='2026-01-01T00:00:00Z'/>"             \
+    "<message xmlns='jabber:client' from='alice@x/r' to='bob@x' id='m1'>"      \
     "<body>archived</body></message></forwarded></result></message>"
 
 /* Archive results are the account's own: from none, or its bare JID, for
@@ -177,8 +222,7 @@ static void test_mam_results(void **state)
         m = mam(rows[i].xml, &is_result);
         assert_true(is_result);
         if ((m != NULL) != rows[i].taken)
-            fail_msg("row %zu: taken %d, want %d", i, m != NULL,
-                     rows[i].taken);
+            fail_msg("row %zu: taken %d, want %d", i, m != NULL, rows[i].taken);
         if (m) {
             assert_string_equal(xmsg_message_get(m, "body"), "archived");
             assert_string_equal(xmsg_message_get(m, "archiveId"), "A7");
@@ -231,7 +275,8 @@ static void test_hostile_attributes(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_to_stanza),
+        cmocka_unit_test(test_to_xml),
+        cmocka_unit_test(test_xml_round_trip),
         cmocka_unit_test(test_no_mirror_without_custom),
         cmocka_unit_test(test_from_stanza),
         cmocka_unit_test(test_mirror_fills_dropped_only),

@@ -1,0 +1,205 @@
+#!/usr/bin/env python3
+"""xmsg send --batch against a real server (XMSG_LAB_ENV):
+- every input gets one result line, in input order, with the right code
+  (good, malformed JSON, missing field, unknown recipient, NUL byte,
+  overlong line, explicit id), then the status line; exit code the worst;
+- what was reported delivered arrives, in input order (collected back);
+- a JSON array file works the same;
+- a refused login reports every input as not sent (auth, exit 5);
+- 10,000 lines keep peak RSS flat: no more than 2 MiB above 1,000 lines.
+
+  batch_e2e.py XMSG [big]      ("big": also the 10,000-line memory check)
+"""
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+
+XMSG = sys.argv[1]
+BIG = len(sys.argv) > 2 and sys.argv[2] == "big"
+FAILS = []
+
+
+def lab_env(path):
+    env = {}
+    with open(path) as f:
+        for line in f:
+            if line.startswith("export "):
+                k, v = line[7:].rstrip("\n").split("=", 1)
+                env[k] = v.strip("'")
+    return env
+
+
+LAB = lab_env(os.environ["XMSG_LAB_ENV"])
+DOMAIN = LAB["XMSG_LAB_DOMAIN"]
+STATE = tempfile.mkdtemp(prefix="xmsg-batch-")
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what)
+    if not cond:
+        FAILS.append(what)
+
+
+def base(user, password=None):
+    env = dict(os.environ)
+    env["XMSG_PASSWORD"] = password or "pw-%s-Zq8" % user
+    env["XDG_STATE_HOME"] = STATE
+    args = [XMSG, "-j", "%s@%s" % (user, DOMAIN), "-H", LAB["XMSG_LAB_HOST"],
+            "-P", LAB["XMSG_LAB_PORT"], "--ca-file", LAB["XMSG_LAB_CA"],
+            "-l", "info"]
+    return args, env
+
+
+def send_batch(user, data, extra=(), password=None):
+    args, env = base(user, password)
+    p = subprocess.run([XMSG, "send"] + args[1:] + ["--batch"] + list(extra),
+                       input=data, capture_output=True, env=env, timeout=300)
+    lines = [json.loads(l) for l in p.stdout.decode().splitlines()]
+    return p.returncode, lines[:-1], lines[-1] if lines else {}
+
+
+def collect(user):
+    args, env = base(user)
+    p = subprocess.run([XMSG, "connect"] + args[1:], capture_output=True,
+                       env=env, timeout=300)
+    lines = [json.loads(l) for l in p.stdout.decode().splitlines()]
+    return [m for m in lines if "body" in m]
+
+
+def to(user):
+    return "%s@%s" % (user, DOMAIN)
+
+
+def test_mixed_inputs():
+    collect("t55")  # the recipient's first collection: checkpoint set
+    good = lambda body, **kw: json.dumps(dict(to=to("t55"), body=body, **kw))
+    inputs = [
+        good("first"),
+        "{not json",
+        "",  # blank lines are not inputs
+        json.dumps({"body": "no recipient"}),
+        json.dumps({"to": to("nobody"), "body": "unknown user"}),
+        good("with id", id="batch-id-1"),
+        '{"to":"%s","body":"nul\x00byte"}' % to("t55"),
+        '{"to":"%s","body":"%s"}' % (to("t55"), "x" * (1024 * 1024 + 10)),
+        good("last"),
+    ]
+    data = ("\n".join(inputs) + "\n").encode()
+    rc, res, status = send_batch("t54", data)
+    check(rc == 8, "mixed batch exits 8 (protocol, the worst) got %d" % rc)
+    want = [(1, None), (2, "input"), (4, "input"), (5, "protocol"),
+            (6, None), (7, "input"), (8, "input"), (9, None)]
+    check(len(res) == len(want), "one result line per input (%d)" % len(res))
+    for i, (r, (line, code)) in enumerate(zip(res, want)):
+        got = r.get("error", {}).get("code")
+        check(r["index"] == i and r["line"] == line and got == code and
+              r["delivered"] == (code is None),
+              "input %d (line %d): %s" % (i, line, json.dumps(r)[:160]))
+    check(len(res) > 4 and res[4].get("id") == "batch-id-1",
+          "explicit id kept")
+    check(status.get("batch") == {"inputs": 8, "delivered": 3, "failed": 5},
+          "status counts %s" % status.get("batch"))
+    got = [m["body"] for m in collect("t55")]
+    check(got == ["first", "with id", "last"],
+          "delivered ones arrive, in order: %s" % got)
+
+
+def test_order_and_array():
+    n = 300
+    msgs = [{"to": to("t55"), "body": "m%03d" % i} for i in range(n)]
+    data = "".join(json.dumps(m) + "\n" for m in msgs).encode()
+    rc, res, status = send_batch("t54", data, ["--window", "7"])
+    check(rc == 0 and all(r["delivered"] for r in res) and len(res) == n,
+          "300 lines, window 7: all delivered (rc %d)" % rc)
+    ids = [r["id"] for r in res]
+    check([r["index"] for r in res] == list(range(n)), "results in order")
+    got = collect("t55")
+    check([m["body"] for m in got] == [m["body"] for m in msgs],
+          "300 messages collected in input order")
+    check([m.get("id") for m in got] == ids,
+          "the ids reported are the ids received")
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump(msgs[:20], f, indent=1)
+        path = f.name
+    rc, res, status = send_batch("t54", b"", ["--message", path])
+    os.unlink(path)
+    check(rc == 0 and len(res) == 20 and all(r["delivered"] for r in res),
+          "a JSON array file: 20 delivered")
+    check([m["body"] for m in collect("t55")] ==
+          [m["body"] for m in msgs[:20]], "array messages in order")
+
+
+def test_array_malformed():
+    good = json.dumps({"to": to("t55"), "body": "array"})
+    cases = [("[", ["input"]), ("{}", ["input"]), ("", ["input"]),
+             (" [ ] ", []), ("[] x", ["input"]),
+             ("[%s] x" % good, [None, "input"]),
+             ("[%s, 5, {\"body\":\"b\"}]" % good, [None, "input", "input"]),
+             ("[,]", ["input", "input"])]
+    for text, want in cases:
+        with tempfile.NamedTemporaryFile("w", delete=False) as f:
+            f.write(text)
+        rc, res, _ = send_batch("t54", b"", ["--message", f.name])
+        os.unlink(f.name)
+        codes = [r.get("error", {}).get("code") for r in res]
+        check(codes == want and rc == (2 if "input" in want else 0),
+              "array %r: %s, exit %d" % (text[:30], codes, rc))
+    collect("t55")
+
+
+def test_login_refused():
+    data = b'{"to":"%s","body":"a"}\n{bad\n{"to":"%s","body":"b"}\n' % (
+        to("t55").encode(), to("t55").encode())
+    rc, res, status = send_batch("t58", data, password="wrong")
+    codes = [r.get("error", {}).get("code") for r in res]
+    check(rc == 5, "refused login exits 5 (got %d)" % rc)
+    check(codes == ["auth", "input", "auth"],
+          "every input reported, not sent: %s" % codes)
+
+
+def peak_rss_kb(n, user_to):
+    data = "".join('{"to":"%s","body":"message number %d"}\n' % (
+        to(user_to), i) for i in range(n)).encode()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    args, env = base("t56")
+    # A child of its own: RUSAGE_CHILDREN's maximum is per waited child.
+    p = subprocess.run(["python3", "-c", RUSAGE_CHILD, XMSG] + args[1:],
+                       input=data, capture_output=True, env=env, timeout=600)
+    out = p.stdout.decode().splitlines()
+    results = [json.loads(l) for l in out[:-1]]
+    ok = p.returncode == 0 and len(results) == n + 1 and all(
+        r["delivered"] for r in results[:-1])
+    return ok, int(out[-1]) if out else -1, before
+
+
+RUSAGE_CHILD = """
+import resource, subprocess, sys
+p = subprocess.run([sys.argv[1], "send"] + sys.argv[2:] + ["--batch"],
+                   stdin=sys.stdin, stdout=subprocess.PIPE)
+sys.stdout.write(p.stdout.decode())
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+sys.exit(p.returncode)
+"""
+
+
+def test_flat_memory():
+    ok1, small, _ = peak_rss_kb(1000, "t57")
+    ok2, big, _ = peak_rss_kb(10000, "t57")
+    check(ok1 and ok2, "1,000 and 10,000 lines all delivered")
+    print("     peak RSS: 1,000 lines %d KiB, 10,000 lines %d KiB" % (small,
+                                                                     big))
+    check(0 < big <= small + 2048,
+          "peak RSS flat: 10,000 lines within 2 MiB of 1,000 lines")
+
+
+test_mixed_inputs()
+test_order_and_array()
+test_array_malformed()
+test_login_refused()
+if BIG:
+    test_flat_memory()
+print("%d failed" % len(FAILS))
+sys.exit(1 if FAILS else 0)
