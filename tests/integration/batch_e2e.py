@@ -8,7 +8,11 @@
 - a refused login reports every input as not sent (auth, exit 5);
 - 10,000 lines keep peak RSS flat: no more than 2 MiB above 1,000 lines.
 
-  batch_e2e.py XMSG [big]      ("big": also the 10,000-line memory check)
+- (mode "fault", a plaintext server) the connection cut in the middle of
+  a batch: every input is still reported; what was reported delivered
+  arrived, what was reported not sent did not.
+
+  batch_e2e.py XMSG [big|fault]   ("big": also the 10,000-line memory check)
 """
 import json
 import os
@@ -18,7 +22,8 @@ import sys
 import tempfile
 
 XMSG = sys.argv[1]
-BIG = len(sys.argv) > 2 and sys.argv[2] == "big"
+MODE = sys.argv[2] if len(sys.argv) > 2 else ""
+BIG = MODE == "big"
 FAILS = []
 
 
@@ -43,18 +48,21 @@ def check(cond, what):
         FAILS.append(what)
 
 
-def base(user, password=None):
+def base(user, password=None, port=None):
     env = dict(os.environ)
     env["XMSG_PASSWORD"] = password or "pw-%s-Zq8" % user
     env["XDG_STATE_HOME"] = STATE
     args = [XMSG, "-j", "%s@%s" % (user, DOMAIN), "-H", LAB["XMSG_LAB_HOST"],
-            "-P", LAB["XMSG_LAB_PORT"], "--ca-file", LAB["XMSG_LAB_CA"],
-            "-l", "info"]
+            "-P", port or LAB["XMSG_LAB_PORT"], "-l", "info"]
+    if LAB["XMSG_LAB_MODE"] == "plain":
+        args += ["--no-tls"]
+    else:
+        args += ["--ca-file", LAB["XMSG_LAB_CA"]]
     return args, env
 
 
-def send_batch(user, data, extra=(), password=None):
-    args, env = base(user, password)
+def send_batch(user, data, extra=(), password=None, port=None):
+    args, env = base(user, password, port)
     p = subprocess.run([XMSG, "send"] + args[1:] + ["--batch"] + list(extra),
                        input=data, capture_output=True, env=env, timeout=300)
     lines = [json.loads(l) for l in p.stdout.decode().splitlines()]
@@ -195,6 +203,60 @@ def test_flat_memory():
           "peak RSS flat: 10,000 lines within 2 MiB of 1,000 lines")
 
 
+def start_proxy(args):
+    proxy = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                         "faultproxy.py")
+    p = subprocess.Popen(["python3", proxy] + args, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT)
+    first = p.stdout.readline().decode()
+    if not first.startswith("PORT "):
+        p.kill()
+        raise SystemExit("faultproxy did not start: " + first)
+    return p, first.split()[1]
+
+
+def test_cut_mid_batch():
+    collect("t48")
+    n = 600
+    msgs = [{"to": to("t48"), "body": "cut %03d" % i} for i in range(n)]
+    data = "".join(json.dumps(m) + "\n" for m in msgs).encode()
+    target = "%s:%s" % (LAB["XMSG_LAB_HOST"], LAB["XMSG_LAB_PORT"])
+    # Past login (~2 KB) and well into the messages (~150 bytes each).
+    proxy, port = start_proxy(["--target", target, "--trigger",
+                               "c2s:bytes:40000", "--action", "cut"])
+    try:
+        rc, res, status = send_batch("t47", data, ["-T", "5"], port=port)
+    finally:
+        proxy.terminate()
+        proxy.wait()
+    codes = [r.get("error", {}).get("code") for r in res]
+    check(len(res) == n and [r["index"] for r in res] == list(range(n)),
+          "cut mid-batch: all %d inputs reported in order (%d)" % (n,
+                                                                   len(res)))
+    delivered = [m["body"] for m, c in zip(msgs, codes) if c is None]
+    unconfirmed = [m["body"] for m, c in zip(msgs, codes)
+                   if c == "unconfirmed"]
+    not_sent = [m["body"] for m, c, r in zip(msgs, codes, res)
+                if c and r["error"]["text"].startswith("not sent")]
+    print("     delivered %d, unconfirmed %d, not sent %d, exit %d" % (
+        len(delivered), len(unconfirmed), len(not_sent), rc))
+    check(0 < len(delivered) < n and len(not_sent) > 0,
+          "the cut landed mid-batch")
+    check(len(delivered) + len(unconfirmed) + len(not_sent) == n,
+          "each input delivered, unconfirmed or not sent")
+    check(rc == (7 if unconfirmed else 3), "exit code %d" % rc)
+    got = [m["body"] for m in collect("t48")]
+    check(got[:len(delivered)] == delivered,
+          "every message reported delivered arrived, in order")
+    check(not set(got) & set(not_sent), "no message reported not sent came")
+    check(set(got) <= set(delivered) | set(unconfirmed),
+          "nothing else came (unconfirmed ones may)")
+
+
+if MODE == "fault":
+    test_cut_mid_batch()
+    print("%d failed" % len(FAILS))
+    sys.exit(1 if FAILS else 0)
 test_mixed_inputs()
 test_order_and_array()
 test_array_malformed()
