@@ -28,11 +28,19 @@ enum cli_exit {
 /* Largest file or standard input accepted, in bytes. */
 #define CLI_INPUT_MAX (1024 * 1024)
 
-enum cli_cmd { CLI_CMD_NONE = 0, CLI_CMD_SEND = 1, CLI_CMD_CONNECT = 2 };
+enum cli_cmd {
+    CLI_CMD_NONE = 0,
+    CLI_CMD_SEND = 1,
+    CLI_CMD_CONNECT = 2,
+    CLI_CMD_LISTEN = 3,
+    CLI_CMD_REQUEST = 4
+};
 
 /* Bit of a command in struct cli_optdef.cmds. */
 #define CLI_CMD_BIT(cmd) (1u << (cmd))
-#define CLI_CMDS_BOTH (CLI_CMD_BIT(CLI_CMD_SEND) | CLI_CMD_BIT(CLI_CMD_CONNECT))
+#define CLI_CMDS_ALL                                                           \
+    (CLI_CMD_BIT(CLI_CMD_SEND) | CLI_CMD_BIT(CLI_CMD_CONNECT) |                \
+     CLI_CMD_BIT(CLI_CMD_LISTEN) | CLI_CMD_BIT(CLI_CMD_REQUEST))
 
 /* What an option does; see the table in opts.c. */
 enum cli_action {
@@ -48,7 +56,13 @@ enum cli_action {
     CLI_ACT_KEEPALIVE,   /* keepAlive, [=IDLE[,INTERVAL]] */
     CLI_ACT_MSG,         /* xmsg_message_set(key, arg) */
     CLI_ACT_ATTR,        /* xmsg_message_set(NAME, VALUE) of NAME=VALUE */
-    CLI_ACT_BATCH        /* send --batch */
+    CLI_ACT_BATCH,       /* send --batch */
+    CLI_ACT_RAW,         /* send --raw */
+    CLI_ACT_COUNT,       /* listen --count N */
+    CLI_ACT_IDLE,        /* listen --until-idle S */
+    CLI_ACT_FILTER_TYPE, /* listen --type KIND */
+    CLI_ACT_FILTER_FROM, /* listen --from JID */
+    CLI_ACT_NO_PRESENCE  /* listen --no-presence */
 };
 
 /* One option: a row of the static table in opts.c. */
@@ -84,6 +98,12 @@ struct cli_opts {
     const char *message_file;
     const char *password_file;
     int batch;               /* send --batch */
+    int raw;                 /* send --raw */
+    long count;              /* listen: stop after this many (0: none) */
+    long idle;               /* listen: stop after this many idle s */
+    const char *only_kind;   /* listen: message, presence, iq (NULL: all) */
+    const char *only_from;   /* listen: a bare or full JID */
+    int no_presence;         /* listen: stay unavailable */
     struct cli_setting *set; /* owned, nset used */
     size_t nset, capset;
 };
@@ -164,6 +184,12 @@ int cli_input_open(struct cli_input *in, const char *array_path);
 enum cli_item cli_input_next(struct cli_input *in, int may_block,
                              const char **text);
 void cli_input_close(struct cli_input *in);
+
+/* listen.c: listen and request. Return the exit code. */
+int cli_listen(const struct cli_opts *o, const xmsg_params *p, xmsg_status *st);
+int cli_request(const xmsg_params *p, const xmsg_message *m, xmsg_status *st);
+/* 1 if the user set the param name on the command line. */
+int cli_opts_has(const struct cli_opts *o, const char *name);
 
 /* batch.c: send --batch. Returns the exit code. */
 int cli_send_batch(const struct cli_opts *o, const xmsg_params *p,

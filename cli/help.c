@@ -9,17 +9,23 @@
 
 static const char main_help[] =
     "Usage: xmsg send [--params FILE] [--message FILE] [OPTIONS]\n"
+    "       xmsg send --batch [--message ARRAY.json] [OPTIONS]\n"
     "       xmsg connect [--params FILE] [OPTIONS]\n"
+    "       xmsg listen [--params FILE] [OPTIONS]\n"
+    "       xmsg request [--params FILE] [--message FILE] [OPTIONS]\n"
     "       xmsg --help | --version\n"
     "\n"
     "Drop a message into XMPP, pick messages up later.\n"
     "\n"
     "Commands:\n"
-    "  send      log in, send one message, wait until the server has it\n"
+    "  send      log in, send one message (or a batch, or one raw\n"
+    "            stanza), wait until the server has it\n"
     "  connect   log in, collect the messages stored for the account\n"
+    "  listen    log in, print every stanza that arrives, as it comes\n"
+    "  request   send a message or iq, print the reply\n"
     "\n"
     "Each command prints its status as one JSON line on standard output.\n"
-    "Run 'xmsg send --help' or 'xmsg connect --help' for their options.\n"
+    "Run 'xmsg COMMAND --help' for the options of a command.\n"
     "\n"
     "Environment:\n"
     "  XMSG_PASSWORD   the account's password; --password-file wins over\n"
@@ -42,6 +48,21 @@ static const char connect_intro[] =
     "last. With the server's message archive the collection is lossless\n"
     "and exactly once: a checkpoint file records what was printed.\n"
     "Options override the params file.\n";
+
+static const char listen_intro[] =
+    "Usage: xmsg listen [--params FILE] [OPTIONS]\n"
+    "\n"
+    "Log in, send presence, and print every stanza that arrives as one\n"
+    "JSON line (kind message, presence or iq), until --count stanzas,\n"
+    "--until-idle seconds without one, --timeout seconds in all, or\n"
+    "SIGINT/SIGTERM (exit 0). The status line comes last.\n";
+
+static const char request_intro[] =
+    "Usage: xmsg request [--params FILE] [--message FILE] [OPTIONS]\n"
+    "\n"
+    "Log in, send a message or an iq, wait for the reply (the iq's result,\n"
+    "or a message from the recipient in the same thread) within --timeout,\n"
+    "print it as one JSON line, then the status line. Exit 6 without reply.\n";
 
 static const char command_outro[] =
     "\n"
@@ -81,29 +102,32 @@ static void print_optdef(const struct cli_optdef *d)
 }
 
 /* The options of cmd whose command set is exactly cmds. */
-static void print_optdefs(enum cli_cmd cmd, unsigned cmds)
+/* The options of cmd that every command has (common 1) or the others. */
+static void print_optdefs(enum cli_cmd cmd, int common)
 {
     size_t i;
 
     for (i = 0; i < cli_optdef_count; i++) {
         const struct cli_optdef *d = &cli_optdefs[i];
 
-        if ((d->cmds & CLI_CMD_BIT(cmd)) && d->cmds == cmds)
+        if ((d->cmds & CLI_CMD_BIT(cmd)) && (d->cmds == CLI_CMDS_ALL) == common)
             print_optdef(d);
     }
 }
 
 int cli_help_command(enum cli_cmd cmd)
 {
-    const unsigned only = CLI_CMD_BIT(cmd);
+    static const char *const intros[] = {NULL, send_intro, connect_intro,
+                                         listen_intro, request_intro};
+    static const char *const own[] = {
+        NULL, "\nMessage options:\n", "\nCollection options:\n",
+        "\nListening options:\n", "\nMessage options:\n"};
 
-    fputs(cmd == CLI_CMD_SEND ? send_intro : connect_intro, stdout);
+    fputs(intros[cmd], stdout);
     fputs("\nOptions:\n", stdout);
-    print_optdefs(cmd, CLI_CMDS_BOTH);
-    fputs(cmd == CLI_CMD_SEND ? "\nMessage options:\n"
-                              : "\nCollection options:\n",
-          stdout);
-    print_optdefs(cmd, only);
+    print_optdefs(cmd, 1);
+    fputs(own[cmd], stdout);
+    print_optdefs(cmd, 0);
     fputs(command_outro, stdout);
     return cli_flush_stdout();
 }

@@ -154,15 +154,42 @@ static int body_from_stdin(const struct cli_opts *o, xmsg_message *m,
     return rc;
 }
 
+/* send --raw: the stanza is the text of --message FILE or of stdin. */
+static int raw_stanza(const struct cli_opts *o, xmsg_message *m,
+                      xmsg_status *st)
+{
+    struct cli_buf b = {NULL, 0};
+    int rc = cli_read_file(o->message_file ? o->message_file : "-", &b);
+
+    if (rc)
+        return rc;
+    rc = lib_rc(xmsg_message_set(m, "kind", "raw", st), st);
+    if (rc == CLI_EXIT_OK)
+        rc = lib_rc(xmsg_message_set(m, "xml", b.data, st), st);
+    cli_buf_wipe(&b);
+    return rc;
+}
+
+/* Only a <message/> without a payload takes its body from stdin. */
+static int wants_body(const xmsg_message *m)
+{
+    const char *kind = xmsg_message_get(m, "kind");
+
+    return (!kind || strcmp(kind, "message") == 0) &&
+           !xmsg_message_get(m, "body") && !xmsg_message_get(m, "payload");
+}
+
 int cli_load_message(const struct cli_opts *o, xmsg_message *m, xmsg_status *st)
 {
     int rc = CLI_EXIT_OK;
 
+    if (o->raw)
+        return raw_stanza(o, m, st);
     if (o->message_file)
         rc = message_file(o->message_file, m, st);
     if (rc == CLI_EXIT_OK)
         rc = apply_settings(o, NULL, m, st);
-    if (rc == CLI_EXIT_OK && !xmsg_message_get(m, "body"))
+    if (rc == CLI_EXIT_OK && wants_body(m))
         rc = body_from_stdin(o, m, st);
     return rc;
 }

@@ -19,7 +19,8 @@ static int load(const struct cli_opts *o, xmsg_params *p, xmsg_message **m,
 {
     int rc = cli_load_params(o, p, st);
 
-    if (rc != CLI_EXIT_OK || o->cmd != CLI_CMD_SEND || o->batch)
+    if (rc != CLI_EXIT_OK || o->batch ||
+        (o->cmd != CLI_CMD_SEND && o->cmd != CLI_CMD_REQUEST))
         return rc;
     *m = xmsg_message_new();
     if (!*m)
@@ -79,6 +80,10 @@ static int call(const struct cli_opts *o, const xmsg_params *p,
 
     if (o->batch)
         return cli_send_batch(o, p, st);
+    if (o->cmd == CLI_CMD_LISTEN)
+        return cli_listen(o, p, st);
+    if (o->cmd == CLI_CMD_REQUEST)
+        return cli_request(p, m, st);
     if (o->cmd == CLI_CMD_SEND)
         err = xmsg_send(p, m, st);
     else

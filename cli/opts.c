@@ -14,7 +14,10 @@
 
 #define SEND CLI_CMD_BIT(CLI_CMD_SEND)
 #define CONNECT CLI_CMD_BIT(CLI_CMD_CONNECT)
-#define BOTH CLI_CMDS_BOTH
+#define LISTEN CLI_CMD_BIT(CLI_CMD_LISTEN)
+#define REQUEST CLI_CMD_BIT(CLI_CMD_REQUEST)
+#define MSG (SEND | REQUEST)
+#define BOTH CLI_CMDS_ALL
 #define REQ required_argument
 
 /* Values of the options without a short letter. */
@@ -39,7 +42,18 @@ enum {
     OPT_NO_MAM,
     OPT_PIN,
     OPT_BATCH,
-    OPT_WINDOW
+    OPT_WINDOW,
+    OPT_RAW,
+    OPT_KIND,
+    OPT_PAYLOAD,
+    OPT_THREAD,
+    OPT_SHOW,
+    OPT_STATUS,
+    OPT_COUNT,
+    OPT_IDLE,
+    OPT_ONLY_TYPE,
+    OPT_ONLY_FROM,
+    OPT_NO_PRESENCE
 };
 
 const struct cli_optdef cli_optdefs[] = {
@@ -82,31 +96,55 @@ const struct cli_optdef cli_optdefs[] = {
      "N", "archive messages per page and checkpoint (default 100)"},
     {"no-mam", OPT_NO_MAM, no_argument, CONNECT, CLI_ACT_PARAM_FALSE, "mam",
      NULL, "drain offline storage only (at most once)"},
-    {"message", OPT_MESSAGE, REQ, SEND, CLI_ACT_MESSAGE_FILE, NULL, "FILE",
+    {"message", OPT_MESSAGE, REQ, MSG, CLI_ACT_MESSAGE_FILE, NULL, "FILE",
      "the message as a JSON object in FILE ('-': stdin); with --batch, "
      "a JSON array of them"},
     {"batch", OPT_BATCH, no_argument, SEND, CLI_ACT_BATCH, NULL, NULL,
      "send every message object of standard input (JSON Lines) over one "
      "connection; message options fill in what a line lacks"},
+    {"raw", OPT_RAW, no_argument, SEND, CLI_ACT_RAW, NULL, NULL,
+     "send one XML stanza (message, presence or iq) read from --message "
+     "FILE or standard input"},
     {"window", OPT_WINDOW, REQ, SEND, CLI_ACT_PARAM_INT, "window", "N",
      "--batch: messages awaiting the server's ack at most (default 64)"},
-    {"to", 't', REQ, SEND, CLI_ACT_MSG, "to", "JID", "recipient (required)"},
-    {"body", 'm', REQ, SEND, CLI_ACT_MSG, "body", "TEXT",
+    {"to", 't', REQ, MSG, CLI_ACT_MSG, "to", "JID", "recipient (required)"},
+    {"body", 'm', REQ, MSG, CLI_ACT_MSG, "body", "TEXT",
      "message text (default: all of standard input)"},
-    {"type", OPT_TYPE, REQ, SEND, CLI_ACT_MSG, "type", "T",
+    {"type", OPT_TYPE, REQ, MSG, CLI_ACT_MSG, "type", "T",
      "message type (default chat)"},
-    {"id", OPT_ID, REQ, SEND, CLI_ACT_MSG, "id", "ID",
+    {"id", OPT_ID, REQ, MSG, CLI_ACT_MSG, "id", "ID",
      "stanza id (default: a fresh UUID)"},
-    {"from", OPT_FROM, REQ, SEND, CLI_ACT_MSG, "from", "JID",
+    {"from", OPT_FROM, REQ, MSG, CLI_ACT_MSG, "from", "JID",
      "sender address (default: the JID)"},
-    {"lang", OPT_LANG, REQ, SEND, CLI_ACT_MSG, "xml:lang", "L",
+    {"lang", OPT_LANG, REQ, MSG, CLI_ACT_MSG, "xml:lang", "L",
      "language of the body, xml:lang (default en)"},
-    {"attr", OPT_ATTR, REQ, SEND, CLI_ACT_ATTR, NULL, "NAME=VALUE",
+    {"attr", OPT_ATTR, REQ, MSG, CLI_ACT_ATTR, NULL, "NAME=VALUE",
      "add attribute NAME to <message/> (repeatable)"},
+    {"kind", OPT_KIND, REQ, MSG, CLI_ACT_MSG, "kind", "K",
+     "message (default), presence or iq"},
+    {"payload", OPT_PAYLOAD, REQ, MSG, CLI_ACT_MSG, "payload", "XML",
+     "child elements to add (an iq's query)"},
+    {"thread", OPT_THREAD, REQ, MSG, CLI_ACT_MSG, "thread", "T",
+     "the message's thread"},
+    {"show", OPT_SHOW, REQ, MSG, CLI_ACT_MSG, "show", "S",
+     "presence: away, chat, dnd or xa"},
+    {"status", OPT_STATUS, REQ, MSG, CLI_ACT_MSG, "status", "TEXT",
+     "presence: the status text"},
+    {"count", OPT_COUNT, REQ, LISTEN, CLI_ACT_COUNT, NULL, "N",
+     "stop after N stanzas"},
+    {"until-idle", OPT_IDLE, REQ, LISTEN, CLI_ACT_IDLE, NULL, "S",
+     "stop after S seconds without a stanza"},
+    {"type", OPT_ONLY_TYPE, REQ, LISTEN, CLI_ACT_FILTER_TYPE, NULL, "KIND",
+     "print only message, presence or iq stanzas (default all)"},
+    {"from", OPT_ONLY_FROM, REQ, LISTEN, CLI_ACT_FILTER_FROM, NULL, "JID",
+     "print only stanzas from JID (bare: any of its resources)"},
+    {"no-presence", OPT_NO_PRESENCE, no_argument, LISTEN, CLI_ACT_NO_PRESENCE,
+     NULL, NULL,
+     "do not send presence (messages to the bare JID then go offline)"},
 };
 
 #define OPTDEF_COUNT (sizeof(cli_optdefs) / sizeof(cli_optdefs[0]))
-#define OPTDEF_MAX 40
+#define OPTDEF_MAX 56
 _Static_assert(OPTDEF_COUNT <= OPTDEF_MAX, "raise OPTDEF_MAX");
 
 const size_t cli_optdef_count = OPTDEF_COUNT;
@@ -261,6 +299,45 @@ static int add_attr(struct cli_opts *o, const struct cli_optdef *d,
     return CLI_RUN;
 }
 
+static int positive(const struct cli_optdef *d, const char *arg, long *out)
+{
+    if (cli_parse_long(arg, out) || *out < 1)
+        return bad_value(d, arg);
+    return CLI_RUN;
+}
+
+static int apply_listen_option(struct cli_opts *o, const struct cli_optdef *d,
+                               const char *arg)
+{
+    switch (d->act) {
+    case CLI_ACT_RAW:
+        o->raw = 1;
+        return CLI_RUN;
+    case CLI_ACT_COUNT:
+        return positive(d, arg, &o->count);
+    case CLI_ACT_IDLE:
+        return positive(d, arg, &o->idle);
+    case CLI_ACT_FILTER_TYPE:
+        if (strcmp(arg, "all") == 0)
+            return CLI_RUN;
+        if (strcmp(arg, "message") && strcmp(arg, "presence") &&
+            strcmp(arg, "iq"))
+            return bad_value(d, arg);
+        o->only_kind = arg;
+        return CLI_RUN;
+    case CLI_ACT_FILTER_FROM:
+        o->only_from = arg;
+        return CLI_RUN;
+    case CLI_ACT_NO_PRESENCE:
+        o->no_presence = 1;
+        return CLI_RUN;
+    default:
+        break;
+    }
+    cli_err("internal error: option --%s has no action", d->name);
+    return CLI_EXIT_INTERNAL;
+}
+
 static int apply_option(struct cli_opts *o, const struct cli_optdef *d,
                         const char *arg)
 {
@@ -295,6 +372,8 @@ static int apply_option(struct cli_opts *o, const struct cli_optdef *d,
     case CLI_ACT_BATCH:
         o->batch = 1;
         return CLI_RUN;
+    default:
+        return apply_listen_option(o, d, arg);
     }
     cli_err("internal error: option --%s has no action", d->name);
     return CLI_EXIT_INTERNAL;
@@ -361,6 +440,17 @@ static int check_batch(const struct cli_opts *o)
 {
     size_t i;
 
+    for (i = 0; o->raw && i < o->nset; i++) {
+        if (o->set[i].kind == CLI_SET_MSG || o->batch) {
+            cli_err("--raw takes the whole stanza: it goes with neither "
+                    "message options nor --batch");
+            return cli_usage_hint();
+        }
+    }
+    if (o->raw && o->batch) {
+        cli_err("--raw goes with neither message options nor --batch");
+        return cli_usage_hint();
+    }
     for (i = 0; o->batch && i < o->nset; i++) {
         if (o->set[i].kind == CLI_SET_MSG && !strcmp(o->set[i].name, "id")) {
             cli_err("--id cannot go with --batch: each message needs its "
@@ -376,7 +466,7 @@ static int check_stdin(const struct cli_opts *o)
 {
     const char *const files[] = {o->params_file, o->message_file,
                                  o->password_file};
-    size_t i, n = o->batch && !o->message_file;
+    size_t i, n = (o->batch || o->raw) && !o->message_file;
 
     for (i = 0; i < sizeof(files) / sizeof(files[0]); i++)
         n += files[i] && strcmp(files[i], "-") == 0;
@@ -418,6 +508,10 @@ static enum cli_cmd find_command(const char *name)
         return CLI_CMD_SEND;
     if (strcmp(name, "connect") == 0)
         return CLI_CMD_CONNECT;
+    if (strcmp(name, "listen") == 0)
+        return CLI_CMD_LISTEN;
+    if (strcmp(name, "request") == 0)
+        return CLI_CMD_REQUEST;
     return CLI_CMD_NONE;
 }
 
@@ -440,7 +534,7 @@ static int parse_global(int argc, char **argv, int *cmd_at)
         return bad_option(argv, c);
     }
     if (optind >= argc) {
-        cli_err("missing command: send or connect");
+        cli_err("missing command: send, connect, listen or request");
         return cli_usage_hint();
     }
     *cmd_at = optind;
@@ -462,4 +556,15 @@ int cli_parse(int argc, char **argv, struct cli_opts *o)
         return cli_usage_hint();
     }
     return parse_command(argc - at, argv + at, o);
+}
+
+int cli_opts_has(const struct cli_opts *o, const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < o->nset; i++) {
+        if (o->set[i].name && strcmp(o->set[i].name, name) == 0)
+            return 1;
+    }
+    return 0;
 }

@@ -197,6 +197,11 @@ const char *xmsg_message_field_value(const xmsg_message *m, size_t i);
 xmsg_err xmsg_message_from_json(xmsg_message *m, const char *json,
                                 xmsg_status *st);
 
+/** Records a failure in st (for callers composing calls): code and text,
+ *  unless st already holds one. @return code. */
+xmsg_err xmsg_status_set_error(xmsg_status *st, xmsg_err code,
+                               const char *text);
+
 /** The message as a JSON object text. @return owned string or NULL. */
 char *xmsg_message_to_json(const xmsg_message *m);
 
@@ -322,6 +327,32 @@ typedef int (*xmsg_result_cb)(void *userdata, size_t index,
 xmsg_err xmsg_session_send_batch(xmsg_session *s, xmsg_next_cb next,
                                  xmsg_result_cb done, void *userdata,
                                  xmsg_status *st);
+
+/** Waits up to timeout_ms (negative: without end) for stanzas and hands
+ *  each one received to cb, oldest first, as an object: "kind"
+ *  (message, presence or iq), the stanza's attributes, the children xmsg
+ *  knows as fields (body, thread; show, status, priority) and every other
+ *  child element as XML text in "payload". What arrived during other
+ *  calls is kept for poll too. Returns as soon as stanzas were handed
+ *  over; cb returning non-zero stops there (the rest stays kept). The
+ *  server's pings are answered; with params keepAlive, a silent server is
+ *  pinged after keepAliveTimeout seconds, and one that does not answer
+ *  within timeout is a lost connection.
+ *  @return XMSG_OK (also when the wait ended with nothing), or the
+ *  failure that ended the session (connection). */
+xmsg_err xmsg_session_poll(xmsg_session *s, int timeout_ms, xmsg_message_cb cb,
+                           void *userdata, xmsg_status *st);
+
+/** Sends m (confirmed, as xmsg_session_send) and waits for its reply: for
+ *  an iq, its result or error (same id); for a message or presence, a
+ *  stanza of its kind with the same id, or from the recipient's bare JID
+ *  (in the same thread when the reply names one; a message gets a thread,
+ *  its id, when it has none). All within params' timeout. Other stanzas
+ *  stay kept for xmsg_session_poll().
+ *  @return XMSG_OK with *reply set (free it), XMSG_ERR_PROTOCOL when the
+ *  reply is an error (*reply set too), XMSG_ERR_TIMEOUT without reply. */
+xmsg_err xmsg_session_request(xmsg_session *s, const xmsg_message *m,
+                              xmsg_message **reply, xmsg_status *st);
 
 /** Closes the stream cleanly (within params' timeout) and frees the
  *  session. st (may be NULL) receives the log of the close. NULL is a

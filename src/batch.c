@@ -217,7 +217,7 @@ static int on_bounce(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata)
     size_t i;
 
     (void)conn;
-    if (!id)
+    if (!id || !xmsg_is_stanza(stanza))
         return 1;
     xmsg_error_condition(stanza, cond, sizeof(cond));
     for (i = 0; i < b->n; i++) {
@@ -226,7 +226,8 @@ static int on_bounce(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata)
             if (!at(b, i)->ack_epoch)
                 b->inflight--;
             entry_fail(at(b, i), XMSG_ERR_PROTOCOL,
-                       "the server rejected message %s: %s", id, cond);
+                       "the server rejected %s %s: %s",
+                       xmpp_stanza_get_name(stanza), id, cond);
             return 1;
         }
     }
@@ -488,8 +489,10 @@ static void hook(struct batch *b, int on)
     c->on_ack = on ? on_ack : NULL;
     c->on_sm_failed = on ? on_sm_failed : NULL;
     c->ack_userdata = on ? b : NULL;
+    /* A stanza of any kind comes back as an error of its kind (one
+     * registration: libstrophe keeps one per function and userdata). */
     if (on)
-        xmpp_handler_add(c->conn, on_bounce, NULL, "message", "error", b);
+        xmpp_handler_add(c->conn, on_bounce, NULL, NULL, "error", b);
     else
         xmpp_handler_delete(c->conn, on_bounce);
 }

@@ -62,6 +62,13 @@ struct xmsg_params {
     int mam;
 };
 
+/* 1 if type is valid for kind ("message", "presence", "iq"; NULL is
+ * message). */
+int xmsg_type_valid(const char *kind, const char *type);
+/* stanza.c: 0 if xml is well-formed XML elements (whitespace between
+ * them allowed; one element exactly when one is set), else -1. */
+int xmsg_xml_check(const char *xml, int one);
+
 /* A deep copy (the password too); NULL when out of memory. */
 xmsg_params *xmsg_params_dup(const xmsg_params *p);
 

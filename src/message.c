@@ -7,8 +7,34 @@
 
 #include "internal.h"
 
-static const char *const message_types[] = {"chat", "normal", "groupchat",
-                                            "headline", "error"};
+/* The types of each kind (RFC 6121 5.2.2, 4.7.1; RFC 6120 8.2.3); an
+ * empty type is none (available presence). */
+static const char *const message_types[] = {"chat",     "normal", "groupchat",
+                                            "headline", "error",  NULL};
+static const char *const presence_types[] = {
+    "unavailable",  "subscribe", "subscribed", "unsubscribe",
+    "unsubscribed", "probe",     "error",      NULL};
+static const char *const iq_types[] = {"get", "set", "result", "error", NULL};
+
+static int one_of(const char *const *set, const char *v)
+{
+    for (; *set; set++) {
+        if (strcmp(*set, v) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+int xmsg_type_valid(const char *kind, const char *type)
+{
+    if (!kind || strcmp(kind, "message") == 0)
+        return one_of(message_types, type);
+    if (strcmp(kind, "presence") == 0)
+        return one_of(presence_types, type);
+    if (strcmp(kind, "iq") == 0)
+        return one_of(iq_types, type);
+    return 0;
+}
 
 xmsg_message *xmsg_message_new(void)
 {
@@ -85,8 +111,9 @@ xmsg_message *xmsg_message_copy(const xmsg_message *m)
 
 static int is_known(const char *name)
 {
-    static const char *const known[] = {"body", "to",       "type", "ns",
-                                        "from", "xml:lang", "id"};
+    static const char *const known[] = {
+        "body", "to",     "type", "ns",     "from",     "xml:lang", "id",
+        "kind", "thread", "show", "status", "priority", "payload",  "xml"};
     size_t i;
 
     for (i = 0; i < sizeof(known) / sizeof(*known); i++) {
@@ -96,15 +123,19 @@ static int is_known(const char *name)
     return 0;
 }
 
+/* A type of some kind: which one is checked with the whole object. */
 static int type_valid(const char *t)
 {
-    size_t i;
+    return one_of(message_types, t) || one_of(presence_types, t) ||
+           one_of(iq_types, t);
+}
 
-    for (i = 0; i < sizeof(message_types) / sizeof(*message_types); i++) {
-        if (strcmp(message_types[i], t) == 0)
-            return 1;
-    }
-    return 0;
+static int kind_valid(const char *k)
+{
+    static const char *const kinds[] = {"message", "presence", "iq", "raw",
+                                        NULL};
+
+    return one_of(kinds, k);
 }
 
 static xmsg_err check_field(const char *name, const char *value,
@@ -133,7 +164,21 @@ static xmsg_err check_field(const char *name, const char *value,
     if (!strcmp(name, "type") && !type_valid(value))
         return xmsg_status_fail(st, XMSG_ERR_INPUT,
                                 "message.type: must be chat, normal, "
-                                "groupchat, headline or error");
+                                "groupchat, headline or error (presence: "
+                                "unavailable, subscribe, ...; iq: get, set, "
+                                "result, error)");
+    if (!strcmp(name, "kind") && !kind_valid(value))
+        return xmsg_status_fail(st, XMSG_ERR_INPUT,
+                                "message.kind: must be message, presence, iq "
+                                "or raw");
+    if (!strcmp(name, "payload") && xmsg_xml_check(value, 0))
+        return xmsg_status_fail(st, XMSG_ERR_INPUT,
+                                "message.payload: not well-formed XML "
+                                "elements");
+    if (!strcmp(name, "xml") && xmsg_xml_check(value, 1))
+        return xmsg_status_fail(st, XMSG_ERR_INPUT,
+                                "message.xml: not one well-formed XML "
+                                "element");
     return XMSG_OK;
 }
 

@@ -3,36 +3,92 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "batch.h"
+#include "sessobj.h"
 
-struct xmsg_session {
-    xmsg_conn c;
-    xmsg_params *p;   /* our copy */
-    xmsg_status *own; /* the log's sink when a call gives no status */
-    xmsg_err dead;    /* the connection failed: every call fails so */
-    char *dead_text;
-};
-
+/* What each kind needs; NULL when m can be sent. */
 static const char *check_message(const xmsg_message *m)
 {
+    const char *kind = xmsg_message_get(m, "kind");
+    const char *type = xmsg_message_get(m, "type");
     const char *body = xmsg_message_get(m, "body");
     const char *to = xmsg_message_get(m, "to");
 
-    if (!body || !*body)
+    if (kind && strcmp(kind, "raw") == 0)
+        return xmsg_message_get(m, "xml") ? NULL
+                                          : "message.xml: is required for "
+                                            "kind raw";
+    if (type && !xmsg_type_valid(kind, type))
+        return "message.type: not a type of this kind of stanza";
+    if (kind && strcmp(kind, "iq") == 0) {
+        if (!type)
+            return "message.type: an iq needs get, set, result or error";
+        if ((!strcmp(type, "get") || !strcmp(type, "set")) &&
+            !xmsg_message_get(m, "payload"))
+            return "message.payload: an iq get or set needs its query";
+        return NULL;
+    }
+    if (kind && strcmp(kind, "presence") == 0)
+        return NULL;
+    if ((!body || !*body) && !xmsg_message_get(m, "payload"))
         return "message.body: is required";
     if (!to || !*to)
         return "message.to: is required";
     return NULL;
 }
 
-/* The message as sent: the caller's fields plus the defaults. */
+/* A raw stanza, parsed: one message, presence or iq, given an id when it
+ * has none, and written back as the text that goes out. */
+static int prepare_raw(xmsg_conn *c, xmsg_message *full, char *err,
+                       size_t errlen)
+{
+    xmpp_stanza_t *st =
+        xmpp_stanza_new_from_string(c->ctx, xmsg_message_get(full, "xml"));
+    const char *name = st ? xmpp_stanza_get_name(st) : NULL;
+    char *id = NULL, *text = NULL;
+    size_t len;
+    int rc = -1;
+
+    if (!name || (strcmp(name, "message") && strcmp(name, "presence") &&
+                  strcmp(name, "iq"))) {
+        snprintf(err, errlen,
+                 "message.xml: must be one <message/>, "
+                 "<presence/> or <iq/>");
+        goto out;
+    }
+    if (!xmpp_stanza_get_id(st)) {
+        id = xmsg_conn_new_id(c);
+        if (!id || xmpp_stanza_set_id(st, id))
+            goto oom;
+    }
+    if (xmpp_stanza_to_text(st, &text, &len) ||
+        xmsg_message_put(full, "xml", text) ||
+        xmsg_message_put(full, "id", xmpp_stanza_get_id(st)))
+        goto oom;
+    rc = 0;
+    goto out;
+oom:
+    snprintf(err, errlen, "out of memory");
+out:
+    if (text)
+        xmpp_free(c->ctx, text);
+    if (st)
+        xmpp_stanza_release(st);
+    free(id);
+    return rc;
+}
+
+/* The message as sent: the caller's fields plus the defaults (for a
+ * <message/>: the seed's type, ns, from and language). */
 static xmsg_message *with_defaults(const xmsg_message *m, const char *jid)
 {
     static const char *const keys[] = {"type", "ns", "from", "xml:lang"};
     const char *vals[] = {"chat", "jabber:client", jid, "en"};
+    const char *kind = xmsg_message_get(m, "kind");
     xmsg_message *out = xmsg_message_copy(m);
     size_t i;
 
+    if (kind && strcmp(kind, "message") != 0)
+        return out;
     for (i = 0; out && i < sizeof(keys) / sizeof(*keys); i++) {
         if (!xmsg_message_get(out, keys[i]) &&
             xmsg_message_put(out, keys[i], vals[i]))
@@ -56,6 +112,13 @@ xmsg_message *xmsg_message_prepare(xmsg_conn *c, const xmsg_message *m,
         return NULL;
     }
     full = with_defaults(m, c->params->jid);
+    if (full && xmsg_message_get(full, "xml")) {
+        if (prepare_raw(c, full, err, errlen)) {
+            xmsg_message_free(full);
+            return NULL;
+        }
+        return full;
+    }
     if (full && !xmsg_message_get(full, "id")) {
         id = xmsg_conn_new_id(c);
         if (!id || xmsg_message_put(full, "id", id)) {
@@ -107,7 +170,8 @@ static int one_done(void *userdata, size_t index, const xmsg_message *m,
     return 0;
 }
 
-static xmsg_err send_one(xmsg_conn *c, const xmsg_message *m, int keep_deadline)
+xmsg_err xmsg_session_send_one(xmsg_conn *c, const xmsg_message *m,
+                               int keep_deadline)
 {
     struct one o = {m, 0, XMSG_OK, NULL};
     struct xmsg_batch_io io = {one_next, one_done, &o, keep_deadline, 1};
@@ -147,7 +211,7 @@ xmsg_err xmsg_send(const xmsg_params *p, const xmsg_message *m, xmsg_status *st)
     if (rc)
         return rc;
     xmsg_sm_start(&c);
-    rc = send_one(&c, m, 1);
+    rc = xmsg_session_send_one(&c, m, 1);
     xmsg_conn_close(&c);
     return rc;
 }
@@ -197,13 +261,14 @@ xmsg_err xmsg_session_open(const xmsg_params *p, xmsg_session **out,
         return rc;
     }
     xmsg_sm_start(&s->c);
+    xmsg_session_listen(s);
     xmsg_conn_leave(&s->c);
     *out = s;
     return XMSG_OK;
 }
 
 /* A session whose connection failed stays failed. */
-static xmsg_err check_alive(xmsg_session *s)
+xmsg_err xmsg_session_alive(xmsg_session *s)
 {
     if (s->dead)
         return xmsg_status_fail(s->c.st, s->dead, "the session is over: %s",
@@ -211,13 +276,24 @@ static xmsg_err check_alive(xmsg_session *s)
     return XMSG_OK;
 }
 
-static void note_death(xmsg_session *s)
+xmsg_status *xmsg_session_begin(xmsg_session *s, xmsg_status *st)
 {
-    if (!s->c.closed || s->dead)
-        return;
-    s->dead = xmsg_status_code(s->c.st) ? xmsg_status_code(s->c.st)
-                                        : XMSG_ERR_CONNECT;
-    s->dead_text = xmsg_strdup(xmsg_status_text(s->c.st));
+    st = use_status(s, st);
+    if (!st)
+        return NULL;
+    xmsg_conn_enter(&s->c);
+    xmsg_conn_extend(&s->c);
+    return st;
+}
+
+void xmsg_session_end(xmsg_session *s)
+{
+    if (s->c.closed && !s->dead) {
+        s->dead = xmsg_status_code(s->c.st) ? xmsg_status_code(s->c.st)
+                                            : XMSG_ERR_CONNECT;
+        s->dead_text = xmsg_strdup(xmsg_status_text(s->c.st));
+    }
+    xmsg_conn_leave(&s->c);
 }
 
 xmsg_err xmsg_session_send(xmsg_session *s, const xmsg_message *m,
@@ -234,14 +310,12 @@ xmsg_err xmsg_session_send(xmsg_session *s, const xmsg_message *m,
     bad = m ? check_message(m) : "message: none given";
     if (bad)
         return xmsg_status_fail(s->c.st, XMSG_ERR_INPUT, "%s", bad);
-    rc = check_alive(s);
+    rc = xmsg_session_alive(s);
     if (rc)
         return rc;
-    xmsg_conn_enter(&s->c);
-    xmsg_conn_extend(&s->c);
-    rc = send_one(&s->c, m, 0);
-    note_death(s);
-    xmsg_conn_leave(&s->c);
+    xmsg_session_begin(s, s->c.st);
+    rc = xmsg_session_send_one(&s->c, m, 0);
+    xmsg_session_end(s);
     return rc;
 }
 
@@ -257,14 +331,12 @@ xmsg_err xmsg_session_send_batch(xmsg_session *s, xmsg_next_cb next,
                                 "session, next and done are required");
     if (!use_status(s, st))
         return XMSG_ERR_INTERNAL;
-    rc = check_alive(s);
+    rc = xmsg_session_alive(s);
     if (rc)
         return rc;
-    xmsg_conn_enter(&s->c);
-    xmsg_conn_extend(&s->c);
+    xmsg_session_begin(s, s->c.st);
     rc = xmsg_batch_run(&s->c, &io);
-    note_death(s);
-    xmsg_conn_leave(&s->c);
+    xmsg_session_end(s);
     return rc;
 }
 
@@ -272,11 +344,9 @@ void xmsg_session_close(xmsg_session *s, xmsg_status *st)
 {
     if (!s)
         return;
-    if (s->p && use_status(s, st)) {
-        xmsg_conn_enter(&s->c);
-        xmsg_conn_extend(&s->c);
+    if (s->p && xmsg_session_begin(s, st))
         xmsg_conn_close(&s->c);
-    }
+    xmsg_session_drop_queue(s);
     xmsg_params_free(s->p);
     xmsg_status_free(s->own);
     free(s->dead_text);

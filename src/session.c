@@ -38,6 +38,11 @@ static void init_strophe(void)
     xmpp_initialize();
 }
 
+void xmsg_strophe_init(void)
+{
+    pthread_once(&init_once, init_strophe);
+}
+
 uint64_t xmsg_now_ms(void)
 {
     struct timespec ts;
@@ -213,8 +218,10 @@ static void on_log(void *userdata, xmpp_log_level_t level, const char *area,
     if (c->params->pin && !c->pin_checked && c->stage == XMSG_STAGE_TLS &&
         strncmp(msg, "RECV:", 5) == 0)
         check_pin(c);
-    if (strncmp(msg, "RECV:", 5) == 0)
+    if (strncmp(msg, "RECV:", 5) == 0) {
         c->rx_mark = xmsg_tcp_bytes_received(c->fd);
+        c->last_rx = xmsg_now_ms();
+    }
     /* Data lines carry peer text: never read meaning into them. */
     if (strncmp(msg, "SENT:", 5) != 0 && strncmp(msg, "RECV:", 5) != 0)
         classify(c, msg);
@@ -539,7 +546,7 @@ xmsg_err xmsg_conn_open(xmsg_conn *c, const xmsg_params *p, xmsg_status *st)
     c->params = p;
     c->st = st;
     c->deadline = xmsg_now_ms() + (uint64_t)p->timeout * 1000u;
-    pthread_once(&init_once, init_strophe);
+    xmsg_strophe_init();
     current = c;
     c->entered = 1;
     xmsg_sigpipe_block(&c->sigpipe);
@@ -680,12 +687,29 @@ void xmsg_conn_leave(xmsg_conn *c)
     c->entered = 0;
 }
 
+void xmsg_conn_set_deadline(xmsg_conn *c, uint64_t ms)
+{
+    c->deadline = ms;
+    c->arena.deadline = ms;
+    if (c->entered)
+        xmsg_watchdog_set_deadline(&c->wd, ms);
+}
+
 void xmsg_conn_extend(xmsg_conn *c)
 {
-    c->deadline = xmsg_now_ms() + (uint64_t)c->params->timeout * 1000u;
-    c->arena.deadline = c->deadline;
-    if (c->entered)
-        xmsg_watchdog_set_deadline(&c->wd, c->deadline);
+    xmsg_conn_set_deadline(c, xmsg_now_ms() +
+                                  (uint64_t)c->params->timeout * 1000u);
+}
+
+int xmsg_conn_owns_id(const xmsg_conn *c, const char *id)
+{
+    size_t i;
+
+    for (i = 0; i < c->handler_ids.n; i++) {
+        if (strcmp(c->handler_ids.v[i], id) == 0)
+            return 1;
+    }
+    return 0;
 }
 
 void xmsg_conn_run(xmsg_conn *c, unsigned max_ms)

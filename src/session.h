@@ -54,6 +54,7 @@ typedef struct xmsg_conn {
     xmsg_watchdog wd;     /* shuts the socket down at the deadline */
     xmsg_sigpipe sigpipe; /* SIGPIPE blocked while the call runs */
     int entered;          /* between xmsg_conn_enter() and _leave() */
+    uint64_t last_rx;     /* when the server last sent something (ms) */
     /* Counting for XEP-0198 (sm.c); xmsg runs it, not libstrophe. */
     int sm_on;            /* <enable/> sent and not refused */
     int overacked;        /* an <a/> acknowledged more than was sent */
@@ -66,6 +67,9 @@ typedef struct xmsg_conn {
     void (*on_sm_failed)(void *userdata);
     void *ack_userdata;
 } xmsg_conn;
+
+/* xmpp_initialize(), once per process. */
+void xmsg_strophe_init(void);
 
 /* Opens ctx and conn, connects, logs in and binds, within the deadline.
  * On failure the error is recorded in st and the conn is cleaned up. */
@@ -83,6 +87,10 @@ void xmsg_conn_leave(xmsg_conn *c);
 
 /* Moves the deadline to now + the params' timeout: progress was made. */
 void xmsg_conn_extend(xmsg_conn *c);
+/* Sets the deadline (monotonic ms). */
+void xmsg_conn_set_deadline(xmsg_conn *c, uint64_t ms);
+/* 1 if id is the id of one of xmsg's own requests (pings). */
+int xmsg_conn_owns_id(const xmsg_conn *c, const char *id);
 
 /* One turn of the event loop waiting at most max_ms (0: only what is
  * ready: writes the queue, reads what has arrived). */
@@ -139,9 +147,16 @@ xmpp_stanza_t *xmsg_element_new(xmpp_ctx_t *ctx, const char *name,
 int xmsg_element_adopt(xmpp_stanza_t *parent, xmpp_stanza_t *child);
 
 /* stanza.c: message <-> stanza mapping. */
-/* Appends <message/> for m, as sent, to b; 0, or -1 out of memory. */
+/* Appends the stanza for m (its kind: message, presence, iq, or raw XML),
+ * as sent, to b; 0, or -1 out of memory. */
 int xmsg_message_xml(const xmsg_message *m, xmsg_buf *b);
+/* incoming.c: any received stanza as an object with "kind" (message,
+ * presence, iq), its attributes, known children as fields and the others
+ * as XML text in "payload"; NULL for anything else or out of memory. */
+xmsg_message *xmsg_object_from_stanza(xmpp_stanza_t *stanza);
 xmsg_message *xmsg_message_from_stanza(xmpp_stanza_t *stanza);
+/* 1 if the element is a stanza: message, presence or iq. */
+int xmsg_is_stanza(xmpp_stanza_t *el);
 /* The defined condition of an error stanza (its <error/>'s first child
  * element's name), "undefined-condition" when it has none. */
 void xmsg_error_condition(xmpp_stanza_t *stanza, char *buf, size_t len);

@@ -65,8 +65,8 @@ static int on_stanza(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata)
     const char *name = xmpp_stanza_get_name(stanza);
 
     (void)conn;
-    if (name && (!strcmp(name, "message") || !strcmp(name, "iq") ||
-                 !strcmp(name, "presence")))
+    (void)name;
+    if (xmsg_is_stanza(stanza))
         c->in++;
     return 1;
 }

@@ -12,9 +12,10 @@
 
 static int is_custom(const char *name)
 {
-    static const char *const known[] = {"body", "to",    "type",
-                                        "ns",   "from",  "xml:lang",
-                                        "id",   "stamp", "archiveId"};
+    static const char *const known[] = {
+        "body",   "to",       "type",      "ns",   "from",   "xml:lang",
+        "id",     "stamp",    "archiveId", "kind", "thread", "show",
+        "status", "priority", "payload",   "xml"};
     size_t i;
 
     for (i = 0; i < sizeof(known) / sizeof(*known); i++) {
@@ -161,26 +162,102 @@ static int put_mirror(xmsg_buf *b, const xmsg_message *m)
     return rc || (open && xmsg_buf_str(b, "</attributes>"));
 }
 
+/* Fields that are children of the stanza, not attributes. */
+static int is_child_field(const char *name)
+{
+    static const char *const children[] = {"body",    "kind",   "thread",
+                                           "show",    "status", "priority",
+                                           "payload", "xml"};
+    size_t i;
+
+    for (i = 0; i < sizeof(children) / sizeof(*children); i++) {
+        if (strcmp(children[i], name) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* <name>text</name> when m has the field. */
+static int put_child(xmsg_buf *b, const xmsg_message *m, const char *name)
+{
+    const char *v = xmsg_message_get(m, name);
+
+    return v ? put_element(b, name, NULL, v) : 0;
+}
+
 int xmsg_message_xml(const xmsg_message *m, xmsg_buf *b)
 {
-    const char *body = xmsg_message_get(m, "body");
+    const char *kind = xmsg_message_get(m, "kind");
+    const char *payload = xmsg_message_get(m, "payload");
+    int is_msg = !kind || strcmp(kind, "message") == 0;
     size_t i;
-    int rc = xmsg_buf_str(b, "<message");
+    int rc;
 
+    if (kind && strcmp(kind, "raw") == 0)
+        return xmsg_buf_str(b, xmsg_message_get(m, "xml")) ? -1 : 0;
+    if (!kind)
+        kind = "message";
+    rc = xmsg_buf_str(b, "<") || xmsg_buf_str(b, kind);
     for (i = 0; i < m->names.n && !rc; i++) {
-        if (strcmp(m->names.v[i], "body") == 0)
+        if (is_child_field(m->names.v[i]))
             continue;
         rc = put_attr(
             b, strcmp(m->names.v[i], "ns") == 0 ? "xmlns" : m->names.v[i],
             m->values.v[i]);
     }
-    if (!rc)
-        rc = xmsg_buf_str(b, ">");
-    if (!rc && body)
-        rc = put_element(b, "body", NULL, body);
-    if (!rc)
-        rc = put_mirror(b, m) || xmsg_buf_str(b, "</message>");
+    rc = rc || xmsg_buf_str(b, ">");
+    if (is_msg)
+        rc = rc || put_child(b, m, "body") || put_child(b, m, "thread");
+    else if (strcmp(kind, "presence") == 0)
+        rc = rc || put_child(b, m, "show") || put_child(b, m, "status") ||
+             put_child(b, m, "priority");
+    rc = rc || (payload && xmsg_buf_str(b, payload));
+    rc = rc || (is_msg && put_mirror(b, m));
+    rc = rc || xmsg_buf_str(b, "</") || xmsg_buf_str(b, kind) ||
+         xmsg_buf_str(b, ">");
     return rc ? -1 : 0;
+}
+
+/* The elements of xml, parsed inside a wrapper: NULL when not
+ * well-formed. */
+static xmpp_stanza_t *parse_wrapped(xmpp_ctx_t *ctx, const char *xml)
+{
+    xmsg_buf b = {NULL, 0, 0};
+    xmpp_stanza_t *w = NULL;
+
+    if (!xmsg_buf_str(&b, "<w>") && !xmsg_buf_str(&b, xml) &&
+        !xmsg_buf_str(&b, "</w>"))
+        w = xmpp_stanza_new_from_string(ctx, b.d);
+    xmsg_buf_free(&b);
+    return w;
+}
+
+int xmsg_xml_check(const char *xml, int one)
+{
+    xmpp_ctx_t *ctx;
+    xmpp_stanza_t *w, *c;
+    int elements = 0, bad = 0;
+    char *text;
+
+    xmsg_strophe_init();
+    ctx = xmpp_ctx_new(NULL, NULL);
+    w = ctx ? parse_wrapped(ctx, xml) : NULL;
+    for (c = w ? xmpp_stanza_get_children(w) : NULL; c && !bad;
+         c = xmpp_stanza_get_next(c)) {
+        if (xmpp_stanza_is_tag(c)) {
+            elements++;
+            continue;
+        }
+        text = xmpp_stanza_get_text(c);
+        bad = text && text[strspn(text, " \t\r\n")] != '\0';
+        if (text)
+            xmpp_free(ctx, text);
+    }
+    if (w)
+        xmpp_stanza_release(w);
+    if (ctx)
+        xmpp_ctx_free(ctx);
+    return w && !bad && elements >= 1 && (!one || elements == 1) ? 0 : -1;
 }
 
 /* Copies the attributes of the stanza; xmlns becomes "ns". */
@@ -188,8 +265,9 @@ int xmsg_message_xml(const xmsg_message *m, xmsg_buf *b)
  * xmsg tell about the message. */
 static int reserved_attribute(const char *name)
 {
-    static const char *const reserved[] = {"xmlns", "body", "ns", "stamp",
-                                           "archiveId"};
+    static const char *const reserved[] = {
+        "xmlns",  "body", "ns",     "stamp",    "archiveId", "kind",
+        "thread", "show", "status", "priority", "payload",   "xml"};
     size_t i;
 
     for (i = 0; i < sizeof(reserved) / sizeof(*reserved); i++) {
@@ -290,4 +368,12 @@ void xmsg_error_condition(xmpp_stanza_t *stanza, char *buf, size_t len)
         cond = xmpp_stanza_get_next(cond);
     snprintf(buf, len, "%s",
              cond ? xmpp_stanza_get_name(cond) : "undefined-condition");
+}
+
+int xmsg_is_stanza(xmpp_stanza_t *el)
+{
+    const char *name = xmpp_stanza_get_name(el);
+
+    return name && (!strcmp(name, "message") || !strcmp(name, "presence") ||
+                    !strcmp(name, "iq"));
 }

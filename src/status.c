@@ -222,3 +222,10 @@ char *xmsg_status_to_json(const xmsg_status *st)
     json_decref(o);
     return s;
 }
+
+xmsg_err xmsg_status_set_error(xmsg_status *st, xmsg_err code, const char *text)
+{
+    if (code == XMSG_OK)
+        return code;
+    return xmsg_status_fail(st, code, "%s", text ? text : xmsg_strerror(code));
+}

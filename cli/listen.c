@@ -1,0 +1,174 @@
+/* listen.c - xmsg listen (every stanza that arrives, as JSON lines, until
+ * a count, an idle time, the timeout or a signal) and xmsg request (send,
+ * print the reply). */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig)
+{
+    stop_signal = sig;
+}
+
+/* SIGINT and SIGTERM end the listening cleanly (no SA_RESTART: the wait
+ * in the library returns at once). */
+static void catch_stop_signals(void)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+struct listening {
+    const struct cli_opts *o;
+    long printed;
+    int failed; /* stdout lost */
+};
+
+/* --from JID: a bare JID matches all its resources. */
+static int from_matches(const char *want, const char *from)
+{
+    size_t n = strlen(want);
+
+    if (!from)
+        return 0;
+    if (strchr(want, '/'))
+        return strcmp(want, from) == 0;
+    return strncmp(want, from, n) == 0 && (from[n] == '\0' || from[n] == '/');
+}
+
+static int print_stanza(const xmsg_message *m, void *userdata)
+{
+    struct listening *l = userdata;
+    const char *kind = xmsg_message_get(m, "kind");
+    char *json;
+
+    if (l->o->only_kind && (!kind || strcmp(kind, l->o->only_kind) != 0))
+        return 0;
+    if (l->o->only_from &&
+        !from_matches(l->o->only_from, xmsg_message_get(m, "from")))
+        return 0;
+    json = xmsg_message_to_json(m);
+    if (!json || fprintf(stdout, "%s\n", json) < 0 ||
+        cli_flush_stdout() != CLI_EXIT_OK)
+        l->failed = 1;
+    xmsg_free(json);
+    l->printed++;
+    /* At the count, the rest stays unprinted (and unfetched). */
+    return l->failed || (l->o->count && l->printed >= l->o->count);
+}
+
+/* Available presence, confirmed; its own status keeps "delivered" out
+ * of listen's. */
+static xmsg_err send_presence(xmsg_session *s, xmsg_status *st)
+{
+    xmsg_message *pres = xmsg_message_new();
+    xmsg_status *own = xmsg_status_new();
+    xmsg_err rc = XMSG_ERR_INTERNAL;
+
+    if (pres && own && !xmsg_message_set(pres, "kind", "presence", st))
+        rc = xmsg_session_send(s, pres, own);
+    if (rc && own)
+        xmsg_status_set_error(st, rc, xmsg_status_text(own));
+    xmsg_status_free(own);
+    xmsg_message_free(pres);
+    return rc;
+}
+
+/* How long the next wait may take, in ms; 0 when listening is over. */
+static int next_wait(const struct cli_opts *o, long long end, long long last,
+                     const struct listening *l)
+{
+    long long now = now_ms(), left = 250;
+
+    if (stop_signal || l->failed || (o->count && l->printed >= o->count))
+        return 0;
+    if (end && end - now < left)
+        left = end - now;
+    if (o->idle && last + o->idle * 1000 - now < left)
+        left = last + o->idle * 1000 - now;
+    return left > 0 ? (int)left : 0;
+}
+
+static xmsg_err listen_loop(const struct cli_opts *o, xmsg_session *s,
+                            long timeout_s, xmsg_status *st)
+{
+    struct listening l = {o, 0, 0};
+    const long long start = now_ms();
+    long long last = start, end = timeout_s ? start + timeout_s * 1000 : 0;
+    long before;
+    xmsg_err rc = XMSG_OK;
+    int wait;
+
+    while (!rc && (wait = next_wait(o, end, last, &l)) > 0) {
+        before = l.printed;
+        rc = xmsg_session_poll(s, wait, print_stanza, &l, st);
+        if (l.printed != before)
+            last = now_ms();
+    }
+    if (stop_signal)
+        fprintf(stderr, "xmsg: listen: stopped by signal %d\n",
+                (int)stop_signal);
+    return l.failed ? XMSG_ERR_INTERNAL : rc;
+}
+
+int cli_listen(const struct cli_opts *o, const xmsg_params *p, xmsg_status *st)
+{
+    xmsg_session *s = NULL;
+    long timeout_s = 0;
+    xmsg_err rc;
+    size_t i;
+
+    /* -T/--timeout bounds the whole call, listening included. */
+    for (i = 0; i < o->nset; i++) {
+        if (o->set[i].name && !strcmp(o->set[i].name, "timeout"))
+            timeout_s = o->set[i].num;
+    }
+    catch_stop_signals();
+    rc = xmsg_session_open(p, &s, st);
+    if (!rc && !o->no_presence)
+        rc = send_presence(s, st);
+    if (!rc)
+        rc = listen_loop(o, s, timeout_s, st);
+    xmsg_session_close(s, st);
+    return cli_exit_code(rc);
+}
+
+int cli_request(const xmsg_params *p, const xmsg_message *m, xmsg_status *st)
+{
+    xmsg_session *s = NULL;
+    xmsg_message *reply = NULL;
+    xmsg_err rc;
+    char *json;
+
+    rc = xmsg_session_open(p, &s, st);
+    if (!rc || rc == XMSG_ERR_PROTOCOL)
+        rc = xmsg_session_request(s, m, &reply, st);
+    if (reply) {
+        json = xmsg_message_to_json(reply);
+        if (!json || fprintf(stdout, "%s\n", json) < 0)
+            rc = XMSG_ERR_INTERNAL;
+        xmsg_free(json);
+        xmsg_message_free(reply);
+    }
+    xmsg_session_close(s, st);
+    return cli_exit_code(rc);
+}

@@ -1,0 +1,307 @@
+/* poll.c - what a session receives: kept in order from the session's
+ * start (stanzas arrive during any call, and none may be lost), handed
+ * out by xmsg_session_poll(), or matched as the reply of
+ * xmsg_session_request(). Pings from the server are answered here. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sessobj.h"
+
+#define NS_PING "urn:xmpp:ping"
+
+static xmsg_message *inq_at(const xmsg_session *s, size_t i)
+{
+    return s->inq[(s->inq_head + i) % s->inq_cap];
+}
+
+static int inq_push(xmsg_session *s, xmsg_message *m)
+{
+    xmsg_message **nq;
+    size_t i, ncap;
+
+    if (s->inq_n == s->inq_cap) {
+        ncap = s->inq_cap ? s->inq_cap * 2 : 16;
+        nq = malloc(ncap * sizeof(*nq));
+        if (!nq)
+            return -1;
+        for (i = 0; i < s->inq_n; i++)
+            nq[i] = inq_at(s, i);
+        free(s->inq);
+        s->inq = nq;
+        s->inq_head = 0;
+        s->inq_cap = ncap;
+    }
+    s->inq[(s->inq_head + s->inq_n++) % s->inq_cap] = m;
+    return 0;
+}
+
+/* Takes the i-th kept stanza out; the others keep their order. */
+static xmsg_message *inq_take(xmsg_session *s, size_t i)
+{
+    xmsg_message *m = inq_at(s, i);
+
+    for (; i + 1 < s->inq_n; i++)
+        s->inq[(s->inq_head + i) % s->inq_cap] = inq_at(s, i + 1);
+    s->inq_n--;
+    return m;
+}
+
+void xmsg_session_drop_queue(xmsg_session *s)
+{
+    while (s->inq_n)
+        xmsg_message_free(inq_take(s, 0));
+    free(s->inq);
+    s->inq = NULL;
+    s->inq_cap = 0;
+}
+
+/* XEP-0199: a server's ping gets its result, and is not kept. */
+static int answer_ping(xmsg_session *s, xmpp_stanza_t *stanza)
+{
+    const char *type = xmpp_stanza_get_type(stanza);
+    const char *id = xmpp_stanza_get_id(stanza);
+    xmpp_stanza_t *res;
+
+    if (!type || strcmp(type, "get") != 0 || !id ||
+        !xmpp_stanza_get_child_by_name_and_ns(stanza, "ping", NS_PING))
+        return 0;
+    res = xmpp_iq_new(s->c.ctx, "result", id);
+    if (res && xmpp_stanza_get_from(stanza))
+        xmpp_stanza_set_to(res, xmpp_stanza_get_from(stanza));
+    if (res) {
+        xmsg_conn_send(&s->c, res);
+        xmpp_stanza_release(res);
+    }
+    return 1;
+}
+
+static int on_incoming(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata)
+{
+    xmsg_session *s = userdata;
+    const char *type = xmpp_stanza_get_type(stanza);
+    const char *id = xmpp_stanza_get_id(stanza);
+    const char *name = xmpp_stanza_get_name(stanza);
+    xmsg_message *m;
+
+    (void)conn;
+    if (!xmsg_is_stanza(stanza))
+        return 1;
+    /* The answers to xmsg's own pings are its business. */
+    if (!strcmp(name, "iq") && type &&
+        (!strcmp(type, "result") || !strcmp(type, "error")) && id &&
+        xmsg_conn_owns_id(&s->c, id))
+        return 1;
+    if (!strcmp(name, "iq") && answer_ping(s, stanza))
+        return 1;
+    m = xmsg_object_from_stanza(stanza);
+    if (!m || inq_push(s, m)) {
+        xmsg_message_free(m);
+        if (!s->inq_failed++)
+            xmsg_conn_log(&s->c, XMSG_LOG_ERROR,
+                          "out of memory: a received stanza was lost");
+    }
+    return 1;
+}
+
+void xmsg_session_listen(xmsg_session *s)
+{
+    xmpp_handler_add(s->c.conn, on_incoming, NULL, NULL, NULL, s);
+}
+
+/* ---- keepalive: a ping when the server has been silent ---- */
+
+static void keepalive(xmsg_session *s, uint64_t now)
+{
+    const xmsg_params *p = s->p;
+
+    if (!p->keepalive)
+        return;
+    if (s->ka_sent && !s->ka_answered &&
+        now - s->ka_sent >= (uint64_t)p->timeout * 1000u) {
+        xmsg_conn_abort(&s->c, XMSG_ERR_CONNECT,
+                        "the server did not answer a keepalive ping: the "
+                        "connection is lost");
+        return;
+    }
+    if (s->ka_sent && !s->ka_answered)
+        return;
+    if (now - s->c.last_rx < (uint64_t)p->keepalive_timeout * 1000u)
+        return;
+    s->ka_answered = 0;
+    s->ka_sent = now;
+    if (xmsg_conn_ping(&s->c, &s->ka_answered))
+        s->ka_sent = 0;
+}
+
+/* ---- poll ---- */
+
+/* Hands out what is kept; 1 when the callback asked to stop. */
+static int deliver(xmsg_session *s, xmsg_message_cb cb, void *userdata,
+                   size_t *n)
+{
+    xmsg_message *m;
+    int stop = 0;
+
+    while (s->inq_n && !stop) {
+        m = inq_take(s, 0);
+        stop = cb(m, userdata) != 0;
+        xmsg_message_free(m);
+        (*n)++;
+    }
+    return stop;
+}
+
+xmsg_err xmsg_session_poll(xmsg_session *s, int timeout_ms, xmsg_message_cb cb,
+                           void *userdata, xmsg_status *st)
+{
+    uint64_t now = xmsg_now_ms(), end;
+    size_t n = 0;
+    xmsg_err rc = XMSG_OK;
+
+    if (!s || !cb)
+        return xmsg_status_fail(st, XMSG_ERR_INPUT,
+                                "session and callback are required");
+    if (deliver(s, cb, userdata, &n) || n)
+        return XMSG_OK;
+    if (!xmsg_session_begin(s, st))
+        return XMSG_ERR_INTERNAL;
+    rc = xmsg_session_alive(s);
+    /* No deadline while waiting for stanzas: the caller's timeout ends
+     * the wait, and the keepalive ping notices a dead server. */
+    xmsg_conn_set_deadline(&s->c, UINT64_MAX / 2);
+    end = timeout_ms < 0 ? UINT64_MAX : now + (uint64_t)timeout_ms;
+    while (!rc && !n && now < end) {
+        keepalive(s, now);
+        if (s->c.closed) {
+            rc = xmsg_conn_fail(&s->c, "waiting for stanzas");
+            break;
+        }
+        xmsg_conn_run(&s->c, end - now < 100 ? (unsigned)(end - now) : 100);
+        deliver(s, cb, userdata, &n);
+        now = xmsg_now_ms();
+    }
+    xmsg_session_end(s);
+    return rc;
+}
+
+/* ---- request: send, then wait for the matching reply ---- */
+
+/* The bare part of a JID compared: a reply comes from any resource. */
+static int same_bare(const char *a, const char *b)
+{
+    size_t la = strcspn(a, "/"), lb = strcspn(b, "/");
+
+    return la == lb && strncmp(a, b, la) == 0;
+}
+
+/* Is kept stanza r the reply to sent? An iq: its result or error (same
+ * id). Otherwise: a stanza of the same kind with the same id, or from the
+ * recipient (in the same thread when the reply names one). */
+static int is_reply(const xmsg_message *sent, const xmsg_message *r)
+{
+    const char *kind = xmsg_message_get(sent, "kind");
+    const char *rkind = xmsg_message_get(r, "kind");
+    const char *id = xmsg_message_get(sent, "id");
+    const char *rid = xmsg_message_get(r, "id");
+    const char *to = xmsg_message_get(sent, "to");
+    const char *from = xmsg_message_get(r, "from");
+    const char *thread = xmsg_message_get(sent, "thread");
+    const char *rthread = xmsg_message_get(r, "thread");
+    const char *rtype = xmsg_message_get(r, "type");
+
+    if (!kind)
+        kind = "message";
+    if (!rkind || strcmp(kind, rkind) != 0)
+        return 0;
+    if (strcmp(kind, "iq") == 0)
+        return rid && id && !strcmp(rid, id) && rtype &&
+               (!strcmp(rtype, "result") || !strcmp(rtype, "error"));
+    if (rid && id && strcmp(rid, id) == 0)
+        return 1;
+    return to && from && same_bare(to, from) &&
+           (!rthread || !thread || strcmp(rthread, thread) == 0);
+}
+
+/* The request as sent: an id to match, and a thread for a message. */
+static xmsg_message *as_request(xmsg_session *s, const xmsg_message *m)
+{
+    xmsg_message *full = xmsg_message_copy(m);
+    const char *kind = xmsg_message_get(m, "kind");
+    char *id = NULL;
+    int rc = !full;
+
+    if (!rc && !xmsg_message_get(full, "id")) {
+        id = xmsg_conn_new_id(&s->c);
+        rc = !id || xmsg_message_put(full, "id", id);
+    }
+    if (!rc && (!kind || !strcmp(kind, "message")) &&
+        !xmsg_message_get(full, "thread"))
+        rc = xmsg_message_put(full, "thread", xmsg_message_get(full, "id"));
+    free(id);
+    if (rc) {
+        xmsg_message_free(full);
+        return NULL;
+    }
+    return full;
+}
+
+static void take_kept_reply(xmsg_session *s, const xmsg_message *sent,
+                            xmsg_message **reply)
+{
+    size_t i;
+
+    for (i = 0; i < s->inq_n && !*reply; i++) {
+        if (is_reply(sent, inq_at(s, i)))
+            *reply = inq_take(s, i);
+    }
+}
+
+/* Runs the loop until a kept stanza answers sent, or the call ends. */
+static xmsg_err wait_reply(xmsg_session *s, const xmsg_message *sent,
+                           xmsg_message **reply)
+{
+    for (;;) {
+        take_kept_reply(s, sent, reply);
+        if (*reply)
+            return XMSG_OK;
+        if (s->c.closed || xmsg_now_ms() >= s->c.deadline)
+            return xmsg_conn_fail(&s->c, "waiting for the reply");
+        xmsg_conn_run(&s->c, 100);
+    }
+}
+
+xmsg_err xmsg_session_request(xmsg_session *s, const xmsg_message *m,
+                              xmsg_message **reply, xmsg_status *st)
+{
+    xmsg_message *full = NULL;
+    const char *rtype;
+    xmsg_err rc;
+
+    if (reply)
+        *reply = NULL;
+    if (!s || !m || !reply)
+        return xmsg_status_fail(st, XMSG_ERR_INPUT,
+                                "session, message and reply are required");
+    if (!xmsg_session_begin(s, st))
+        return XMSG_ERR_INTERNAL;
+    rc = xmsg_session_alive(s);
+    if (!rc) {
+        full = as_request(s, m);
+        if (!full)
+            rc = xmsg_status_fail(s->c.st, XMSG_ERR_INTERNAL, "out of memory");
+    }
+    /* One deadline for the send and the reply: params' timeout. */
+    if (!rc)
+        rc = xmsg_session_send_one(&s->c, full, 1);
+    if (!rc)
+        rc = wait_reply(s, full, reply);
+    else if (rc == XMSG_ERR_PROTOCOL && full)
+        take_kept_reply(s, full, reply); /* the error stanza itself */
+    rtype = *reply ? xmsg_message_get(*reply, "type") : NULL;
+    if (!rc && rtype && strcmp(rtype, "error") == 0)
+        rc = xmsg_status_fail(s->c.st, XMSG_ERR_PROTOCOL,
+                              "the reply is an error");
+    xmsg_message_free(full);
+    xmsg_session_end(s);
+    return rc;
+}

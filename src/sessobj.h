@@ -1,0 +1,35 @@
+/* sessobj.h - the public session handle (send.c, poll.c). */
+#ifndef XMSG_SESSOBJ_H
+#define XMSG_SESSOBJ_H
+
+#include "batch.h"
+
+struct xmsg_session {
+    xmsg_conn c;
+    xmsg_params *p;   /* our copy */
+    xmsg_status *own; /* the log's sink when a call gives no status */
+    xmsg_err dead;    /* the connection failed: every call fails so */
+    char *dead_text;
+    /* Stanzas received and not yet handed to xmsg_session_poll() (a
+     * FIFO): they arrive during any call, and none may be lost. */
+    xmsg_message **inq;
+    size_t inq_head, inq_n, inq_cap;
+    int inq_failed;   /* one could not be kept (memory): reported */
+    uint64_t ka_sent; /* keepalive ping sent at (ms), 0: none out */
+    int ka_answered;
+};
+
+/* poll.c: starts keeping what the session receives (at open). */
+void xmsg_session_listen(xmsg_session *s);
+/* Frees what is still kept. */
+void xmsg_session_drop_queue(xmsg_session *s);
+
+/* send.c: the shared beginning and end of a call on a session. */
+xmsg_status *xmsg_session_begin(xmsg_session *s, xmsg_status *st);
+xmsg_err xmsg_session_alive(xmsg_session *s);
+void xmsg_session_end(xmsg_session *s);
+/* Sends one prepared message, confirmed (a batch of one). */
+xmsg_err xmsg_session_send_one(xmsg_conn *c, const xmsg_message *m,
+                               int keep_deadline);
+
+#endif
