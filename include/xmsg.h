@@ -274,6 +274,10 @@ typedef struct xmsg_session xmsg_session;
 xmsg_err xmsg_session_open(const xmsg_params *p, xmsg_session **out,
                            xmsg_status *st);
 
+/** The full JID the server bound the session to (borrowed, valid until
+ *  the session is closed); NULL when s is NULL. */
+const char *xmsg_session_jid(const xmsg_session *s);
+
 /** Sends one message and waits, at most params' timeout, until the server
  *  confirmed it (as xmsg_send, with the same defaults). st (may be NULL)
  *  receives this call's log, its error and "delivered".

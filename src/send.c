@@ -267,6 +267,11 @@ xmsg_err xmsg_session_open(const xmsg_params *p, xmsg_session **out,
     return XMSG_OK;
 }
 
+const char *xmsg_session_jid(const xmsg_session *s)
+{
+    return s && s->c.conn ? xmpp_conn_get_bound_jid(s->c.conn) : NULL;
+}
+
 /* A session whose connection failed stays failed. */
 xmsg_err xmsg_session_alive(xmsg_session *s)
 {

@@ -7,7 +7,7 @@ PACKAGES=(
   build-essential cmake pkg-config
   libstrophe-dev libjansson-dev libcmocka-dev
   prosody ejabberd openssl iproute2 procps util-linux
-  valgrind jq python3 clang-format clang libclang-rt-14-dev
+  valgrind jq python3 python3-slixmpp clang-format clang libclang-rt-14-dev
 )
 
 if [ "$(id -u)" -ne 0 ]; then

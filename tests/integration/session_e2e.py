@@ -1,0 +1,248 @@
+#!/usr/bin/env python3
+"""xmsg listen / request / send --raw / presence and iq against a real
+server (XMSG_LAB_ENV), with peers written with xmsg's session API
+(responder) and with python3-slixmpp (a client nobody here wrote).
+
+  session_e2e.py XMSG RESPONDER
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+XMSG, RESPONDER = sys.argv[1], sys.argv[2]
+HERE = os.path.dirname(os.path.abspath(__file__))
+FAILS = []
+
+
+def lab_env(path):
+    env = {}
+    with open(path) as f:
+        for line in f:
+            if line.startswith("export "):
+                k, v = line[7:].rstrip("\n").split("=", 1)
+                env[k] = v.strip("'")
+    return env
+
+
+LAB = lab_env(os.environ["XMSG_LAB_ENV"])
+DOMAIN = LAB["XMSG_LAB_DOMAIN"]
+STATE = tempfile.mkdtemp(prefix="xmsg-session-")
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what, flush=True)
+    if not cond:
+        FAILS.append(what)
+
+
+def jid(user):
+    return "%s@%s" % (user, DOMAIN)
+
+
+def env_for(user):
+    env = dict(os.environ)
+    env.update(LAB)
+    env["XMSG_PASSWORD"] = "pw-%s-Zq8" % user
+    env["XDG_STATE_HOME"] = STATE
+    return env
+
+
+def args(cmd, user, *extra):
+    return [XMSG, cmd, "-j", jid(user), "-H", LAB["XMSG_LAB_HOST"], "-P",
+            LAB["XMSG_LAB_PORT"], "--ca-file", LAB["XMSG_LAB_CA"], "-l",
+            "warn"] + list(extra)
+
+
+def run(cmd, user, *extra, stdin=b""):
+    p = subprocess.run(args(cmd, user, *extra), input=stdin,
+                       capture_output=True, env=env_for(user), timeout=120)
+    lines = [json.loads(l) for l in p.stdout.decode().splitlines()]
+    return p.returncode, lines
+
+
+def start_listen(user, *extra):
+    """A listener, once its presence is out (its own presence echoed)."""
+    p = subprocess.Popen(args("listen", user, *extra), stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, env=env_for(user))
+    return p
+
+
+def wait_listener_ready(user):
+    """Time for the listener to log in and send its presence (its login
+    takes ~0.1 s; messages to the bare JID sent before would go to
+    offline storage, and come stamped)."""
+    time.sleep(1.5)
+
+
+def finish(p, timeout=30):
+    out, err = p.communicate(timeout=timeout)
+    lines = [json.loads(l) for l in out.decode().splitlines()]
+    return p.returncode, lines[:-1], lines[-1] if lines else {}, err.decode()
+
+
+def send(user, to, body):
+    rc, lines = run("send", user, "-t", jid(to), "-m", body)
+    return rc
+
+
+def test_listen_several_senders():
+    run("connect", "t36", "--no-mam")  # nothing stored left for t36
+    p = start_listen("t36", "--count", "6", "--type", "message", "-T", "60")
+    wait_listener_ready("t36")
+    sent = []
+    for i in range(3):
+        for who in ("t37", "t38"):
+            body = "%s says %d" % (who, i)
+            check(send(who, "t36", body) == 0, "sent: " + body)
+            sent.append((jid(who), body))
+    rc, msgs, status, err = finish(p)
+    # Messages stored before (offline, stamped) come first: not these.
+    got = [(m["from"].split("/")[0], m["body"]) for m in msgs
+           if "stamp" not in m]
+    check(rc == 0 and "error" not in status, "listen --count 6 exits 0")
+    check(got == sent, "six messages from two senders, in order: %s" % got)
+    check(all(m["kind"] == "message" for m in msgs), "each has kind message")
+
+
+def test_listen_ends_on_timeout_and_idle():
+    t0 = time.time()
+    p = start_listen("t36", "-T", "2")
+    rc, msgs, status, _ = finish(p)
+    el = time.time() - t0
+    check(rc == 0 and el < 15, "listen -T 2 ends, exit 0 (%.1f s)" % el)
+    t0 = time.time()
+    p = start_listen("t36", "--until-idle", "1")
+    rc, msgs, status, _ = finish(p)
+    el = time.time() - t0
+    check(rc == 0 and el < 15, "listen --until-idle 1 ends (%.1f s)" % el)
+
+
+def test_sigterm():
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        p = start_listen("t36")
+        time.sleep(2)
+        p.send_signal(sig)
+        rc, msgs, status, err = finish(p)
+        check(rc == 0 and "log" in status and "error" not in status,
+              "%s ends listen cleanly: exit %d, status %s" % (
+                  sig.name, rc, json.dumps(status)[:100]))
+
+
+def test_request_reply():
+    r = subprocess.Popen([RESPONDER, jid("t39"), "2", "60"],
+                         stdout=subprocess.PIPE, env=env_for("t39"))
+    ready = r.stdout.readline().decode().split()
+    check(ready[:1] == ["ready"], "responder ready")
+    full = ready[1] if len(ready) > 1 else jid("t39")
+    rc, lines = run("request", "t40", "-t", jid("t39"), "-m", "question",
+                    "--thread", "th-1")
+    check(rc == 0 and len(lines) == 2, "request exits 0 with the reply")
+    reply = lines[0] if lines else {}
+    check(reply.get("body") == "re: question" and
+          reply.get("thread") == "th-1" and
+          reply.get("from", "").startswith(jid("t39")),
+          "the responder's reply, same thread: %s" % json.dumps(reply)[:200])
+    rc, lines = run("request", "t40", "--kind", "iq", "--type", "get", "-t",
+                    full, "--payload",
+                    "<query xmlns='urn:example:echo'>hi</query>")
+    reply = lines[0] if lines else {}
+    check(rc == 0 and reply.get("type") == "result" and
+          "urn:example:echo" in reply.get("payload", ""),
+          "iq get to the responder: its result: %s" % json.dumps(reply)[:150])
+    check(r.wait(timeout=30) == 0, "the responder answered both")
+
+
+def test_iq_to_server():
+    rc, lines = run("request", "t40", "--kind", "iq", "--type", "get", "-t",
+                    DOMAIN, "--payload",
+                    "<query xmlns='http://jabber.org/protocol/disco#info'/>")
+    reply = lines[0] if lines else {}
+    check(rc == 0 and reply.get("kind") == "iq" and
+          reply.get("type") == "result" and
+          "disco#info" in reply.get("payload", ""),
+          "disco#info iq round trip: %s" % json.dumps(reply)[:150])
+    rc, lines = run("request", "t40", "--kind", "iq", "--type", "get", "-t",
+                    DOMAIN, "--payload", "<query xmlns='urn:example:none'/>")
+    reply = lines[0] if lines else {}
+    check(rc == 8 and reply.get("type") == "error",
+          "an unknown iq: the error reply is printed, exit 8 (%d)" % rc)
+
+
+def test_presence_round_trip():
+    p = start_listen("t36", "--count", "1", "--type", "presence", "--from",
+                     jid("t37"), "-T", "60")
+    wait_listener_ready("t36")
+    rc, _ = run("send", "t37", "--kind", "presence", "-t", jid("t36"),
+                "--show", "away", "--status", "brb")
+    check(rc == 0, "directed presence sent")
+    rc, msgs, status, _ = finish(p)
+    pres = msgs[0] if msgs else {}
+    check(rc == 0 and pres.get("kind") == "presence" and
+          pres.get("show") == "away" and pres.get("status") == "brb",
+          "presence received: %s" % json.dumps(pres)[:150])
+
+
+def test_raw():
+    p = start_listen("t36", "--count", "1", "--type", "message", "-T", "60")
+    wait_listener_ready("t36")
+    raw = ("<message to='%s' type='chat'><body>raw body</body>"
+           "<x xmlns='urn:example:x' a='1'>kept</x></message>" % jid("t36"))
+    rc, lines = run("send", "t37", "--raw", stdin=raw.encode())
+    check(rc == 0 and lines and lines[-1].get("delivered") is True,
+          "a raw message is sent and confirmed")
+    rc, msgs, status, _ = finish(p)
+    m = msgs[0] if msgs else {}
+    check(m.get("body") == "raw body" and
+          "urn:example:x" in m.get("payload", "") and
+          "kept" in m.get("payload", ""),
+          "its unknown child arrives as payload: %s" % json.dumps(m)[:200])
+    for bad in ("<message to='%s'><body>x</body>" % jid("t36"),
+                "<message/><message/>", "<foo xmlns='urn:x'/>", "not xml"):
+        rc, lines = run("send", "t37", "--raw", stdin=bad.encode())
+        check(rc == 2 and lines and lines[-1]["error"]["code"] == "input",
+              "raw %r refused before sending (exit %d)" % (bad[:20], rc))
+
+
+def slix(*argv, timeout=40):
+    env = env_for("t36")
+    return subprocess.Popen(["/usr/bin/python3", os.path.join(HERE,
+                                                              "slix_peer.py")]
+                            + list(argv), stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, env=env)
+
+
+def test_interop_slixmpp():
+    # slixmpp sends, xmsg listens.
+    p = start_listen("t36", "--count", "2", "--type", "message", "--from",
+                     jid("t38"), "-T", "60")
+    wait_listener_ready("t36")
+    s = slix("send", jid("t38"), "pw-t38-Zq8", jid("t36"), "slix one",
+             "slix two")
+    check(s.wait(timeout=60) == 0, "slixmpp sent two messages")
+    rc, msgs, status, _ = finish(p)
+    check([m.get("body") for m in msgs] == ["slix one", "slix two"],
+          "xmsg listen got slixmpp's messages in order")
+    # xmsg sends, slixmpp receives.
+    r = slix("recv", jid("t38"), "pw-t38-Zq8", "2", "40")
+    check(r.stdout.readline().decode().strip() == "ready", "slixmpp ready")
+    time.sleep(0.5)
+    for body in ("xmsg one", "xmsg two"):
+        check(send("t37", "t38", body) == 0, "xmsg sent " + body)
+    out = r.communicate(timeout=60)[0].decode().splitlines()
+    check(r.returncode == 0 and out == ["xmsg one", "xmsg two"],
+          "slixmpp received xmsg's messages in order: %s" % out)
+
+
+for t in (test_listen_several_senders, test_listen_ends_on_timeout_and_idle,
+          test_sigterm, test_request_reply, test_iq_to_server,
+          test_presence_round_trip, test_raw, test_interop_slixmpp):
+    try:
+        t()
+    except Exception as e:  # a crash of one test is a failure, not a stop
+        check(False, "%s raised %r" % (t.__name__, e))
+print("%d failed" % len(FAILS))
+sys.exit(1 if FAILS else 0)
