@@ -92,6 +92,12 @@ int cli_load_params(const struct cli_opts *o, xmsg_params *p, xmsg_status *st)
         rc = apply_settings(o, p, NULL, st);
     if (rc == CLI_EXIT_OK)
         rc = apply_password(o, p, st);
+    /* A room's password is a secret too: never a flag. */
+    if (rc == CLI_EXIT_OK && getenv("XMSG_ROOM_PASSWORD") &&
+        *getenv("XMSG_ROOM_PASSWORD"))
+        rc = lib_rc(xmsg_params_set_string(p, "roomPassword",
+                                           getenv("XMSG_ROOM_PASSWORD"), st),
+                    st);
     /* Now, before a body is awaited on standard input. */
     if (rc == CLI_EXIT_OK)
         rc = lib_rc(xmsg_params_check(p, st), st);

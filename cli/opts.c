@@ -53,7 +53,9 @@ enum {
     OPT_IDLE,
     OPT_ONLY_TYPE,
     OPT_ONLY_FROM,
-    OPT_NO_PRESENCE
+    OPT_NO_PRESENCE,
+    OPT_ROOM,
+    OPT_NICK
 };
 
 const struct cli_optdef cli_optdefs[] = {
@@ -138,6 +140,11 @@ const struct cli_optdef cli_optdefs[] = {
      "print only message, presence or iq stanzas (default all)"},
     {"from", OPT_ONLY_FROM, REQ, LISTEN, CLI_ACT_FILTER_FROM, NULL, "JID",
      "print only stanzas from JID (bare: any of its resources)"},
+    {"room", OPT_ROOM, REQ, SEND | LISTEN, CLI_ACT_PARAM_STR, "room", "ROOM",
+     "group chat: join room@service, send or listen there, leave "
+     "(password: XMSG_ROOM_PASSWORD or roomPassword)"},
+    {"nick", OPT_NICK, REQ, SEND | LISTEN, CLI_ACT_PARAM_STR, "nick", "NICK",
+     "our nick in the room (default: the JID's local part)"},
     {"no-presence", OPT_NO_PRESENCE, no_argument, LISTEN, CLI_ACT_NO_PRESENCE,
      NULL, NULL,
      "do not send presence (messages to the bare JID then go offline)"},

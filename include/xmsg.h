@@ -270,6 +270,15 @@ typedef struct xmsg_session xmsg_session;
 
 /** Logs in and binds, within params' timeout. st receives the log of the
  *  login and its error; p is copied (the session does not borrow it).
+ *
+ *  With params room, the session then joins that group chat (XEP-0045)
+ *  as params nick (default: the JID's local part), with params
+ *  roomPassword, without history; a room the join creates is configured
+ *  as an instant room. xmsg_session_send() then sends a <message/>
+ *  without "to" (or to the room) as a groupchat message, confirmed by the
+ *  room's reflection of it; xmsg_session_poll() hands out the room's
+ *  stanzas too; xmsg_session_close() leaves. A room refusing the join is
+ *  XMSG_ERR_PROTOCOL (a wrong password: not-authorized).
  *  @return XMSG_OK with *out set, or the failure's code (*out NULL). */
 xmsg_err xmsg_session_open(const xmsg_params *p, xmsg_session **out,
                            xmsg_status *st);

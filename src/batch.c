@@ -52,6 +52,16 @@ struct batch {
     size_t delivered, failed;
 };
 
+/* "message", "presence", "iq" or "stanza" (raw), for the log. */
+static const char *kind_of(const xmsg_message *m)
+{
+    const char *kind = xmsg_message_get(m, "kind");
+
+    if (!kind)
+        return "message";
+    return strcmp(kind, "raw") == 0 ? "stanza" : kind;
+}
+
 static struct entry *at(struct batch *b, size_t i)
 {
     return &b->ring[(b->head + i) % b->cap];
@@ -250,8 +260,8 @@ static void report_head(struct batch *b)
         /* A batch's results are its output lines, not log lines. */
         if (b->io->single)
             xmsg_conn_log(
-                b->c, XMSG_LOG_INFO, "message %s confirmed by the server (%s)",
-                xmsg_message_get(e->m, "id"),
+                b->c, XMSG_LOG_INFO, "%s %s confirmed by the server (%s)",
+                kind_of(e->m), xmsg_message_get(e->m, "id"),
                 b->c->sm_on ? "XEP-0198 ack" : "ping answered after it");
     } else {
         b->failed++;
@@ -341,10 +351,12 @@ static void push_message(struct batch *b, xmsg_message *m)
     b->inflight++;
     if (b->io->single)
         xmsg_conn_log(b->c, XMSG_LOG_INFO,
-                      "message %s to %s handed to the connection, waiting "
-                      "for the server's confirmation",
-                      xmsg_message_get(e->m, "id"),
-                      xmsg_message_get(e->m, "to"));
+                      "%s %s to %s handed to the connection, waiting for "
+                      "the server's confirmation",
+                      kind_of(e->m), xmsg_message_get(e->m, "id"),
+                      xmsg_message_get(e->m, "to")
+                          ? xmsg_message_get(e->m, "to")
+                          : "the server");
     if (++b->since_marker >= b->step) {
         send_marker(b);
         pump(b, 0); /* the server starts on them meanwhile */

@@ -46,6 +46,9 @@ struct xmsg_params {
     char *ca_file;
     char *state_file;
     char *pin;
+    char *room;          /* a MUC room's bare JID: send and listen there */
+    char *nick;          /* our nick in it (default: the JID's local part) */
+    char *room_password; /* its password (a secret: redacted) */
     long port;
     long page_size;
     long window; /* messages of a batch in flight */

@@ -51,14 +51,15 @@ static void shorten(char *s)
 void xmsg_conn_logv(xmsg_conn *c, xmsg_log_level lvl, const char *area,
                     const char *msg)
 {
-    const char *secrets[1];
+    const char *secrets[2];
     char *clean, *line;
     size_t n;
 
     if (lvl < c->params->log_level)
         return;
     secrets[0] = c->params->password;
-    clean = xmsg_redact(msg, secrets, 1);
+    secrets[1] = c->params->room_password;
+    clean = xmsg_redact(msg, secrets, 2);
     if (!clean)
         return;
     xmsg_utf8_sanitize(clean);

@@ -27,6 +27,9 @@ static const struct pdesc table[] = {
     {"caFile", P_STR, F(ca_file), 0, 0},
     {"stateFile", P_STR, F(state_file), 0, 0},
     {"pin", P_STR, F(pin), 0, 0},
+    {"room", P_STR, F(room), 0, 0},
+    {"nick", P_STR, F(nick), 0, 0},
+    {"roomPassword", P_STR, F(room_password), 0, 0},
     {"pageSize", P_INT, F(page_size), 1, 1000},
     {"window", P_INT, F(window), 1, 10000},
     {"mam", P_BOOL, F(mam), 0, 1},
@@ -89,10 +92,13 @@ xmsg_params *xmsg_params_dup(const xmsg_params *p)
     *d = *p;
     d->jid = d->password = d->host = d->ca_file = NULL;
     d->state_file = d->pin = NULL;
+    d->room = d->nick = d->room_password = NULL;
     if (dup_field(&d->jid, p->jid) || dup_field(&d->password, p->password) ||
         dup_field(&d->host, p->host) || dup_field(&d->ca_file, p->ca_file) ||
         dup_field(&d->state_file, p->state_file) ||
-        dup_field(&d->pin, p->pin)) {
+        dup_field(&d->pin, p->pin) || dup_field(&d->room, p->room) ||
+        dup_field(&d->nick, p->nick) ||
+        dup_field(&d->room_password, p->room_password)) {
         xmsg_params_free(d);
         return NULL;
     }
@@ -105,6 +111,9 @@ void xmsg_params_free(xmsg_params *p)
         return;
     free(p->jid);
     xmsg_free_secret(p->password);
+    xmsg_free_secret(p->room_password);
+    free(p->room);
+    free(p->nick);
     free(p->host);
     free(p->ca_file);
     free(p->state_file);
@@ -155,7 +164,7 @@ xmsg_err xmsg_params_set_string(xmsg_params *p, const char *name,
     if (value && !copy)
         return xmsg_status_fail(st, XMSG_ERR_INTERNAL, "out of memory");
     slot = (char **)((char *)p + d->off);
-    if (slot == &p->password)
+    if (slot == &p->password || slot == &p->room_password)
         xmsg_free_secret(*slot);
     else
         free(*slot);
@@ -266,5 +275,12 @@ xmsg_err xmsg_params_check(const xmsg_params *p, xmsg_status *st)
         return bad(st, "stateFile", "must be an absolute path");
     if (p->disable_tls && p->ca_file)
         return bad(st, "caFile", "is useless with disableTLS");
+    if (p->room && (!xmsg_jid_valid(p->room) || strchr(p->room, '/') ||
+                    !strchr(p->room, '@')))
+        return bad(st, "room", "must be a room's bare JID, room@service");
+    if ((p->nick || p->room_password) && !p->room)
+        return bad(st, p->nick ? "nick" : "roomPassword", "needs a room");
+    if (p->nick && (!*p->nick || strlen(p->nick) > XMSG_JID_PART_MAX))
+        return bad(st, "nick", "must be 1 to 1023 bytes");
     return XMSG_OK;
 }

@@ -14,6 +14,11 @@ static xmsg_message *inq_at(const xmsg_session *s, size_t i)
     return s->inq[(s->inq_head + i) % s->inq_cap];
 }
 
+xmsg_message *xmsg_session_kept(const xmsg_session *s, size_t i)
+{
+    return inq_at(s, i);
+}
+
 static int inq_push(xmsg_session *s, xmsg_message *m)
 {
     xmsg_message **nq;
@@ -270,11 +275,32 @@ static xmsg_err wait_reply(xmsg_session *s, const xmsg_message *sent,
     }
 }
 
+xmsg_err xmsg_session_exchange(xmsg_session *s, const xmsg_message *m,
+                               xmsg_message **reply)
+{
+    xmsg_message *full = as_request(s, m);
+    const char *rtype;
+    xmsg_err rc;
+
+    if (!full)
+        return xmsg_status_fail(s->c.st, XMSG_ERR_INTERNAL, "out of memory");
+    /* One deadline for the send and the reply: the call's. */
+    rc = xmsg_session_send_one(&s->c, full, 1);
+    if (!rc)
+        rc = wait_reply(s, full, reply);
+    else if (rc == XMSG_ERR_PROTOCOL)
+        take_kept_reply(s, full, reply); /* the error stanza itself */
+    rtype = *reply ? xmsg_message_get(*reply, "type") : NULL;
+    if (!rc && rtype && strcmp(rtype, "error") == 0)
+        rc = xmsg_status_fail(s->c.st, XMSG_ERR_PROTOCOL,
+                              "the reply is an error");
+    xmsg_message_free(full);
+    return rc;
+}
+
 xmsg_err xmsg_session_request(xmsg_session *s, const xmsg_message *m,
                               xmsg_message **reply, xmsg_status *st)
 {
-    xmsg_message *full = NULL;
-    const char *rtype;
     xmsg_err rc;
 
     if (reply)
@@ -285,23 +311,8 @@ xmsg_err xmsg_session_request(xmsg_session *s, const xmsg_message *m,
     if (!xmsg_session_begin(s, st))
         return XMSG_ERR_INTERNAL;
     rc = xmsg_session_alive(s);
-    if (!rc) {
-        full = as_request(s, m);
-        if (!full)
-            rc = xmsg_status_fail(s->c.st, XMSG_ERR_INTERNAL, "out of memory");
-    }
-    /* One deadline for the send and the reply: params' timeout. */
     if (!rc)
-        rc = xmsg_session_send_one(&s->c, full, 1);
-    if (!rc)
-        rc = wait_reply(s, full, reply);
-    else if (rc == XMSG_ERR_PROTOCOL && full)
-        take_kept_reply(s, full, reply); /* the error stanza itself */
-    rtype = *reply ? xmsg_message_get(*reply, "type") : NULL;
-    if (!rc && rtype && strcmp(rtype, "error") == 0)
-        rc = xmsg_status_fail(s->c.st, XMSG_ERR_PROTOCOL,
-                              "the reply is an error");
-    xmsg_message_free(full);
+        rc = xmsg_session_exchange(s, m, reply);
     xmsg_session_end(s);
     return rc;
 }

@@ -190,6 +190,24 @@ xmsg_err xmsg_session_send_one(xmsg_conn *c, const xmsg_message *m,
     return rc;
 }
 
+/* Group chat: join, send (the room's reflection confirms), leave. */
+static xmsg_err send_to_room(const xmsg_params *p, const xmsg_message *m,
+                             xmsg_status *st)
+{
+    xmsg_session *s = NULL;
+    xmsg_err rc;
+
+    if (!xmsg_message_get(m, "body"))
+        return xmsg_status_fail(st, XMSG_ERR_INPUT,
+                                "message.body: is required");
+    rc = xmsg_session_open(p, &s, st); /* joins the room */
+    if (!rc)
+        rc = xmsg_session_send(s, m, st);
+    xmsg_session_close(s, st);
+    st->delivered = rc == XMSG_OK;
+    return rc;
+}
+
 xmsg_err xmsg_send(const xmsg_params *p, const xmsg_message *m, xmsg_status *st)
 {
     const char *bad;
@@ -204,6 +222,8 @@ xmsg_err xmsg_send(const xmsg_params *p, const xmsg_message *m, xmsg_status *st)
     rc = xmsg_params_check(p, st);
     if (rc)
         return rc;
+    if (p->room)
+        return send_to_room(p, m, st);
     bad = check_message(m);
     if (bad)
         return xmsg_status_fail(st, XMSG_ERR_INPUT, "%s", bad);
@@ -262,6 +282,15 @@ xmsg_err xmsg_session_open(const xmsg_params *p, xmsg_session **out,
     }
     xmsg_sm_start(&s->c);
     xmsg_session_listen(s);
+    rc = s->p->room ? xmsg_muc_join(s, s->p->room, s->p->nick,
+                                    s->p->room_password, &s->occupant)
+                    : XMSG_OK;
+    if (rc) {
+        free(s->occupant);
+        s->occupant = NULL;
+        xmsg_session_close(s, s->c.st);
+        return rc;
+    }
     xmsg_conn_leave(&s->c);
     *out = s;
     return XMSG_OK;
@@ -301,6 +330,16 @@ void xmsg_session_end(xmsg_session *s)
     xmsg_conn_leave(&s->c);
 }
 
+/* A <message/> for the joined room: no recipient, or the room. */
+static int for_room(const xmsg_session *s, const xmsg_message *m)
+{
+    const char *kind = xmsg_message_get(m, "kind");
+    const char *to = xmsg_message_get(m, "to");
+
+    return s->occupant && (!kind || !strcmp(kind, "message")) &&
+           (!to || !strcmp(to, s->p->room));
+}
+
 xmsg_err xmsg_session_send(xmsg_session *s, const xmsg_message *m,
                            xmsg_status *st)
 {
@@ -312,14 +351,19 @@ xmsg_err xmsg_session_send(xmsg_session *s, const xmsg_message *m,
     if (!use_status(s, st))
         return XMSG_ERR_INTERNAL;
     s->c.st->is_send = 1;
-    bad = m ? check_message(m) : "message: none given";
+    bad = !m ? "message: none given" : for_room(s, m) ? NULL : check_message(m);
+    if (!bad && for_room(s, m) && !xmsg_message_get(m, "body"))
+        bad = "message.body: is required";
     if (bad)
         return xmsg_status_fail(s->c.st, XMSG_ERR_INPUT, "%s", bad);
     rc = xmsg_session_alive(s);
     if (rc)
         return rc;
     xmsg_session_begin(s, s->c.st);
-    rc = xmsg_session_send_one(&s->c, m, 0);
+    if (for_room(s, m))
+        rc = xmsg_muc_send(s, m, s->p->room, s->occupant);
+    else
+        rc = xmsg_session_send_one(&s->c, m, 0);
     xmsg_session_end(s);
     return rc;
 }
@@ -349,8 +393,12 @@ void xmsg_session_close(xmsg_session *s, xmsg_status *st)
 {
     if (!s)
         return;
-    if (s->p && xmsg_session_begin(s, st))
+    if (s->p && xmsg_session_begin(s, st)) {
+        if (s->occupant && !s->dead)
+            xmsg_muc_leave(s, s->occupant);
         xmsg_conn_close(&s->c);
+    }
+    free(s->occupant);
     xmsg_session_drop_queue(s);
     xmsg_params_free(s->p);
     xmsg_status_free(s->own);

@@ -54,8 +54,8 @@ uint64_t xmsg_now_ms(void)
 /* Texts built from libstrophe's messages get the log's redaction too. */
 static void redact_in_place(xmsg_conn *c, char *text, size_t size)
 {
-    const char *secrets[1] = {c->params->password};
-    char *clean = xmsg_redact(text, secrets, 1);
+    const char *secrets[2] = {c->params->password, c->params->room_password};
+    char *clean = xmsg_redact(text, secrets, 2);
 
     if (clean)
         snprintf(text, size, "%s", clean);

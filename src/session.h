@@ -150,6 +150,8 @@ int xmsg_element_adopt(xmpp_stanza_t *parent, xmpp_stanza_t *child);
 /* Appends the stanza for m (its kind: message, presence, iq, or raw XML),
  * as sent, to b; 0, or -1 out of memory. */
 int xmsg_message_xml(const xmsg_message *m, xmsg_buf *b);
+/* Appends text escaped for XML character data; 0 or -1. */
+int xmsg_xml_escape(xmsg_buf *b, const char *text);
 /* incoming.c: any received stanza as an object with "kind" (message,
  * presence, iq), its attributes, known children as fields and the others
  * as XML text in "payload"; NULL for anything else or out of memory. */

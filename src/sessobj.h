@@ -17,7 +17,22 @@ struct xmsg_session {
     int inq_failed;   /* one could not be kept (memory): reported */
     uint64_t ka_sent; /* keepalive ping sent at (ms), 0: none out */
     int ka_answered;
+    char *occupant; /* room/nick once joined (params' room) */
 };
+
+/* poll.c: the i-th stanza kept; sends m and waits for its reply (within
+ * the call's deadline). */
+xmsg_message *xmsg_session_kept(const xmsg_session *s, size_t i);
+xmsg_err xmsg_session_exchange(xmsg_session *s, const xmsg_message *m,
+                               xmsg_message **reply);
+
+/* muc.c: join (*occupant set, owned), send with the room's reflection as
+ * the confirmation, leave. */
+xmsg_err xmsg_muc_join(xmsg_session *s, const char *room, const char *nick,
+                       const char *password, char **occupant);
+xmsg_err xmsg_muc_send(xmsg_session *s, const xmsg_message *m, const char *room,
+                       const char *occupant);
+xmsg_err xmsg_muc_leave(xmsg_session *s, const char *occupant);
 
 /* poll.c: starts keeping what the session receives (at open). */
 void xmsg_session_listen(xmsg_session *s);

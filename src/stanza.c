@@ -126,6 +126,11 @@ static int put_escaped(xmsg_buf *b, const char *s, int attr)
     return rc || xmsg_buf_str(b, run);
 }
 
+int xmsg_xml_escape(xmsg_buf *b, const char *text)
+{
+    return put_escaped(b, text, 0);
+}
+
 static int put_attr(xmsg_buf *b, const char *name, const char *value)
 {
     return xmsg_buf_str(b, " ") || xmsg_buf_str(b, name) ||

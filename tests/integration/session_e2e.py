@@ -207,6 +207,63 @@ def test_raw():
               "raw %r refused before sending (exit %d)" % (bad[:20], rc))
 
 
+ROOM_CONFIG = (
+    "<query xmlns='http://jabber.org/protocol/muc#owner'>"
+    "<x xmlns='jabber:x:data' type='submit'>"
+    "<field var='FORM_TYPE'>"
+    "<value>http://jabber.org/protocol/muc#roomconfig</value></field>"
+    "<field var='muc#roomconfig_passwordprotectedroom'><value>1</value>"
+    "</field><field var='muc#roomconfig_roomsecret'><value>s3cret</value>"
+    "</field></x></query>")
+
+
+def groupchat(msgs):
+    return [(m["from"].split("/", 1)[1], m["body"]) for m in msgs
+            if m.get("type") == "groupchat" and "body" in m]
+
+
+def test_group_chat():
+    room = "talk@" + LAB["XMSG_LAB_MUC"]
+    p = start_listen("t41", "--room", room, "--nick", "first", "--type",
+                     "message", "--until-idle", "6", "-T", "60")
+    wait_listener_ready("t41")
+    for body in ("hello room", "second line"):
+        rc, lines = run("send", "t42", "--room", room, "--nick", "second",
+                        "-m", body)
+        check(rc == 0 and lines[-1].get("delivered") is True,
+              "groupchat %r confirmed by the room's reflection" % body)
+    rc, msgs, status, _ = finish(p, timeout=90)
+    check(rc == 0 and groupchat(msgs) == [("second", "hello room"),
+                                          ("second", "second line")],
+          "the other member got both: %s" % groupchat(msgs))
+
+
+def test_group_chat_password():
+    room = "locked@" + LAB["XMSG_LAB_MUC"]
+    p = start_listen("t43", "--room", room, "--nick", "owner", "--type",
+                     "message", "--until-idle", "8", "-T", "60")
+    wait_listener_ready("t43")
+    rc, lines = run("request", "t43", "--kind", "iq", "--type", "set", "-t",
+                    room, "--payload", ROOM_CONFIG)
+    check(rc == 0, "the owner set a room password (exit %d)" % rc)
+    rc, lines = run("send", "t44", "--room", room, "-m", "no password")
+    err = lines[-1].get("error", {}) if lines else {}
+    check(rc == 8 and "not-authorized" in err.get("text", ""),
+          "without the password: refused (exit %d, %s)" % (rc, err))
+    env = env_for("t44")
+    env["XMSG_ROOM_PASSWORD"] = "s3cret"
+    q = subprocess.run(args("send", "t44", "--room", room, "-m",
+                            "with password", "-l", "debug"),
+                       capture_output=True, env=env, timeout=60)
+    check(q.returncode == 0, "with XMSG_ROOM_PASSWORD: delivered")
+    check(b"s3cret" not in q.stdout + q.stderr,
+          "the room password never appears in the output, at debug level")
+    rc, msgs, status, _ = finish(p, timeout=90)
+    check(groupchat(msgs) == [("t44", "with password")],
+          "the owner got only the one sent with the password: %s" %
+          groupchat(msgs))
+
+
 def slix(*argv, timeout=40):
     env = env_for("t36")
     return subprocess.Popen(["/usr/bin/python3", os.path.join(HERE,
@@ -239,7 +296,8 @@ def test_interop_slixmpp():
 
 for t in (test_listen_several_senders, test_listen_ends_on_timeout_and_idle,
           test_sigterm, test_request_reply, test_iq_to_server,
-          test_presence_round_trip, test_raw, test_interop_slixmpp):
+          test_presence_round_trip, test_raw, test_interop_slixmpp,
+          test_group_chat, test_group_chat_password):
     try:
         t()
     except Exception as e:  # a crash of one test is a failure, not a stop
