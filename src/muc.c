@@ -146,9 +146,11 @@ xmsg_err xmsg_muc_join(xmsg_session *s, const char *room, const char *nick,
     xmpp_handler_delete(s->c.conn, on_room_presence);
     xmsg_message_free(pres);
     if (rc == XMSG_ERR_PROTOCOL) /* the join presence came back */
-        return xmsg_status_recode(s->c.st, XMSG_ERR_PROTOCOL,
-                                  "the room refused us (not-authorized: a "
-                                  "wrong or missing room password)");
+        return xmsg_status_recode(
+            s->c.st, XMSG_ERR_PROTOCOL,
+            strstr(xmsg_status_text(s->c.st), "not-authorized")
+                ? "the room refused us: a wrong or missing room password"
+                : "the room refused us");
     if (!rc && j.failed)
         rc = xmsg_status_fail(s->c.st, XMSG_ERR_PROTOCOL,
                               "the room %s refused us: %s%s", room, j.cond,
