@@ -86,7 +86,10 @@ int cli_load_params(const struct cli_opts *o, xmsg_params *p, xmsg_status *st)
 {
     int rc = CLI_EXIT_OK;
 
-    if (o->params_file)
+    /* listen reconnects unless told otherwise (file or option). */
+    if (o->cmd == CLI_CMD_LISTEN)
+        rc = lib_rc(xmsg_params_set_bool(p, "reconnect", 1, st), st);
+    if (rc == CLI_EXIT_OK && o->params_file)
         rc = params_file(o->params_file, p, st);
     if (rc == CLI_EXIT_OK)
         rc = apply_settings(o, p, NULL, st);

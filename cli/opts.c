@@ -55,7 +55,8 @@ enum {
     OPT_ONLY_FROM,
     OPT_NO_PRESENCE,
     OPT_ROOM,
-    OPT_NICK
+    OPT_NICK,
+    OPT_NO_RECONNECT
 };
 
 const struct cli_optdef cli_optdefs[] = {
@@ -145,6 +146,10 @@ const struct cli_optdef cli_optdefs[] = {
      "(password: XMSG_ROOM_PASSWORD or roomPassword)"},
     {"nick", OPT_NICK, REQ, SEND | LISTEN, CLI_ACT_PARAM_STR, "nick", "NICK",
      "our nick in the room (default: the JID's local part)"},
+    {"no-reconnect", OPT_NO_RECONNECT, no_argument, LISTEN, CLI_ACT_PARAM_FALSE,
+     "reconnect", NULL,
+     "end (exit 3) when the connection is lost, instead of logging in "
+     "again and catching up from the archive"},
     {"no-presence", OPT_NO_PRESENCE, no_argument, LISTEN, CLI_ACT_NO_PRESENCE,
      NULL, NULL,
      "do not send presence (messages to the bare JID then go offline)"},

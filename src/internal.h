@@ -63,6 +63,7 @@ struct xmsg_params {
     int trust_tls;
     int legacy_auth;
     int mam;
+    int reconnect; /* sessions: log in again when the connection is lost */
 };
 
 /* 1 if type is valid for kind ("message", "presence", "iq"; NULL is
@@ -175,6 +176,7 @@ void xmsg_sigpipe_restore(xmsg_sigpipe *sp);
 
 /* Monotonic clock in milliseconds (session.c). */
 uint64_t xmsg_now_ms(void);
+void xmsg_sleep_ms(uint64_t ms);
 
 /* ---- zeroing ---- */
 void xmsg_secure_zero(void *p, size_t n);

@@ -33,6 +33,7 @@ static const struct pdesc table[] = {
     {"pageSize", P_INT, F(page_size), 1, 1000},
     {"window", P_INT, F(window), 1, 10000},
     {"mam", P_BOOL, F(mam), 0, 1},
+    {"reconnect", P_BOOL, F(reconnect), 0, 1},
     {"port", P_INT, F(port), 1, 65535},
     {"timeout", P_INT, F(timeout), 1, 86400},
     {"keepAliveTimeout", P_INT, F(keepalive_timeout), 1, 86400},

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mam.h"
 #include "sessobj.h"
 
 #define NS_PING "urn:xmpp:ping"
@@ -19,7 +20,7 @@ xmsg_message *xmsg_session_kept(const xmsg_session *s, size_t i)
     return inq_at(s, i);
 }
 
-static int inq_push(xmsg_session *s, xmsg_message *m)
+int xmsg_session_keep(xmsg_session *s, xmsg_message *m)
 {
     xmsg_message **nq;
     size_t i, ncap;
@@ -85,7 +86,7 @@ static int on_incoming(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata)
     xmsg_session *s = userdata;
     const char *type = xmpp_stanza_get_type(stanza);
     const char *id = xmpp_stanza_get_id(stanza);
-    const char *name = xmpp_stanza_get_name(stanza);
+    const char *name = xmpp_stanza_get_name(stanza), *aid;
     xmsg_message *m;
 
     (void)conn;
@@ -98,8 +99,20 @@ static int on_incoming(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata)
         return 1;
     if (!strcmp(name, "iq") && answer_ping(s, stanza))
         return 1;
+    /* Archive results are the catch-up's (reconnect.c); a message seen
+     * before (the archive, then offline storage) is dropped. */
+    if (!strcmp(name, "message") && xmpp_stanza_get_child_by_name_and_ns(
+                                        stanza, "result", "urn:xmpp:mam:2"))
+        return 1;
+    aid = !strcmp(name, "message") && s->bare
+              ? xmsg_stanza_archive_id(stanza, s->bare)
+              : NULL;
+    if (aid && xmsg_session_seen(s, aid))
+        return 1;
+    if (aid)
+        xmsg_session_saw(s, aid);
     m = xmsg_object_from_stanza(stanza);
-    if (!m || inq_push(s, m)) {
+    if (!m || xmsg_session_keep(s, m)) {
         xmsg_message_free(m);
         if (!s->inq_failed++)
             xmsg_conn_log(&s->c, XMSG_LOG_ERROR,
@@ -140,6 +153,31 @@ static void keepalive(xmsg_session *s, uint64_t now)
 
 /* ---- poll ---- */
 
+/* The connection is down: reconnect (params reconnect) or fail. While
+ * reconnecting, waits for the next attempt within the poll's time. */
+static xmsg_err lost(xmsg_session *s, uint64_t end)
+{
+    xmsg_err rc = XMSG_OK;
+    uint64_t now;
+
+    if (!s->lost)
+        rc = xmsg_conn_fail(&s->c, "waiting for stanzas");
+    if (!s->p->reconnect || rc == XMSG_ERR_AUTH || rc == XMSG_ERR_TLS)
+        return rc;
+    rc = xmsg_session_reconnect(s);
+    if (!rc) {
+        xmsg_conn_set_deadline(&s->c, UINT64_MAX / 2);
+        s->ka_sent = 0;
+        return XMSG_OK;
+    }
+    if (rc == XMSG_ERR_AUTH || rc == XMSG_ERR_TLS)
+        return rc; /* it would fail the same way again */
+    now = xmsg_now_ms();
+    if (s->next_attempt > now)
+        xmsg_sleep_ms((s->next_attempt < end ? s->next_attempt : end) - now);
+    return XMSG_OK;
+}
+
 /* Hands out what is kept; 1 when the callback asked to stop. */
 static int deliver(xmsg_session *s, xmsg_message_cb cb, void *userdata,
                    size_t *n)
@@ -170,17 +208,20 @@ xmsg_err xmsg_session_poll(xmsg_session *s, int timeout_ms, xmsg_message_cb cb,
         return XMSG_OK;
     if (!xmsg_session_begin(s, st))
         return XMSG_ERR_INTERNAL;
-    rc = xmsg_session_alive(s);
+    rc = s->lost ? XMSG_OK : xmsg_session_alive(s);
     /* No deadline while waiting for stanzas: the caller's timeout ends
      * the wait, and the keepalive ping notices a dead server. */
     xmsg_conn_set_deadline(&s->c, UINT64_MAX / 2);
     end = timeout_ms < 0 ? UINT64_MAX : now + (uint64_t)timeout_ms;
     while (!rc && !n && now < end) {
-        keepalive(s, now);
-        if (s->c.closed) {
-            rc = xmsg_conn_fail(&s->c, "waiting for stanzas");
-            break;
+        if (s->lost || s->c.closed) {
+            rc = lost(s, end);
+            if (rc || s->lost) {
+                now = xmsg_now_ms();
+                continue;
+            }
         }
+        keepalive(s, now);
         xmsg_conn_run(&s->c, end - now < 100 ? (unsigned)(end - now) : 100);
         deliver(s, cb, userdata, &n);
         now = xmsg_now_ms();

@@ -280,6 +280,7 @@ xmsg_err xmsg_session_open(const xmsg_params *p, xmsg_session **out,
         free(s);
         return rc;
     }
+    s->bare = xmsg_jid_bare(s->p->jid);
     xmsg_sm_start(&s->c);
     xmsg_session_listen(s);
     rc = s->p->room ? xmsg_muc_join(s, s->p->room, s->p->nick,
@@ -304,6 +305,10 @@ const char *xmsg_session_jid(const xmsg_session *s)
 /* A session whose connection failed stays failed. */
 xmsg_err xmsg_session_alive(xmsg_session *s)
 {
+    if (s->lost)
+        return xmsg_status_fail(s->c.st, XMSG_ERR_CONNECT,
+                                "the connection is lost; xmsg_session_poll "
+                                "reconnects");
     if (s->dead)
         return xmsg_status_fail(s->c.st, s->dead, "the session is over: %s",
                                 s->dead_text ? s->dead_text : "failed");
@@ -322,7 +327,7 @@ xmsg_status *xmsg_session_begin(xmsg_session *s, xmsg_status *st)
 
 void xmsg_session_end(xmsg_session *s)
 {
-    if (s->c.closed && !s->dead) {
+    if (s->c.closed && !s->dead && !s->lost) {
         s->dead = xmsg_status_code(s->c.st) ? xmsg_status_code(s->c.st)
                                             : XMSG_ERR_CONNECT;
         s->dead_text = xmsg_strdup(xmsg_status_text(s->c.st));
@@ -338,6 +343,17 @@ static int for_room(const xmsg_session *s, const xmsg_message *m)
 
     return s->occupant && (!kind || !strcmp(kind, "message")) &&
            (!to || !strcmp(to, s->p->room));
+}
+
+/* A broadcast presence is sent again after a reconnection. */
+static void remember_presence(xmsg_session *s, const xmsg_message *m)
+{
+    const char *kind = xmsg_message_get(m, "kind");
+
+    if (!kind || strcmp(kind, "presence") != 0 || xmsg_message_get(m, "to"))
+        return;
+    xmsg_message_free(s->presence);
+    s->presence = xmsg_message_copy(m);
 }
 
 xmsg_err xmsg_session_send(xmsg_session *s, const xmsg_message *m,
@@ -364,6 +380,8 @@ xmsg_err xmsg_session_send(xmsg_session *s, const xmsg_message *m,
         rc = xmsg_muc_send(s, m, s->p->room, s->occupant);
     else
         rc = xmsg_session_send_one(&s->c, m, 0);
+    if (!rc)
+        remember_presence(s, m);
     xmsg_session_end(s);
     return rc;
 }
@@ -399,6 +417,8 @@ void xmsg_session_close(xmsg_session *s, xmsg_status *st)
         xmsg_conn_close(&s->c);
     }
     free(s->occupant);
+    free(s->bare);
+    xmsg_session_forget(s);
     xmsg_session_drop_queue(s);
     xmsg_params_free(s->p);
     xmsg_status_free(s->own);

@@ -51,6 +51,14 @@ uint64_t xmsg_now_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+void xmsg_sleep_ms(uint64_t ms)
+{
+    struct timespec ts = {(time_t)(ms / 1000u), (long)(ms % 1000u) * 1000000L};
+
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
 /* Texts built from libstrophe's messages get the log's redaction too. */
 static void redact_in_place(xmsg_conn *c, char *text, size_t size)
 {
@@ -668,7 +676,8 @@ void xmsg_conn_close(xmsg_conn *c)
 
 void xmsg_conn_enter(xmsg_conn *c)
 {
-    if (c->entered)
+    /* A released connection (lost, reconnecting) has nothing to guard. */
+    if (c->entered || !c->conn)
         return;
     c->entered = 1;
     current = c;

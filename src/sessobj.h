@@ -4,6 +4,8 @@
 
 #include "batch.h"
 
+#define XMSG_SEEN_MAX 1024
+
 struct xmsg_session {
     xmsg_conn c;
     xmsg_params *p;   /* our copy */
@@ -18,7 +20,29 @@ struct xmsg_session {
     uint64_t ka_sent; /* keepalive ping sent at (ms), 0: none out */
     int ka_answered;
     char *occupant; /* room/nick once joined (params' room) */
+    char *bare;     /* our bare JID */
+    /* For reconnecting (reconnect.c): the archive ids of recent messages,
+     * the last one, and the presence to send again. */
+    char *seen[XMSG_SEEN_MAX];
+    size_t seen_next;
+    char *last_aid;
+    xmsg_message *presence;
+    int lost;              /* the connection is down; poll reconnects */
+    uint64_t next_attempt; /* not before (monotonic ms) */
+    uint64_t backoff;      /* ms, doubling to 10 s */
 };
+
+/* reconnect.c */
+int xmsg_session_seen(xmsg_session *s, const char *aid);
+void xmsg_session_saw(xmsg_session *s, const char *aid);
+void xmsg_session_forget(xmsg_session *s);
+/* The connection was lost: one attempt to log in again (rejoin, catch up
+ * from the archive, presence again) when its time has come (attempts
+ * back off from 0.5 to 10 s). XMSG_OK once reconnected; else the
+ * session stays lost (s->lost) and the next poll tries again. */
+xmsg_err xmsg_session_reconnect(xmsg_session *s);
+/* poll.c: keeps m (taken) for poll; 0, or -1 out of memory. */
+int xmsg_session_keep(xmsg_session *s, xmsg_message *m);
 
 /* poll.c: the i-th stanza kept; sends m and waits for its reply (within
  * the call's deadline). */

@@ -4,6 +4,8 @@ server (XMSG_LAB_ENV), with peers written with xmsg's session API
 (responder) and with python3-slixmpp (a client nobody here wrote).
 
   session_e2e.py XMSG RESPONDER
+  session_e2e.py XMSG RESPONDER restart   (a server this test may restart:
+      listen survives it, and gets every message exactly once)
 """
 import json
 import os
@@ -52,9 +54,10 @@ def env_for(user):
 
 
 def args(cmd, user, *extra):
+    tls = (["--no-tls"] if LAB["XMSG_LAB_MODE"] == "plain" else
+           ["--ca-file", LAB["XMSG_LAB_CA"]])
     return [XMSG, cmd, "-j", jid(user), "-H", LAB["XMSG_LAB_HOST"], "-P",
-            LAB["XMSG_LAB_PORT"], "--ca-file", LAB["XMSG_LAB_CA"], "-l",
-            "warn"] + list(extra)
+            LAB["XMSG_LAB_PORT"], "-l", "info"] + tls + list(extra)
 
 
 def run(cmd, user, *extra, stdin=b""):
@@ -293,6 +296,43 @@ def test_interop_slixmpp():
     check(r.returncode == 0 and out == ["xmsg one", "xmsg two"],
           "slixmpp received xmsg's messages in order: %s" % out)
 
+
+def lab_script():
+    return os.path.join(HERE, "..", "lab", LAB["XMSG_LAB_SERVER"] + ".sh")
+
+
+def test_reconnect_across_restart():
+    run("connect", "t45", "--no-mam")  # nothing stored left for t45
+    p = start_listen("t45", "--count", "5", "--type", "message", "-T", "90")
+    wait_listener_ready("t45")
+    check(send("t46", "t45", "before 1") == 0, "sent before the restart")
+    check(send("t46", "t45", "before 2") == 0, "sent before the restart")
+    d = LAB["XMSG_LAB_DIR"]
+    subprocess.run(["bash", lab_script(), "stop", d], check=True)
+    time.sleep(1)
+    subprocess.run(["bash", lab_script(), "start", d, LAB["XMSG_LAB_MODE"]],
+                   check=True, env=dict(os.environ, XMSG_LAB_QUIET="1"))
+    new = lab_env(os.environ["XMSG_LAB_ENV"])
+    check(new["XMSG_LAB_PORT"] == LAB["XMSG_LAB_PORT"],
+          "the server came back on its port")
+    for i in (1, 2, 3):
+        check(send("t46", "t45", "after %d" % i) == 0, "sent after %d" % i)
+    rc, msgs, status, err = finish(p, timeout=120)
+    bodies = [m.get("body") for m in msgs]
+    check(rc == 0, "listen survived the restart (exit %d)" % rc)
+    check(bodies == ["before 1", "before 2", "after 1", "after 2", "after 3"],
+          "every message exactly once, in order: %s" % bodies)
+    check(any("reconnected" in l for l in status.get("log", [])),
+          "the log tells of the reconnection")
+
+
+if len(sys.argv) > 3 and sys.argv[3] == "restart":
+    try:
+        test_reconnect_across_restart()
+    except Exception as e:
+        check(False, "test_reconnect_across_restart raised %r" % e)
+    print("%d failed" % len(FAILS))
+    sys.exit(1 if FAILS else 0)
 
 for t in (test_listen_several_senders, test_listen_ends_on_timeout_and_idle,
           test_sigterm, test_request_reply, test_iq_to_server,
