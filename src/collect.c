@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "mam.h"
+#include "sessobj.h"
 #include "state.h"
 
 enum push_mode {
@@ -335,14 +336,21 @@ static xmsg_err load_state(struct collect *s, const xmsg_params *p,
 
 static xmsg_err run(struct collect *s, const xmsg_params *p, xmsg_status *st)
 {
-    xmsg_conn c;
+    /* A session of one call, without stream management (nothing to
+     * confirm; a server must not re-route what it pushed here) and keeping
+     * nothing itself: this file hands each message over. */
+    const unsigned kind =
+        XMSG_SESSION_ONE_CALL | XMSG_SESSION_NO_SM | XMSG_SESSION_NO_KEEP;
+    xmsg_session *sess = NULL;
+    xmsg_conn *c;
     xmsg_err rc;
 
-    rc = xmsg_conn_open(&c, p, st);
+    rc = xmsg_session_start(p, kind, &sess, st);
     if (rc)
         return rc;
-    s->c = &c;
-    xmpp_handler_add(c.conn, on_message, NULL, "message", NULL, s);
+    c = xmsg_session_conn(sess);
+    s->c = c;
+    xmpp_handler_add(c->conn, on_message, NULL, "message", NULL, s);
     if (s->use_state)
         rc = with_archive(s);
     else
@@ -352,8 +360,9 @@ static xmsg_err run(struct collect *s, const xmsg_params *p, xmsg_status *st)
         rc = xmsg_status_fail(st, XMSG_ERR_INTERNAL,
                               "out of memory while collecting messages");
     if (!rc)
-        xmsg_conn_log(&c, XMSG_LOG_INFO, "collected %zu message(s)", s->handed);
-    xmsg_conn_close(&c);
+        xmsg_conn_log(c, XMSG_LOG_INFO, "collected %zu message(s)", s->handed);
+    xmpp_handler_delete(c->conn, on_message);
+    xmsg_session_close(sess, st);
     return rc;
 }
 

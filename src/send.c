@@ -190,28 +190,12 @@ xmsg_err xmsg_session_send_one(xmsg_conn *c, const xmsg_message *m,
     return rc;
 }
 
-/* Group chat: join, send (the room's reflection confirms), leave. */
-static xmsg_err send_to_room(const xmsg_params *p, const xmsg_message *m,
-                             xmsg_status *st)
-{
-    xmsg_session *s = NULL;
-    xmsg_err rc;
-
-    if (!xmsg_message_get(m, "body"))
-        return xmsg_status_fail(st, XMSG_ERR_INPUT,
-                                "message.body: is required");
-    rc = xmsg_session_open(p, &s, st); /* joins the room */
-    if (!rc)
-        rc = xmsg_session_send(s, m, st);
-    xmsg_session_close(s, st);
-    st->delivered = rc == XMSG_OK;
-    return rc;
-}
-
+/* A session of one call: log in (joining params' room), send, close,
+ * all within one deadline. */
 xmsg_err xmsg_send(const xmsg_params *p, const xmsg_message *m, xmsg_status *st)
 {
+    xmsg_session *s = NULL;
     const char *bad;
-    xmsg_conn c;
     xmsg_err rc;
 
     if (!st)
@@ -222,17 +206,18 @@ xmsg_err xmsg_send(const xmsg_params *p, const xmsg_message *m, xmsg_status *st)
     rc = xmsg_params_check(p, st);
     if (rc)
         return rc;
-    if (p->room)
-        return send_to_room(p, m, st);
-    bad = check_message(m);
+    /* Bad input connects to nothing. */
+    bad =
+        p->room && !xmsg_message_get(m, "to")
+            ? (xmsg_message_get(m, "body") ? NULL : "message.body: is required")
+            : check_message(m);
     if (bad)
         return xmsg_status_fail(st, XMSG_ERR_INPUT, "%s", bad);
-    rc = xmsg_conn_open(&c, p, st);
-    if (rc)
-        return rc;
-    xmsg_sm_start(&c);
-    rc = xmsg_session_send_one(&c, m, 1);
-    xmsg_conn_close(&c);
+    rc = xmsg_session_start(p, XMSG_SESSION_ONE_CALL, &s, st);
+    if (!rc)
+        rc = xmsg_session_send(s, m, st);
+    xmsg_session_close(s, st);
+    st->delivered = rc == XMSG_OK;
     return rc;
 }
 
@@ -251,8 +236,8 @@ static xmsg_status *use_status(xmsg_session *s, xmsg_status *st)
     return st;
 }
 
-xmsg_err xmsg_session_open(const xmsg_params *p, xmsg_session **out,
-                           xmsg_status *st)
+xmsg_err xmsg_session_start(const xmsg_params *p, unsigned flags,
+                            xmsg_session **out, xmsg_status *st)
 {
     xmsg_session *s;
     xmsg_err rc;
@@ -280,9 +265,12 @@ xmsg_err xmsg_session_open(const xmsg_params *p, xmsg_session **out,
         free(s);
         return rc;
     }
+    s->flags = flags;
     s->bare = xmsg_jid_bare(s->p->jid);
-    xmsg_sm_start(&s->c);
-    xmsg_session_listen(s);
+    if (!(flags & XMSG_SESSION_NO_SM))
+        xmsg_sm_start(&s->c);
+    if (!(flags & XMSG_SESSION_NO_KEEP))
+        xmsg_session_listen(s);
     rc = s->p->room ? xmsg_muc_join(s, s->p->room, s->p->nick,
                                     s->p->room_password, &s->occupant)
                     : XMSG_OK;
@@ -292,9 +280,16 @@ xmsg_err xmsg_session_open(const xmsg_params *p, xmsg_session **out,
         xmsg_session_close(s, s->c.st);
         return rc;
     }
-    xmsg_conn_leave(&s->c);
+    if (!(flags & XMSG_SESSION_ONE_CALL))
+        xmsg_conn_leave(&s->c);
     *out = s;
     return XMSG_OK;
+}
+
+xmsg_err xmsg_session_open(const xmsg_params *p, xmsg_session **out,
+                           xmsg_status *st)
+{
+    return xmsg_session_start(p, 0, out, st);
 }
 
 const char *xmsg_session_jid(const xmsg_session *s)
@@ -320,6 +315,9 @@ xmsg_status *xmsg_session_begin(xmsg_session *s, xmsg_status *st)
     st = use_status(s, st);
     if (!st)
         return NULL;
+    /* A one-call session keeps its one deadline, and stays entered. */
+    if (s->flags & XMSG_SESSION_ONE_CALL)
+        return st;
     xmsg_conn_enter(&s->c);
     xmsg_conn_extend(&s->c);
     return st;
@@ -332,7 +330,8 @@ void xmsg_session_end(xmsg_session *s)
                                             : XMSG_ERR_CONNECT;
         s->dead_text = xmsg_strdup(xmsg_status_text(s->c.st));
     }
-    xmsg_conn_leave(&s->c);
+    if (!(s->flags & XMSG_SESSION_ONE_CALL))
+        xmsg_conn_leave(&s->c);
 }
 
 /* A <message/> for the joined room: no recipient, or the room. */
@@ -379,7 +378,7 @@ xmsg_err xmsg_session_send(xmsg_session *s, const xmsg_message *m,
     if (for_room(s, m))
         rc = xmsg_muc_send(s, m, s->p->room, s->occupant);
     else
-        rc = xmsg_session_send_one(&s->c, m, 0);
+        rc = xmsg_session_send_one(&s->c, m, s->flags & XMSG_SESSION_ONE_CALL);
     if (!rc)
         remember_presence(s, m);
     xmsg_session_end(s);

@@ -6,8 +6,14 @@
 
 #define XMSG_SEEN_MAX 1024
 
+/* Kinds of sessions (xmsg_session_start flags). */
+#define XMSG_SESSION_ONE_CALL 1u /* a one-call function: one deadline */
+#define XMSG_SESSION_NO_SM 2u    /* no XEP-0198 (collection) */
+#define XMSG_SESSION_NO_KEEP 4u  /* keep no received stanza (collection) */
+
 struct xmsg_session {
     xmsg_conn c;
+    unsigned flags;
     xmsg_params *p;   /* our copy */
     xmsg_status *own; /* the log's sink when a call gives no status */
     xmsg_err dead;    /* the connection failed: every call fails so */
@@ -57,6 +63,16 @@ xmsg_err xmsg_muc_join(xmsg_session *s, const char *room, const char *nick,
 xmsg_err xmsg_muc_send(xmsg_session *s, const xmsg_message *m, const char *room,
                        const char *occupant);
 xmsg_err xmsg_muc_leave(xmsg_session *s, const char *occupant);
+
+/* The session's stream. */
+static inline xmsg_conn *xmsg_session_conn(xmsg_session *s)
+{
+    return &s->c;
+}
+
+/* send.c: xmsg_session_open() with flags. */
+xmsg_err xmsg_session_start(const xmsg_params *p, unsigned flags,
+                            xmsg_session **out, xmsg_status *st);
 
 /* poll.c: starts keeping what the session receives (at open). */
 void xmsg_session_listen(xmsg_session *s);
