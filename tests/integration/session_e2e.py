@@ -124,6 +124,16 @@ def test_listen_ends_on_timeout_and_idle():
     check(rc == 0 and el < 15, "listen --until-idle 1 ends (%.1f s)" % el)
 
 
+def test_keepalive_ping():
+    p = start_listen("t35", "-T", "4", "--keepalive=1,1", "-l", "debug")
+    rc, msgs, status, _ = finish(p)
+    sent_pings = [l for l in status.get("log", [])
+                  if "SENT:" in l and "urn:xmpp:ping" in l]
+    check(rc == 0 and len(sent_pings) >= 2,
+          "a silent server is pinged (keepAlive): %d pings in 4 s, exit %d"
+          % (len(sent_pings), rc))
+
+
 def test_sigterm():
     for sig in (signal.SIGTERM, signal.SIGINT):
         p = start_listen("t36")
@@ -335,6 +345,7 @@ if len(sys.argv) > 3 and sys.argv[3] == "restart":
     sys.exit(1 if FAILS else 0)
 
 for t in (test_listen_several_senders, test_listen_ends_on_timeout_and_idle,
+          test_keepalive_ping,
           test_sigterm, test_request_reply, test_iq_to_server,
           test_presence_round_trip, test_raw, test_interop_slixmpp,
           test_group_chat, test_group_chat_password):
