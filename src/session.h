@@ -50,11 +50,14 @@ typedef struct xmsg_conn {
     int sm_offered;     /* ... offer XEP-0198 stream management */
     xmsg_err fail_code; /* classified from libstrophe's log */
     char fail_text[XMSG_ERRTEXT_MAX];
-    char *domain;         /* the JID's domain (owned) */
-    xmsg_watchdog wd;     /* shuts the socket down at the deadline */
-    xmsg_sigpipe sigpipe; /* SIGPIPE blocked while the call runs */
-    int entered;          /* between xmsg_conn_enter() and _leave() */
-    uint64_t last_rx;     /* when the server last sent something (ms) */
+    char *domain;           /* the JID's domain (owned) */
+    xmsg_watchdog wd;       /* shuts the socket down at the deadline */
+    xmsg_sigpipe sigpipe;   /* SIGPIPE blocked while the call runs */
+    int entered;            /* between xmsg_conn_enter() and _leave() */
+    uint64_t last_rx;       /* when the server last sent something (ms) */
+    unsigned long rx_count; /* reads so far (RECV log lines) */
+    char id_prefix[17];     /* random, once per session (new_id) */
+    unsigned long id_count;
     /* Counting for XEP-0198 (sm.c); xmsg runs it, not libstrophe. */
     int sm_on;            /* <enable/> sent and not refused */
     int overacked;        /* an <a/> acknowledged more than was sent */
