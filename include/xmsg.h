@@ -211,9 +211,9 @@ char *xmsg_message_to_json(const xmsg_message *m);
 
 /** Logs in, sends one <message/>, waits until the server has confirmed it
  *  has the message, and closes the stream. Defaults: type "chat", ns
- *  "jabber:client", from the jid, xml:lang "en", id a fresh unique id. body and
- *  to are required. Nothing is sent when the input is invalid. The whole
- *  call ends within params' timeout.
+ *  "jabber:client", from the jid, xml:lang "en", id a fresh UUID-shaped id.
+ * body and to are required. Nothing is sent when the input is invalid. The
+ * whole call ends within params' timeout.
  *  @return XMSG_OK (xmsg_status_delivered() is 1), or the failure's code
  *  (also recorded in st with its text). */
 xmsg_err xmsg_send(const xmsg_params *p, const xmsg_message *m,

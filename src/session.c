@@ -815,11 +815,12 @@ static void delete_id_handlers(xmsg_conn *c)
 }
 
 /* Ids unique for the session's life and beyond it: 64 random bits drawn
- * once per session (libstrophe's generator, one getrandom), then a count.
- * A UUID per stanza cost a system call each in a batch. */
+ * once per session (libstrophe's generator, one getrandom), then a count,
+ * shaped as a UUID. A UUID per stanza cost a system call each in a
+ * batch. */
 char *xmsg_conn_new_id(xmsg_conn *c)
 {
-    char buf[64], *u;
+    char hex[33], buf[40], *u;
     size_t i, n = 0;
 
     if (!c->id_prefix[0]) {
@@ -834,7 +835,10 @@ char *xmsg_conn_new_id(xmsg_conn *c)
         c->id_prefix[n] = '\0';
         xmpp_free(c->ctx, u);
     }
-    snprintf(buf, sizeof(buf), "%s-%lu", c->id_prefix, ++c->id_count);
+    /* 16 random hex digits and a 16-digit count, shaped as a UUID. */
+    snprintf(hex, sizeof(hex), "%s%016lx", c->id_prefix, ++c->id_count);
+    snprintf(buf, sizeof(buf), "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8,
+             hex + 12, hex + 16, hex + 20);
     return xmsg_strdup(buf);
 }
 
