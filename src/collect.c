@@ -220,6 +220,9 @@ static xmsg_err walk_archive(struct collect *s)
             rc = xmsg_state_commit(&s->state, s->c->st);
         if (rc || s->page.complete || !s->page.last)
             return rc;
+        /* A page is progress: timeout bounds each page, so that a large
+         * archive is not cut off by a deadline meant for a dead server. */
+        xmsg_conn_extend(s->c);
     }
 }
 
