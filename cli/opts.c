@@ -73,7 +73,8 @@ const struct cli_optdef cli_optdefs[] = {
     {"port", 'P', REQ, BOTH, CLI_ACT_PARAM_INT, "port", "N",
      "server port (default 5222)"},
     {"timeout", 'T', REQ, BOTH, CLI_ACT_PARAM_INT, "timeout", "S",
-     "give up after S seconds in all (default 20)"},
+     "give up after S seconds (send: in all; connect: a page; batch: "
+     "without progress; listen: ends then) (default 20)"},
     {"ca-file", OPT_CA_FILE, REQ, BOTH, CLI_ACT_PARAM_STR, "caFile", "F",
      "CA certificates (PEM) to verify the server with"},
     {"pin", OPT_PIN, REQ, BOTH, CLI_ACT_PARAM_STR, "pin", "sha256//B64[;...]",

@@ -228,8 +228,8 @@ xmsg_err xmsg_send(const xmsg_params *p, const xmsg_message *m,
 typedef int (*xmsg_message_cb)(const xmsg_message *m, void *userdata);
 
 /** Logs in, collects every message waiting for the user, hands each to cb
- *  in server order (oldest first), and closes the stream. Ends within
- *  params' timeout.
+ *  in server order (oldest first), and closes the stream. Login and each
+ *  archive page end within params' timeout.
  *
  *  With a message archive (XEP-0313) and a state file (params stateFile,
  *  default $XDG_STATE_HOME/xmsg/<bare jid>.json), collection is lossless
