@@ -78,6 +78,7 @@ https_ports = {}
 modules_disabled = { "s2s" }
 authentication = "internal_hashed"
 storage = $(storage_lua)
+storage_archive_item_limit = ${XMSG_LAB_ARCHIVE_LIMIT:-10000}
 c2s_require_encryption = $require_enc
 allow_unencrypted_plain_auth = $plain_auth
 c2s_stanza_size_limit = 1024 * 1024
@@ -96,6 +97,8 @@ EOF
 	mv -f "$dir/prosody.cfg.lua.tmp" "$dir/prosody.cfg.lua"
 }
 
+# XMSG_LAB_ARCHIVE_LIMIT: messages an archive (and offline store) keeps per user (default 10000,
+# Prosody's own for file storage; its memory storage would keep 1000).
 # storage_lua: the storage setting. XMSG_LAB_STORAGE=memory keeps offline messages and archives
 # in memory (lost on stop): Prosody 0.12's internal archive store counts a user's whole archive
 # on every append, so a file-backed archive slows down as it grows (benchmarks need a flat cost).
