@@ -333,7 +333,6 @@ static void push_message(struct batch *b, xmsg_message *m)
 
     e->index = b->index++;
     e->m = xmsg_message_prepare(b->c, m, err, sizeof(err));
-    xmsg_message_free(m);
     if (!e->m) {
         entry_fail(e, XMSG_ERR_INPUT, "%s", err);
         return;

@@ -23,9 +23,9 @@ xmsg_err xmsg_batch_run(xmsg_conn *c, const struct xmsg_batch_io *io);
 xmsg_err xmsg_batch_refuse(const struct xmsg_batch_io *io, size_t *index,
                            xmsg_err code, const char *text, size_t *count);
 
-/* send.c: the message as it is sent (checked, defaults added, an id
- * given), or NULL with the reason in err. */
-xmsg_message *xmsg_message_prepare(xmsg_conn *c, const xmsg_message *m,
-                                   char *err, size_t errlen);
+/* send.c: m (taken) made the message as it is sent (checked, defaults
+ * added, an id given), or NULL (m freed) with the reason in err. */
+xmsg_message *xmsg_message_prepare(xmsg_conn *c, xmsg_message *m, char *err,
+                                   size_t errlen);
 
 #endif

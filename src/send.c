@@ -79,57 +79,52 @@ out:
 
 /* The message as sent: the caller's fields plus the defaults (for a
  * <message/>: the seed's type, ns, from and language). */
-static xmsg_message *with_defaults(const xmsg_message *m, const char *jid)
+static int add_defaults(xmsg_message *m, const char *jid)
 {
     static const char *const keys[] = {"type", "ns", "from", "xml:lang"};
     const char *vals[] = {"chat", "jabber:client", jid, "en"};
     const char *kind = xmsg_message_get(m, "kind");
-    xmsg_message *out = xmsg_message_copy(m);
     size_t i;
 
     if (kind && strcmp(kind, "message") != 0)
-        return out;
-    for (i = 0; out && i < sizeof(keys) / sizeof(*keys); i++) {
-        if (!xmsg_message_get(out, keys[i]) &&
-            xmsg_message_put(out, keys[i], vals[i]))
-            goto fail;
+        return 0;
+    for (i = 0; i < sizeof(keys) / sizeof(*keys); i++) {
+        if (!xmsg_message_get(m, keys[i]) &&
+            xmsg_message_put(m, keys[i], vals[i]))
+            return -1;
     }
-    return out;
-fail:
-    xmsg_message_free(out);
-    return NULL;
+    return 0;
 }
 
-xmsg_message *xmsg_message_prepare(xmsg_conn *c, const xmsg_message *m,
-                                   char *err, size_t errlen)
+xmsg_message *xmsg_message_prepare(xmsg_conn *c, xmsg_message *m, char *err,
+                                   size_t errlen)
 {
     const char *bad = check_message(m);
-    xmsg_message *full;
-    char *id;
+    char *id = NULL;
+    int rc;
 
     if (bad) {
         snprintf(err, errlen, "%s", bad);
-        return NULL;
+        goto fail;
     }
-    full = with_defaults(m, c->params->jid);
-    if (full && xmsg_message_get(full, "xml")) {
-        if (prepare_raw(c, full, err, errlen)) {
-            xmsg_message_free(full);
-            return NULL;
-        }
-        return full;
-    }
-    if (full && !xmsg_message_get(full, "id")) {
+    if (add_defaults(m, c->params->jid))
+        goto oom;
+    if (xmsg_message_get(m, "xml"))
+        return prepare_raw(c, m, err, errlen) ? (xmsg_message_free(m), NULL)
+                                              : m;
+    if (!xmsg_message_get(m, "id")) {
         id = xmsg_conn_new_id(c);
-        if (!id || xmsg_message_put(full, "id", id)) {
-            xmsg_message_free(full);
-            full = NULL;
-        }
+        rc = !id || xmsg_message_put(m, "id", id);
         free(id);
+        if (rc)
+            goto oom;
     }
-    if (!full)
-        snprintf(err, errlen, "out of memory");
-    return full;
+    return m;
+oom:
+    snprintf(err, errlen, "out of memory");
+fail:
+    xmsg_message_free(m);
+    return NULL;
 }
 
 /* ---- one message as a batch of one ---- */

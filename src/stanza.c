@@ -86,44 +86,41 @@ static int take_mirror(xmsg_message *m, xmpp_stanza_t *stanza)
 /* Appends s escaped for XML: in text (attr 0) & < > and CR (which a
  * parser would fold into LF); in an attribute (attr 1) also " and the
  * whitespace a parser would normalise to spaces. */
+static const char *entity(char ch)
+{
+    switch (ch) {
+    case '&':
+        return "&amp;";
+    case '<':
+        return "&lt;";
+    case '>':
+        return "&gt;";
+    case '\r':
+        return "&#13;";
+    case '"':
+        return "&quot;";
+    case '\t':
+        return "&#9;";
+    default:
+        return "&#10;";
+    }
+}
+
 static int put_escaped(xmsg_buf *b, const char *s, int attr)
 {
-    const char *run = s, *rep;
-    int rc = 0;
+    const char *special = attr ? "&<>\r\"\t\n" : "&<>\r";
+    size_t run;
 
-    for (; *s && !rc; s++) {
-        switch (*s) {
-        case '&':
-            rep = "&amp;";
-            break;
-        case '<':
-            rep = "&lt;";
-            break;
-        case '>':
-            rep = "&gt;";
-            break;
-        case '\r':
-            rep = "&#13;";
-            break;
-        case '"':
-            rep = attr ? "&quot;" : NULL;
-            break;
-        case '\t':
-            rep = attr ? "&#9;" : NULL;
-            break;
-        case '\n':
-            rep = attr ? "&#10;" : NULL;
-            break;
-        default:
-            rep = NULL;
-            break;
-        }
-        if (!rep)
-            continue;
-        rc = xmsg_buf_put(b, run, (size_t)(s - run)) || xmsg_buf_str(b, rep);
-        run = s + 1;
+    for (;;) {
+        run = strcspn(s, special); /* most text has nothing to escape */
+        if (xmsg_buf_put(b, s, run))
+            return -1;
+        s += run;
+        if (!*s)
+            return 0;
+        if (xmsg_buf_str(b, entity(*s++)))
+            return -1;
     }
-    return rc || xmsg_buf_str(b, run);
 }
 
 int xmsg_xml_escape(xmsg_buf *b, const char *text)
