@@ -86,7 +86,6 @@ static void on_archive_result(struct collect *s, xmpp_stanza_t *stanza)
     int is_result;
     xmsg_message *m = xmsg_mam_result(stanza, &s->page, s->bare, &is_result);
     const char *from = m ? xmsg_message_get(m, "from") : NULL;
-    size_t n = strlen(s->bare);
 
     if (!m) {
         if (!is_result || !s->discard_results)
@@ -101,8 +100,7 @@ static void on_archive_result(struct collect *s, xmpp_stanza_t *stanza)
         return;
     }
     /* The archive keeps what the user sent too: only incoming counts. */
-    if ((from && strncmp(from, s->bare, n) == 0 &&
-         (from[n] == '\0' || from[n] == '/')) ||
+    if (xmsg_jid_bare_is(from, s->bare) ||
         xmsg_state_seen(&s->state, xmsg_message_get(m, "archiveId"))) {
         xmsg_message_free(m);
         return;
@@ -351,7 +349,7 @@ static xmsg_err run(struct collect *s, const xmsg_params *p, xmsg_status *st)
     rc = xmsg_session_start(p, kind, &sess, st);
     if (rc)
         return rc;
-    c = xmsg_session_conn(sess);
+    c = &sess->c;
     s->c = c;
     xmpp_handler_add(c->conn, on_message, NULL, "message", NULL, s);
     if (s->use_state)

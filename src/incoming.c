@@ -73,22 +73,13 @@ static int take_payload(xmsg_message *m, xmpp_stanza_t *stanza,
     return rc;
 }
 
-/* Attributes first (xml:lang restored, xmlns as ns), as for messages. */
+/* The kind, then every attribute (custom ones too), as for messages. */
 static xmsg_message *base(xmpp_stanza_t *stanza, const char *kind)
 {
-    static const char *const attrs[] = {"from", "to", "type", "id", NULL};
-    const char *const *a;
-    const char *lang = xmpp_stanza_get_attribute(stanza, "lang");
     xmsg_message *m = xmsg_message_new();
-    int rc = !m || xmsg_message_put(m, "kind", kind);
 
-    for (a = attrs; !rc && *a; a++) {
-        if (xmpp_stanza_get_attribute(stanza, *a))
-            rc = xmsg_message_put(m, *a, xmpp_stanza_get_attribute(stanza, *a));
-    }
-    if (!rc && lang)
-        rc = xmsg_message_put(m, "xml:lang", lang);
-    if (rc) {
+    if (!m || xmsg_message_put(m, "kind", kind) ||
+        xmsg_stanza_copy_attributes(m, stanza)) {
         xmsg_message_free(m);
         return NULL;
     }

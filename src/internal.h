@@ -105,6 +105,9 @@ struct xmsg_status {
  * st may be NULL. */
 xmsg_err xmsg_status_fail(xmsg_status *st, xmsg_err code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Forgets the recorded failure (a retried step, or a more precise one
+ * to come). */
+void xmsg_status_clear_error(xmsg_status *st);
 /* Replaces the recorded failure by code, keeping the old one as its cause:
  * "what (old-name: old-text)". Returns code. */
 xmsg_err xmsg_status_recode(xmsg_status *st, xmsg_err code, const char *what);
@@ -138,6 +141,9 @@ int xmsg_jid_valid(const char *jid);
 void xmsg_utf8_sanitize(char *s);
 /* The bare part of jid (before any '/'): new string or NULL. */
 char *xmsg_jid_bare(const char *jid);
+/* 1 if jid's bare part is bare (jid is bare, or bare plus a resource);
+ * 0 for a NULL jid. */
+int xmsg_jid_bare_is(const char *jid, const char *bare);
 /* 1 if jid is valid and has a local part (an account). */
 int xmsg_jid_is_account(const char *jid);
 /* 1 if name is a custom attribute name we accept: ASCII letters, digits,

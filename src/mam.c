@@ -97,14 +97,6 @@ xmsg_err xmsg_mam_query(xmsg_conn *c, xmsg_mam_page *page, const char *after,
               : XMSG_OK;
 }
 
-/* 1 if jid's bare part equals bare. */
-static int bare_equal(const char *jid, const char *bare)
-{
-    size_t n = strlen(bare);
-
-    return strncmp(jid, bare, n) == 0 && (jid[n] == '\0' || jid[n] == '/');
-}
-
 static int put_stamp(xmsg_message *m, xmpp_stanza_t *fwd)
 {
     xmpp_stanza_t *d =
@@ -128,8 +120,9 @@ xmsg_message *xmsg_mam_result(xmpp_stanza_t *stanza, const xmsg_mam_page *p,
     qid = xmpp_stanza_get_attribute(res, "queryid");
     id = xmpp_stanza_get_attribute(res, "id");
     /* Results come from the account itself: anything else is forged. */
-    if ((from && !bare_equal(from, own_bare)) || (from && strchr(from, '/')) ||
-        !qid || strcmp(qid, p->queryid) != 0 || !id)
+    if ((from && !xmsg_jid_bare_is(from, own_bare)) ||
+        (from && strchr(from, '/')) || !qid || strcmp(qid, p->queryid) != 0 ||
+        !id)
         return NULL;
     fwd = xmpp_stanza_get_child_by_name_and_ns(res, "forwarded", NS_FORWARD);
     inner = fwd ? xmpp_stanza_get_child_by_name(fwd, "message") : NULL;

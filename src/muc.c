@@ -35,14 +35,6 @@ static int has_status(xmpp_stanza_t *presence, const char *code)
     return 0;
 }
 
-static int from_room(const char *from, const char *room)
-{
-    size_t n = strlen(room);
-
-    return from && strncmp(from, room, n) == 0 &&
-           (from[n] == '\0' || from[n] == '/');
-}
-
 static int on_room_presence(xmpp_conn_t *conn, xmpp_stanza_t *stanza,
                             void *userdata)
 {
@@ -51,7 +43,7 @@ static int on_room_presence(xmpp_conn_t *conn, xmpp_stanza_t *stanza,
     const char *type = xmpp_stanza_get_type(stanza);
 
     (void)conn;
-    if (!from_room(from, j->room))
+    if (!xmsg_jid_bare_is(from, j->room))
         return 1;
     if (type && strcmp(type, "error") == 0) {
         j->failed = 1;
@@ -199,16 +191,11 @@ xmsg_err xmsg_muc_send(xmsg_session *s, const xmsg_message *m, const char *room,
                        const char *occupant)
 {
     xmsg_message *full = xmsg_message_copy(m);
-    char *id = NULL;
     xmsg_err rc = XMSG_ERR_INTERNAL;
     size_t i;
 
-    if (full && !xmsg_message_get(full, "id")) {
-        id = xmsg_conn_new_id(&s->c);
-        if (!id || xmsg_message_put(full, "id", id))
-            goto out;
-    }
-    if (!full || xmsg_message_put(full, "to", room) ||
+    if (!full || xmsg_conn_give_id(&s->c, full) ||
+        xmsg_message_put(full, "to", room) ||
         xmsg_message_put(full, "type", "groupchat"))
         goto out;
     rc = xmsg_session_send_one(&s->c, full, 1);
@@ -231,7 +218,6 @@ out:
     if (rc == XMSG_ERR_INTERNAL && !xmsg_status_code(s->c.st))
         xmsg_status_fail(s->c.st, rc, "out of memory");
     s->c.st->delivered = rc == XMSG_OK;
-    free(id);
     xmsg_message_free(full);
     return rc;
 }

@@ -273,17 +273,11 @@ static xmsg_message *as_request(xmsg_session *s, const xmsg_message *m)
 {
     xmsg_message *full = xmsg_message_copy(m);
     const char *kind = xmsg_message_get(m, "kind");
-    char *id = NULL;
-    int rc = !full;
+    int rc = !full || xmsg_conn_give_id(&s->c, full);
 
-    if (!rc && !xmsg_message_get(full, "id")) {
-        id = xmsg_conn_new_id(&s->c);
-        rc = !id || xmsg_message_put(full, "id", id);
-    }
     if (!rc && (!kind || !strcmp(kind, "message")) &&
         !xmsg_message_get(full, "thread"))
         rc = xmsg_message_put(full, "thread", xmsg_message_get(full, "id"));
-    free(id);
     if (rc) {
         xmsg_message_free(full);
         return NULL;

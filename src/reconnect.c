@@ -77,8 +77,7 @@ static int on_result(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata)
     from = m ? xmsg_message_get(m, "from") : NULL;
     /* What the account sent is in its archive too: only what came in. */
     if (!aid || xmsg_session_seen(k->s, aid) ||
-        (from && strncmp(from, k->bare, strlen(k->bare)) == 0 &&
-         (from[strlen(k->bare)] == '\0' || from[strlen(k->bare)] == '/'))) {
+        xmsg_jid_bare_is(from, k->bare)) {
         xmsg_message_free(m);
         return 1;
     }
@@ -173,9 +172,7 @@ xmsg_err xmsg_session_reconnect(xmsg_session *s)
     if (now < s->next_attempt)
         return XMSG_ERR_CONNECT;
     /* Each attempt's failure is logged; the last one is the call's. */
-    free(s->c.st->text);
-    s->c.st->text = NULL;
-    s->c.st->code = XMSG_OK;
+    xmsg_status_clear_error(s->c.st);
     rc = attempt(s);
     if (!rc) {
         s->lost = 0;

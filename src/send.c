@@ -100,8 +100,6 @@ xmsg_message *xmsg_message_prepare(xmsg_conn *c, xmsg_message *m, char *err,
                                    size_t errlen)
 {
     const char *bad = check_message(m);
-    char *id = NULL;
-    int rc;
 
     if (bad) {
         snprintf(err, errlen, "%s", bad);
@@ -112,13 +110,8 @@ xmsg_message *xmsg_message_prepare(xmsg_conn *c, xmsg_message *m, char *err,
     if (xmsg_message_get(m, "xml"))
         return prepare_raw(c, m, err, errlen) ? (xmsg_message_free(m), NULL)
                                               : m;
-    if (!xmsg_message_get(m, "id")) {
-        id = xmsg_conn_new_id(c);
-        rc = !id || xmsg_message_put(m, "id", id);
-        free(id);
-        if (rc)
-            goto oom;
-    }
+    if (xmsg_conn_give_id(c, m))
+        goto oom;
     return m;
 oom:
     snprintf(err, errlen, "out of memory");
@@ -174,9 +167,7 @@ xmsg_err xmsg_session_send_one(xmsg_conn *c, const xmsg_message *m,
 
     /* The message's own failure is the call's, before the session's. */
     if (o.code != XMSG_OK) {
-        free(c->st->text);
-        c->st->text = NULL;
-        c->st->code = XMSG_OK;
+        xmsg_status_clear_error(c->st);
         xmsg_status_fail(c->st, o.code, "%s", o.text ? o.text : "failed");
         rc = o.code;
     }

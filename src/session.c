@@ -477,12 +477,7 @@ static void check_size(xmsg_conn *c)
 static int turn(xmsg_conn *c, unsigned long wait)
 {
     const unsigned long before = c->rx_count;
-    int on = 1;
 
-    /* ACK what arrives at once: a server whose small writes wait for our
-     * ACK (Nagle) would otherwise stall ~40 ms on each round trip. */
-    if (c->fd >= 0)
-        setsockopt(c->fd, IPPROTO_TCP, TCP_QUICKACK, &on, sizeof(on));
     c->in_run = 1;
     if (setjmp(c->escape) == 0)
         xmpp_run_once(c->ctx, wait);
@@ -496,11 +491,16 @@ static void run_once(xmsg_conn *c, uint64_t now, unsigned max_ms)
 {
     const uint64_t left = c->deadline > now ? c->deadline - now : 0;
     const unsigned long wait = left < max_ms ? (unsigned long)left : max_ms;
+    int on = 1;
 
     if (c->abandoned) {
         c->closed = 1;
         return;
     }
+    /* ACK what arrives at once: a server whose small writes wait for our
+     * ACK (Nagle) would otherwise stall ~40 ms on each round trip. */
+    if (c->fd >= 0)
+        setsockopt(c->fd, IPPROTO_TCP, TCP_QUICKACK, &on, sizeof(on));
     /* libstrophe 0.12.2 waits on the socket before it looks at what
      * OpenSSL already decrypted: a turn without waiting first takes that,
      * and the wait happens only when it found nothing. */
@@ -849,6 +849,19 @@ char *xmsg_conn_new_id(xmsg_conn *c)
     snprintf(buf, sizeof(buf), "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8,
              hex + 12, hex + 16, hex + 20);
     return xmsg_strdup(buf);
+}
+
+int xmsg_conn_give_id(xmsg_conn *c, xmsg_message *m)
+{
+    char *id;
+    int rc;
+
+    if (xmsg_message_get(m, "id"))
+        return 0;
+    id = xmsg_conn_new_id(c);
+    rc = !id || xmsg_message_put(m, "id", id);
+    free(id);
+    return rc ? -1 : 0;
 }
 
 static int on_ping_answer(xmpp_conn_t *conn, xmpp_stanza_t *stanza,

@@ -134,6 +134,8 @@ int xmsg_conn_id_handler_add(xmsg_conn *c, xmpp_handler fn, const char *id,
 
 /* A fresh unique id for a stanza (owned). */
 char *xmsg_conn_new_id(xmsg_conn *c);
+/* Gives m a fresh "id" when it has none. 0, or -1 out of memory. */
+int xmsg_conn_give_id(xmsg_conn *c, xmsg_message *m);
 
 /* Log through the status, filtered by level and redacted. */
 void xmsg_conn_logv(xmsg_conn *c, xmsg_log_level lvl, const char *area,
@@ -153,6 +155,9 @@ int xmsg_element_adopt(xmpp_stanza_t *parent, xmpp_stanza_t *child);
 /* Appends the stanza for m (its kind: message, presence, iq, or raw XML),
  * as sent, to b; 0, or -1 out of memory. */
 int xmsg_message_xml(const xmsg_message *m, xmsg_buf *b);
+/* Copies every attribute of the stanza into m but those xmsg reserves
+ * (xmlns, body, ...), xml:lang as "xml:lang". 0, or -1 out of memory. */
+int xmsg_stanza_copy_attributes(xmsg_message *m, xmpp_stanza_t *stanza);
 /* Appends text escaped for XML character data; 0 or -1. */
 int xmsg_xml_escape(xmsg_buf *b, const char *text);
 /* incoming.c: any received stanza as an object with "kind" (message,

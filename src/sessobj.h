@@ -64,12 +64,6 @@ xmsg_err xmsg_muc_send(xmsg_session *s, const xmsg_message *m, const char *room,
                        const char *occupant);
 xmsg_err xmsg_muc_leave(xmsg_session *s, const char *occupant);
 
-/* The session's stream. */
-static inline xmsg_conn *xmsg_session_conn(xmsg_session *s)
-{
-    return &s->c;
-}
-
 /* send.c: xmsg_session_open() with flags. */
 xmsg_err xmsg_session_start(const xmsg_params *p, unsigned flags,
                             xmsg_session **out, xmsg_status *st);

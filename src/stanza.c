@@ -281,7 +281,7 @@ static int reserved_attribute(const char *name)
 
 /* Copies every attribute of the stanza (all of them: a fixed array would
  * let a flood of attributes push from or to out). */
-static int copy_attributes(xmsg_message *m, xmpp_stanza_t *stanza)
+int xmsg_stanza_copy_attributes(xmsg_message *m, xmpp_stanza_t *stanza)
 {
     int count = xmpp_stanza_get_attribute_count(stanza), n, i, rc = 0;
     const char **attrs;
@@ -308,7 +308,7 @@ static int copy_attributes(xmsg_message *m, xmpp_stanza_t *stanza)
 
 static int take_attributes(xmsg_message *m, xmpp_stanza_t *stanza)
 {
-    int rc = copy_attributes(m, stanza);
+    int rc = xmsg_stanza_copy_attributes(m, stanza);
 
     /* RFC 6121 5.2.2: no type means "normal". */
     if (!rc && !xmsg_message_get(m, "type"))

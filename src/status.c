@@ -42,6 +42,13 @@ xmsg_err xmsg_status_fail(xmsg_status *st, xmsg_err code, const char *fmt, ...)
     return code;
 }
 
+void xmsg_status_clear_error(xmsg_status *st)
+{
+    free(st->text);
+    st->text = NULL;
+    st->code = XMSG_OK;
+}
+
 xmsg_err xmsg_status_recode(xmsg_status *st, xmsg_err code, const char *what)
 {
     char buf[XMSG_ERRTEXT_MAX];

@@ -156,3 +156,11 @@ void xmsg_utf8_sanitize(char *s)
         len -= n;
     }
 }
+
+int xmsg_jid_bare_is(const char *jid, const char *bare)
+{
+    const size_t n = strlen(bare);
+
+    return jid && strncmp(jid, bare, n) == 0 &&
+           (jid[n] == '\0' || jid[n] == '/');
+}

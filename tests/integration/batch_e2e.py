@@ -21,20 +21,12 @@ import subprocess
 import sys
 import tempfile
 
+from labenv import lab_env
+
 XMSG = sys.argv[1]
 MODE = sys.argv[2] if len(sys.argv) > 2 else ""
 BIG = MODE == "big"
 FAILS = []
-
-
-def lab_env(path):
-    env = {}
-    with open(path) as f:
-        for line in f:
-            if line.startswith("export "):
-                k, v = line[7:].rstrip("\n").split("=", 1)
-                env[k] = v.strip("'")
-    return env
 
 
 LAB = lab_env(os.environ["XMSG_LAB_ENV"])

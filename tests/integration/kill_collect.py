@@ -18,15 +18,7 @@ import sys
 import tempfile
 import time
 
-
-def lab_env(path):
-    env = {}
-    with open(path) as f:
-        for line in f:
-            if line.startswith("export "):
-                k, v = line[7:].rstrip("\n").split("=", 1)
-                env[k] = v.strip("'")
-    return env
+from labenv import lab_env
 
 
 def parse_lines(text):

@@ -15,19 +15,11 @@ import sys
 import tempfile
 import time
 
+from labenv import lab_env
+
 XMSG, RESPONDER = sys.argv[1], sys.argv[2]
 HERE = os.path.dirname(os.path.abspath(__file__))
 FAILS = []
-
-
-def lab_env(path):
-    env = {}
-    with open(path) as f:
-        for line in f:
-            if line.startswith("export "):
-                k, v = line[7:].rstrip("\n").split("=", 1)
-                env[k] = v.strip("'")
-    return env
 
 
 LAB = lab_env(os.environ["XMSG_LAB_ENV"])
