@@ -3,7 +3,8 @@
 # runs every test with ctest (ctest fixtures start and stop the throw-away
 # Prosody and ejabberd servers, also when tests fail), then the whole suite
 # again under ASan+UBSan and each fuzz harness for 60 s (as tests "sanitizers"
-# and "fuzz" of the same ctest run).
+# and "fuzz" of the same ctest run). Ends with the time of each pass and
+# ctest's summary.
 #   bash tests/run.sh                    everything
 #   XMSG_SKIP_DEPS=1 bash tests/run.sh   without apt-get
 #   XMSG_QUICK=1 bash tests/run.sh       without the sanitizer and fuzz passes
@@ -12,13 +13,38 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${XMSG_BUILD_DIR:-$top/build}
 jobs=$(nproc 2>/dev/null || echo 2)
+t0=$SECONDS
 
 [ -n "${XMSG_SKIP_DEPS:-}" ] || bash "$top/tests/lab/deps.sh"
+t_deps=$((SECONDS - t0))
 
 extra=ON
 [ -z "${XMSG_QUICK:-}" ] || extra=OFF
 cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DXMSG_WERROR=ON -DXMSG_TESTS=ON -DXMSG_CI_EXTRA="$extra"
 cmake --build "$build" -j "$jobs"
+t_build=$((SECONDS - t0 - t_deps))
+
 cd "$build"
-ctest --output-on-failure --timeout 600 "$@"
+set +e
+ctest --output-on-failure --timeout 600 "$@" 2>&1 | tee "$build/ctest.log"
+rc=${PIPESTATUS[0]}
+set -e
+t_tests=$((SECONDS - t0 - t_deps - t_build))
+
+# The time of a test of this run, in whole seconds (0 when it did not run).
+test_secs() {
+  awk -v n="$1" '$0 ~ "Test +#[0-9]+: " n " " {
+    for (i = 1; i < NF; i++) if ($(i + 1) == "sec") s = $i } END { printf "%d", s }' \
+    "$build/ctest.log"
+}
+san=$(test_secs sanitizers) fuzz=$(test_secs fuzz)
+echo
+echo "Time of each pass (s):"
+printf '  %-22s %5d\n' dependencies "$t_deps" build "$t_build" \
+  "tests" "$((t_tests - san - fuzz))" "sanitizers (ASan+UBSan)" "$san" \
+  "fuzz" "$fuzz" total "$((SECONDS - t0))"
+# ctest's summary closes the run.
+echo
+sed -n '/tests passed, /,$p' "$build/ctest.log"
+exit "$rc"
