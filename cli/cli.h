@@ -53,6 +53,7 @@ enum cli_action {
     CLI_ACT_PARAM_TRUE,  /* xmsg_params_set_bool(key, 1) */
     CLI_ACT_PARAM_FALSE, /* xmsg_params_set_bool(key, 0) */
     CLI_ACT_LOG_LEVEL,   /* a name, or a number 0-3 */
+    CLI_ACT_VERBOSE,     /* -v: one level more than warn, per -v */
     CLI_ACT_KEEPALIVE,   /* keepAlive, [=IDLE[,INTERVAL]] */
     CLI_ACT_MSG,         /* xmsg_message_set(key, arg) */
     CLI_ACT_ATTR,        /* xmsg_message_set(NAME, VALUE) of NAME=VALUE */
@@ -60,6 +61,7 @@ enum cli_action {
     CLI_ACT_RAW,         /* send --raw */
     CLI_ACT_COUNT,       /* listen --count N */
     CLI_ACT_IDLE,        /* listen --until-idle S */
+    CLI_ACT_DURATION,    /* listen --duration S */
     CLI_ACT_FILTER_TYPE, /* listen --type KIND */
     CLI_ACT_FILTER_FROM, /* listen --from JID */
     CLI_ACT_NO_PRESENCE  /* listen --no-presence */
@@ -101,9 +103,12 @@ struct cli_opts {
     int raw;                 /* send --raw */
     long count;              /* listen: stop after this many (0: none) */
     long idle;               /* listen: stop after this many idle s */
-    const char *only_kind;   /* listen: message, presence, iq (NULL: all) */
+    long duration;           /* listen: stop after this many s (0: none) */
+    const char *only_kind;   /* listen: message (default), presence, iq;
+                                NULL: all */
     const char *only_from;   /* listen: a bare or full JID */
     int no_presence;         /* listen: stay unavailable */
+    int verbose;             /* -v given this many times */
     struct cli_setting *set; /* owned, nset used */
     size_t nset, capset;
 };

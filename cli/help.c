@@ -52,10 +52,11 @@ static const char connect_intro[] =
 static const char listen_intro[] =
     "Usage: xmsg listen [--params FILE] [OPTIONS]\n"
     "\n"
-    "Log in, send presence, and print every stanza that arrives as one\n"
-    "JSON line (kind message, presence or iq), until --count stanzas,\n"
-    "--until-idle seconds without one, --timeout seconds in all, or\n"
-    "SIGINT/SIGTERM (exit 0). The status line comes last.\n";
+    "Log in, send presence, and print every message (--type: presence,\n"
+    "iq or all stanzas) that arrives as one JSON line, until --count of\n"
+    "them, --until-idle seconds without one, --duration seconds, or\n"
+    "SIGINT/SIGTERM (exit 0). The status line comes last. --timeout is\n"
+    "the server's time (login, ping answers), not the listening's.\n";
 
 static const char request_intro[] =
     "Usage: xmsg request [--params FILE] [--message FILE] [OPTIONS]\n"
@@ -66,6 +67,11 @@ static const char request_intro[] =
 
 static const char command_outro[] =
     "\n"
+    "--timeout S is the server's time, one rule for every command: give\n"
+    "up (exit 6) when the server has not delivered what it owes (the\n"
+    "login, then a confirmation, an archive page, a reply, a ping's\n"
+    "answer) within S seconds of the start or of its last delivery. Time\n"
+    "it does not owe (input, a slow reader, listening) never counts.\n"
     "The password comes from --password-file, else XMSG_PASSWORD, else\n"
     "the params file. See 'xmsg --help' for the exit status.\n";
 

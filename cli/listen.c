@@ -109,11 +109,11 @@ static int next_wait(const struct cli_opts *o, long long end, long long last,
 }
 
 static xmsg_err listen_loop(const struct cli_opts *o, xmsg_session *s,
-                            long timeout_s, xmsg_status *st)
+                            xmsg_status *st)
 {
     struct listening l = {o, 0, 0};
     const long long start = now_ms();
-    long long last = start, end = timeout_s ? start + timeout_s * 1000 : 0;
+    long long last = start, end = o->duration ? start + o->duration * 1000 : 0;
     long before;
     xmsg_err rc = XMSG_OK;
     int wait;
@@ -133,21 +133,16 @@ static xmsg_err listen_loop(const struct cli_opts *o, xmsg_session *s,
 int cli_listen(const struct cli_opts *o, const xmsg_params *p, xmsg_status *st)
 {
     xmsg_session *s = NULL;
-    long timeout_s = 0;
     xmsg_err rc;
-    size_t i;
 
-    /* -T/--timeout bounds the whole call, listening included. */
-    for (i = 0; i < o->nset; i++) {
-        if (o->set[i].name && !strcmp(o->set[i].name, "timeout"))
-            timeout_s = o->set[i].num;
-    }
+    /* The timeout is the server's (the login, pings): listening for
+     * stanzas the server does not owe is bounded by --duration. */
     catch_stop_signals();
     rc = xmsg_session_open(p, &s, st);
     if (!rc && !o->no_presence)
         rc = send_presence(s, st);
     if (!rc)
-        rc = listen_loop(o, s, timeout_s, st);
+        rc = listen_loop(o, s, st);
     xmsg_session_close(s, st);
     return cli_exit_code(rc);
 }

@@ -86,8 +86,11 @@ int cli_load_params(const struct cli_opts *o, xmsg_params *p, xmsg_status *st)
 {
     int rc = CLI_EXIT_OK;
 
-    /* listen reconnects unless told otherwise (file or option). */
-    if (o->cmd == CLI_CMD_LISTEN)
+    /* The CLI's defaults, which a params file or an option overrides:
+     * quiet (warnings and errors only; the library's own default is
+     * debug), and listen reconnects. */
+    rc = lib_rc(xmsg_params_set_int(p, "logLevel", XMSG_LOG_WARN, st), st);
+    if (rc == CLI_EXIT_OK && o->cmd == CLI_CMD_LISTEN)
         rc = lib_rc(xmsg_params_set_bool(p, "reconnect", 1, st), st);
     if (rc == CLI_EXIT_OK && o->params_file)
         rc = params_file(o->params_file, p, st);

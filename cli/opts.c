@@ -51,6 +51,7 @@ enum {
     OPT_STATUS,
     OPT_COUNT,
     OPT_IDLE,
+    OPT_DURATION,
     OPT_ONLY_TYPE,
     OPT_ONLY_FROM,
     OPT_NO_PRESENCE,
@@ -73,8 +74,8 @@ const struct cli_optdef cli_optdefs[] = {
     {"port", 'P', REQ, BOTH, CLI_ACT_PARAM_INT, "port", "N",
      "server port (default 5222)"},
     {"timeout", 'T', REQ, BOTH, CLI_ACT_PARAM_INT, "timeout", "S",
-     "give up after S seconds (send: in all; connect: a page; batch: "
-     "without progress; listen: ends then) (default 20)"},
+     "the server's time: give up when it has not delivered what it owes "
+     "within S seconds of the start or of its last delivery (default 20)"},
     {"ca-file", OPT_CA_FILE, REQ, BOTH, CLI_ACT_PARAM_STR, "caFile", "F",
      "CA certificates (PEM) to verify the server with"},
     {"pin", OPT_PIN, REQ, BOTH, CLI_ACT_PARAM_STR, "pin", "sha256//B64[;...]",
@@ -93,7 +94,9 @@ const struct cli_optdef cli_optdefs[] = {
     {"keepalive", OPT_KEEPALIVE, optional_argument, BOTH, CLI_ACT_KEEPALIVE,
      NULL, "[=IDLE[,INTERVAL]]", "TCP keepalive (default 60,1 seconds)"},
     {"log-level", 'l', REQ, BOTH, CLI_ACT_LOG_LEVEL, "logLevel", "L",
-     "debug, info, warn, error or 0-3 (default debug)"},
+     "debug, info, warn, error or 0-3 (default warn)"},
+    {"verbose", 'v', no_argument, BOTH, CLI_ACT_VERBOSE, "logLevel", NULL,
+     "log more: -v info, -vv debug (raw XML, secrets redacted)"},
     {"state-file", OPT_STATE_FILE, REQ, CONNECT, CLI_ACT_PARAM_STR, "stateFile",
      "F", "checkpoint file (default $XDG_STATE_HOME/xmsg/JID.json)"},
     {"page-size", OPT_PAGE_SIZE, REQ, CONNECT, CLI_ACT_PARAM_INT, "pageSize",
@@ -138,8 +141,11 @@ const struct cli_optdef cli_optdefs[] = {
      "stop after N stanzas"},
     {"until-idle", OPT_IDLE, REQ, LISTEN, CLI_ACT_IDLE, NULL, "S",
      "stop after S seconds without a stanza"},
+    {"duration", OPT_DURATION, REQ, LISTEN, CLI_ACT_DURATION, NULL, "S",
+     "stop after listening S seconds"},
     {"type", OPT_ONLY_TYPE, REQ, LISTEN, CLI_ACT_FILTER_TYPE, NULL, "KIND",
-     "print only message, presence or iq stanzas (default all)"},
+     "print (and --count) only message, presence or iq stanzas, or all "
+     "(default message)"},
     {"from", OPT_ONLY_FROM, REQ, LISTEN, CLI_ACT_FILTER_FROM, NULL, "JID",
      "print only stanzas from JID (bare: any of its resources)"},
     {"room", OPT_ROOM, REQ, SEND | LISTEN, CLI_ACT_PARAM_STR, "room", "ROOM",
@@ -266,6 +272,15 @@ static int add_log_level(struct cli_opts *o, const struct cli_optdef *d,
     return add_setting(o, CLI_SET_STR, d->key, arg, 0);
 }
 
+/* -v: info, -vv (and more): debug. Recorded like -l, so that the last of
+ * -l and -v given wins. */
+static int add_verbose(struct cli_opts *o, const struct cli_optdef *d)
+{
+    const long level = ++o->verbose >= 2 ? XMSG_LOG_DEBUG : XMSG_LOG_INFO;
+
+    return add_setting(o, CLI_SET_INT, d->key, NULL, level);
+}
+
 /* --keepalive[=IDLE[,INTERVAL]] */
 static int add_keepalive(struct cli_opts *o, const struct cli_optdef *d,
                          const char *arg)
@@ -330,7 +345,10 @@ static int apply_listen_option(struct cli_opts *o, const struct cli_optdef *d,
         return positive(d, arg, &o->count);
     case CLI_ACT_IDLE:
         return positive(d, arg, &o->idle);
+    case CLI_ACT_DURATION:
+        return positive(d, arg, &o->duration);
     case CLI_ACT_FILTER_TYPE:
+        o->only_kind = NULL;
         if (strcmp(arg, "all") == 0)
             return CLI_RUN;
         if (strcmp(arg, "message") && strcmp(arg, "presence") &&
@@ -376,6 +394,8 @@ static int apply_option(struct cli_opts *o, const struct cli_optdef *d,
                            d->act == CLI_ACT_PARAM_TRUE);
     case CLI_ACT_LOG_LEVEL:
         return add_log_level(o, d, arg);
+    case CLI_ACT_VERBOSE:
+        return add_verbose(o, d);
     case CLI_ACT_KEEPALIVE:
         return add_keepalive(o, d, arg);
     case CLI_ACT_MSG:
@@ -498,6 +518,9 @@ static int parse_command(int argc, char **argv, struct cli_opts *o)
     int c, rc;
 
     build_tables(o->cmd, lo, shorts);
+    /* listen prints messages unless --type says otherwise. */
+    if (o->cmd == CLI_CMD_LISTEN)
+        o->only_kind = "message";
     optind = 0; /* glibc: start afresh on this argv, at argv[1] */
     while ((c = getopt_long(argc, argv, shorts, lo, NULL)) != -1) {
         const struct cli_optdef *d = find_optdef(c);

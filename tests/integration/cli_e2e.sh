@@ -114,6 +114,30 @@ if [ "${XMSG_VALGRIND:-}" != 1 ]; then
   wait "$pid"
 fi
 
+# 7. quiet by default: no debug or info line, no raw XML, no body in the
+# status; -v adds info, -vv debug; -l and a params file's logLevel still
+# choose.
+xm alice send -j "alice@$D" "${srv[@]}" -t "t41@$D" -m "quiet-body-7"
+check "a plain send keeps no log line below warn" \
+  '[ "$rc" = 0 ] && [ "$(jqv "[.log[] | select(test(\"^(debug|info) \"))] | length")" = 0 ]'
+check "a plain send does not show the body" '! grep -q quiet-body-7 "$tmp/out"'
+xm alice send -j "alice@$D" "${srv[@]}" -t "t41@$D" -m "quiet-body-7" -v
+check "-v logs info and no debug" \
+  '[ "$(jqv "[.log[] | select(startswith(\"info \"))] | length")" -gt 0 ] &&
+   [ "$(jqv "[.log[] | select(startswith(\"debug \"))] | length")" = 0 ]'
+xm alice send -j "alice@$D" "${srv[@]}" -t "t41@$D" -m "quiet-body-7" -vv
+check "-vv logs debug" \
+  '[ "$(jqv "[.log[] | select(startswith(\"debug \"))] | length")" -gt 0 ]'
+printf '{"logLevel":"debug"}' >"$tmp/debug.json"
+xm alice send -j "alice@$D" "${srv[@]}" -t "t41@$D" -m "quiet-body-7" \
+  --params "$tmp/debug.json"
+check "a params file's logLevel overrides the CLI's default" \
+  '[ "$(jqv "[.log[] | select(startswith(\"debug \"))] | length")" -gt 0 ]'
+xm alice send -j "alice@$D" "${srv[@]}" -t "t41@$D" -m "quiet-body-7" -vv \
+  -l error
+check "the last of -v and -l wins" '[ "$(jqv ".log | length")" = 0 ]'
+xm t41 connect -j "t41@$D" "${srv[@]}"
+
 if [ "${XMSG_VALGRIND:-}" = 1 ]; then
   check "valgrind found no error or leak in the runs above" \
     '! grep -q "ERROR SUMMARY: [1-9]" "$tmp/err"'

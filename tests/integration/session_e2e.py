@@ -86,7 +86,7 @@ def send(user, to, body):
 
 def test_listen_several_senders():
     run("connect", "t36", "--no-mam")  # nothing stored left for t36
-    p = start_listen("t36", "--count", "6", "--type", "message", "-T", "60")
+    p = start_listen("t36", "--count", "6", "--type", "message", "--duration", "60")
     wait_listener_ready("t36")
     sent = []
     for i in range(3):
@@ -103,12 +103,13 @@ def test_listen_several_senders():
     check(all(m["kind"] == "message" for m in msgs), "each has kind message")
 
 
-def test_listen_ends_on_timeout_and_idle():
+def test_listen_ends_on_duration_and_idle():
     t0 = time.time()
-    p = start_listen("t36", "-T", "2")
+    p = start_listen("t36", "--duration", "2")
     rc, msgs, status, _ = finish(p)
     el = time.time() - t0
-    check(rc == 0 and el < 15, "listen -T 2 ends, exit 0 (%.1f s)" % el)
+    check(rc == 0 and el < 15, "listen --duration 2 ends, exit 0 (%.1f s)"
+          % el)
     t0 = time.time()
     p = start_listen("t36", "--until-idle", "1")
     rc, msgs, status, _ = finish(p)
@@ -116,8 +117,44 @@ def test_listen_ends_on_timeout_and_idle():
     check(rc == 0 and el < 15, "listen --until-idle 1 ends (%.1f s)" % el)
 
 
+def test_timeout_is_the_servers():
+    """-T and the params file's timeout are one thing: the server's time
+    (login, ping answers). Listening is not owed by the server: neither
+    ends it."""
+    params = os.path.join(STATE, "t1s.json")
+    with open(params, "w") as f:
+        json.dump({"timeout": 1}, f)
+    for how in (["-T", "1"], ["--params", params]):
+        t0 = time.time()
+        p = start_listen("t36", "--duration", "4", *how)
+        rc, msgs, status, _ = finish(p)
+        el = time.time() - t0
+        check(rc == 0 and el >= 3.9,
+              "listen %s --duration 4 listens 4 s: exit %d after %.1f s"
+              % (how[0], rc, el))
+
+
+def test_listen_counts_messages():
+    """--count counts messages by default: our own presence, reflected by
+    the server, is neither printed nor counted."""
+    run("connect", "t39", "--no-mam")  # nothing stored left for t39
+    p = start_listen("t39", "--count", "1", "--duration", "60")
+    wait_listener_ready("t39")
+    check(send("t37", "t39", "counted") == 0, "sent: counted")
+    rc, msgs, status, _ = finish(p)
+    check(rc == 0 and [(m.get("kind"), m.get("body")) for m in msgs] ==
+          [("message", "counted")],
+          "listen --count 1 waits for a message: %s" %
+          [(m.get("kind"), m.get("body")) for m in msgs])
+    p = start_listen("t39", "--count", "1", "--type", "all", "--duration", "60")
+    rc, msgs, status, _ = finish(p)
+    check(rc == 0 and [m.get("kind") for m in msgs] == ["presence"],
+          "listen --type all --count 1 takes our own presence: %s" %
+          [m.get("kind") for m in msgs])
+
+
 def test_keepalive_ping():
-    p = start_listen("t35", "-T", "4", "--keepalive=1,1", "-l", "debug")
+    p = start_listen("t35", "--duration", "4", "--keepalive=1,1", "-l", "debug")
     rc, msgs, status, _ = finish(p)
     sent_pings = [l for l in status.get("log", [])
                   if "SENT:" in l and "urn:xmpp:ping" in l]
@@ -179,7 +216,7 @@ def test_iq_to_server():
 
 def test_presence_round_trip():
     p = start_listen("t36", "--count", "1", "--type", "presence", "--from",
-                     jid("t37"), "-T", "60")
+                     jid("t37"), "--duration", "60")
     wait_listener_ready("t36")
     rc, _ = run("send", "t37", "--kind", "presence", "-t", jid("t36"),
                 "--show", "away", "--status", "brb")
@@ -192,7 +229,7 @@ def test_presence_round_trip():
 
 
 def test_raw():
-    p = start_listen("t36", "--count", "1", "--type", "message", "-T", "60")
+    p = start_listen("t36", "--count", "1", "--type", "message", "--duration", "60")
     wait_listener_ready("t36")
     raw = ("<message to='%s' type='chat'><body>raw body</body>"
            "<x xmlns='urn:example:x' a='1'>kept</x></message>" % jid("t36"))
@@ -230,7 +267,7 @@ def groupchat(msgs):
 def test_group_chat():
     room = "talk@" + LAB["XMSG_LAB_MUC"]
     p = start_listen("t41", "--room", room, "--nick", "first", "--type",
-                     "message", "--until-idle", "6", "-T", "60")
+                     "message", "--until-idle", "6", "--duration", "60")
     wait_listener_ready("t41")
     for body in ("hello room", "second line"):
         rc, lines = run("send", "t42", "--room", room, "--nick", "second",
@@ -246,7 +283,7 @@ def test_group_chat():
 def test_group_chat_password():
     room = "locked@" + LAB["XMSG_LAB_MUC"]
     p = start_listen("t43", "--room", room, "--nick", "owner", "--type",
-                     "message", "--until-idle", "8", "-T", "60")
+                     "message", "--until-idle", "8", "--duration", "60")
     wait_listener_ready("t43")
     rc, lines = run("request", "t43", "--kind", "iq", "--type", "set", "-t",
                     room, "--payload", ROOM_CONFIG)
@@ -280,7 +317,7 @@ def slix(*argv, timeout=40):
 def test_interop_slixmpp():
     # slixmpp sends, xmsg listens.
     p = start_listen("t36", "--count", "2", "--type", "message", "--from",
-                     jid("t38"), "-T", "60")
+                     jid("t38"), "--duration", "60")
     wait_listener_ready("t36")
     s = slix("send", jid("t38"), "pw-t38-Zq8", jid("t36"), "slix one",
              "slix two")
@@ -305,7 +342,7 @@ def lab_script():
 
 def test_reconnect_across_restart():
     run("connect", "t45", "--no-mam")  # nothing stored left for t45
-    p = start_listen("t45", "--count", "5", "--type", "message", "-T", "90")
+    p = start_listen("t45", "--count", "5", "--type", "message", "--duration", "90")
     wait_listener_ready("t45")
     check(send("t46", "t45", "before 1") == 0, "sent before the restart")
     check(send("t46", "t45", "before 2") == 0, "sent before the restart")
@@ -336,7 +373,8 @@ if len(sys.argv) > 3 and sys.argv[3] == "restart":
     print("%d failed" % len(FAILS))
     sys.exit(1 if FAILS else 0)
 
-for t in (test_listen_several_senders, test_listen_ends_on_timeout_and_idle,
+for t in (test_listen_several_senders, test_listen_ends_on_duration_and_idle,
+          test_timeout_is_the_servers, test_listen_counts_messages,
           test_keepalive_ping,
           test_sigterm, test_request_reply, test_iq_to_server,
           test_presence_round_trip, test_raw, test_interop_slixmpp,
