@@ -176,8 +176,8 @@ xmsg_err xmsg_session_send_one(xmsg_conn *c, const xmsg_message *m,
     return rc;
 }
 
-/* A session of one call: log in (joining params' room), send, close,
- * all within one deadline. */
+/* A session of one call: log in (joining params' room), send, close;
+ * each wait for the server (login, join, confirmation) within timeout. */
 xmsg_err xmsg_send(const xmsg_params *p, const xmsg_message *m, xmsg_status *st)
 {
     xmsg_session *s = NULL;
@@ -251,6 +251,8 @@ xmsg_err xmsg_session_start(const xmsg_params *p, unsigned flags,
         free(s);
         return rc;
     }
+    /* The login was the server's first answer: the next wait is its own. */
+    xmsg_conn_extend(&s->c);
     s->flags = flags;
     s->bare = xmsg_jid_bare(s->p->jid);
     if (!(flags & XMSG_SESSION_NO_SM))
@@ -260,6 +262,8 @@ xmsg_err xmsg_session_start(const xmsg_params *p, unsigned flags,
     rc = s->p->room ? xmsg_muc_join(s, s->p->room, s->p->nick,
                                     s->p->room_password, &s->occupant)
                     : XMSG_OK;
+    if (!rc && s->p->room)
+        xmsg_conn_extend(&s->c); /* the room answered: a wait of its own */
     if (rc) {
         free(s->occupant);
         s->occupant = NULL;

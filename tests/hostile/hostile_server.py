@@ -15,10 +15,15 @@ PLAIN, then misbehaves as SCENARIO says. Prints its port, serves once.
   entity-bomb     the stream starts with a DOCTYPE of nested entities
   forged-mam      archive results for the client's query, one of them sent
                   by another JID: only the account's own may be taken
+  slow-steps      honest but slow: SLOW seconds before the login's success,
+                  SLOW more before acknowledging the message
 """
 import re
 import socket
 import sys
+import time
+
+SLOW = 2.5
 
 HDR = (b"<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
        b"xmlns:stream='http://etherx.jabber.org/streams' id='h1' "
@@ -39,6 +44,7 @@ BOMB = (b"<?xml version='1.0'?><!DOCTYPE stream:stream ["
         b"<stream:features>&a9;</stream:features>")
 AFTER_LOGIN = {
     "forged-mam": BIND,
+    "slow-steps": BIND_SM,
     "entity-bomb": b"",
     "ack-more": BIND_SM,
     "huge-stanza": BIND,
@@ -75,9 +81,11 @@ AFTER_BIND = {
     "deep-nesting": lambda: (MSG + b"><body>x</body>" + b"<a>" * 200000 +
                              b"</a>" * 200000 + b"</message>"),
     "invalid-utf8": lambda: MSG + b"><body>\xff\xfe bad</body></message>",
+    # Twice: expat >= 2.6 (and Debian's 2.5.0 security updates) defers a
+    # token this large until about as many bytes again have arrived.
     "many-attrs": lambda: (MSG + b"".join(b" a%d='v'" % i
                                           for i in range(100000)) +
-                           b"><body>x</body></message>"),
+                           b"><body>x</body></message>") * 2,
 }
 
 
@@ -123,6 +131,29 @@ def serve_archive(conn):
         buf = re.sub(rb"<iq[^>]*>.*?</iq>|<iq[^>]*/>", b"", buf, flags=re.S)
 
 
+def serve_acks(conn, delay):
+    """Stream management done right, the first answer after delay: each
+    <r/> gets the count of stanzas received since <enable/>."""
+    buf, count = b"", 0
+    while True:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return
+        buf += chunk
+        for tok in re.findall(rb"<enable |<message |<iq |<presence |<r ",
+                              buf):
+            if tok == b"<enable ":
+                conn.sendall(b"<enabled xmlns='urn:xmpp:sm:3'/>")
+                count = 0
+            elif tok == b"<r ":
+                time.sleep(delay)
+                delay = 0
+                conn.sendall(b"<a xmlns='urn:xmpp:sm:3' h='%d'/>" % count)
+            else:
+                count += 1
+        buf = buf[-16:] if re.search(rb"<[a-z]*$", buf[-16:]) else b""
+
+
 def main():
     scenario = sys.argv[1]
     after = AFTER_LOGIN[scenario]
@@ -142,6 +173,8 @@ def main():
             return
         conn.sendall(HDR + MECHS)
         read_until(conn, b"</auth>")
+        if scenario == "slow-steps":
+            time.sleep(SLOW)
         conn.sendall(b"<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>")
         read_until(conn, b"<stream:stream")
         conn.sendall(HDR + after)
@@ -153,6 +186,9 @@ def main():
         if scenario == "forged-mam":
             answer_bind(conn)
             serve_archive(conn)
+        if scenario == "slow-steps":
+            answer_bind(conn)
+            serve_acks(conn, SLOW)
         if scenario in AFTER_BIND:
             answer_bind(conn)
             conn.sendall(AFTER_BIND[scenario]())

@@ -11,9 +11,10 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"; kill $(jobs -p) 2>/dev/null' EXIT
 pass=0 failed=0
 
-# scenario NAME WANT_EXIT WANT_CODE [MAX_RSS_KIB [COMMAND...]]
+# [T=S] scenario NAME WANT_EXIT WANT_CODE [MAX_RSS_KIB [COMMAND...]]
 scenario() {
   local name=$1 want=$2 code=$3 max=${4:-262144} port rc got rss t0
+  local t=${T:-120}
   local cmd=(connect --no-mam)
   [ $# -le 4 ] || cmd=("${@:5}")
   rm -f "$tmp/port"
@@ -23,7 +24,7 @@ scenario() {
   t0=$SECONDS
   XMSG_PASSWORD=hostile-pw python3 "$here/rss.py" "$tmp/rss" "$xmsg" \
     "${cmd[@]}" -j alice@localhost -H 127.0.0.1 -P "$port" \
-    --allow-plaintext -T 120 -l error >"$tmp/out" 2>"$tmp/err"
+    --allow-plaintext -T "$t" -l error >"$tmp/out" 2>"$tmp/err"
   rc=$?
   wait
   got=$(tail -n 1 "$tmp/out" | jq -r .error.code 2>/dev/null)
@@ -51,6 +52,9 @@ scenario invalid-utf8 8 protocol
 scenario ack-more 8 protocol 262144 send -t bob@localhost -m hello
 # A billion laughs before the stream: expat refuses it, memory bounded.
 scenario entity-bomb 8 protocol 65536
+# -T is the server's time for each wait: a login of 2.5 s and then a
+# confirmation 2.5 s later are both within -T 4 (5 s in all).
+T=4 scenario slow-steps 0 null 262144 send -t bob@localhost -m hello
 # Archive results not sent by the account itself are dropped: of a forged
 # and a genuine result, only the genuine one is handed over.
 mkdir -p "$tmp/state"
