@@ -9,6 +9,7 @@
  * in this file only. */
 #define OPENSSL_SUPPRESS_DEPRECATED 1
 
+#include <stdint.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -143,27 +144,116 @@ int xmsg_scram_digest(xmsg_scram_hash h, const unsigned char *data, size_t len,
     return 0;
 }
 
+/* ---- Hi()'s loop: one HMAC of hl bytes is two compressions ----
+ * U(i+1) = HMAC(P, U(i)) hashes exactly one block in each of the inner and
+ * outer hashes (a key block is already absorbed), so the padding and
+ * length of that block are fixed: built once, and each iteration only
+ * writes the hl message bytes and calls the compression function. */
+
+/* A final block for a message of bs + hl bytes, the message part left
+ * to fill: 0x80, zeros, the length in bits (big-endian). */
+static void final_block(xmsg_scram_hash h, unsigned char *blk)
+{
+    size_t bs = md_block(h), hl = xmsg_scram_hash_len(h), i;
+    uint64_t bits = (uint64_t)(bs + hl) * 8;
+
+    memset(blk, 0, bs);
+    blk[hl] = 0x80;
+    for (i = 0; i < 8; i++)
+        blk[bs - 1 - i] = (unsigned char)(bits >> (8 * i));
+}
+
+static void put_be32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)(v >> 24);
+    p[1] = (unsigned char)(v >> 16);
+    p[2] = (unsigned char)(v >> 8);
+    p[3] = (unsigned char)v;
+}
+
+/* c's chaining value = keyed's; only that part of a context is used by
+ * the compression function. */
+static void load_state(xmsg_scram_hash h, md_ctx *c, const md_ctx *keyed)
+{
+    if (h == XMSG_HASH_SHA1) {
+        c->s1.h0 = keyed->s1.h0;
+        c->s1.h1 = keyed->s1.h1;
+        c->s1.h2 = keyed->s1.h2;
+        c->s1.h3 = keyed->s1.h3;
+        c->s1.h4 = keyed->s1.h4;
+    } else if (h == XMSG_HASH_SHA256) {
+        memcpy(c->s256.h, keyed->s256.h, sizeof(c->s256.h));
+    } else {
+        memcpy(c->s512.h, keyed->s512.h, sizeof(c->s512.h));
+    }
+}
+
+/* Compresses blk from the keyed chaining value (in the work context c)
+ * and writes the result, big-endian, to out. */
+static void compress_out(xmsg_scram_hash h, md_ctx *c, const md_ctx *keyed,
+                         const unsigned char *blk, unsigned char *out)
+{
+    size_t i;
+
+    load_state(h, c, keyed);
+    if (h == XMSG_HASH_SHA1) {
+        SHA1_Transform(&c->s1, blk);
+        put_be32(out, c->s1.h0);
+        put_be32(out + 4, c->s1.h1);
+        put_be32(out + 8, c->s1.h2);
+        put_be32(out + 12, c->s1.h3);
+        put_be32(out + 16, c->s1.h4);
+    } else if (h == XMSG_HASH_SHA256) {
+        SHA256_Transform(&c->s256, blk);
+        for (i = 0; i < 8; i++)
+            put_be32(out + 4 * i, c->s256.h[i]);
+    } else {
+        SHA512_Transform(&c->s512, blk);
+        for (i = 0; i < 8; i++) {
+            put_be32(out + 8 * i, (uint32_t)(c->s512.h[i] >> 32));
+            put_be32(out + 8 * i + 4, (uint32_t)c->s512.h[i]);
+        }
+    }
+}
+
+/* out ^= U2 ^ ... ^ U(iter), u holding U1 on entry. */
+static void hi_loop(const hmac_keyed *k, unsigned char *u, unsigned iter,
+                    unsigned char *out)
+{
+    unsigned char in_blk[128], out_blk[128];
+    size_t j, hl = xmsg_scram_hash_len(k->h);
+    md_ctx work = k->inner;
+    unsigned i;
+
+    final_block(k->h, in_blk);
+    final_block(k->h, out_blk);
+    memcpy(in_blk, u, hl);
+    for (i = 1; i < iter; i++) {
+        compress_out(k->h, &work, &k->inner, in_blk, out_blk);
+        compress_out(k->h, &work, &k->outer, out_blk, in_blk);
+        for (j = 0; j < hl; j++)
+            out[j] ^= in_blk[j];
+    }
+    xmsg_secure_zero(&work, sizeof(work));
+    xmsg_secure_zero(in_blk, sizeof(in_blk));
+    xmsg_secure_zero(out_blk, sizeof(out_blk));
+}
+
 int xmsg_pbkdf2(xmsg_scram_hash h, const unsigned char *pw, size_t pwlen,
                 const unsigned char *salt, size_t saltlen, unsigned iter,
                 unsigned char *out)
 {
     static const unsigned char one[4] = {0, 0, 0, 1};
     unsigned char u[XMSG_HASH_MAX_LEN];
-    size_t j, hl = xmsg_scram_hash_len(h);
     hmac_keyed k;
-    unsigned i;
 
     if (!hash_ok(h) || iter == 0 || !out || (pwlen && !pw) ||
         (saltlen && !salt))
         return -1;
     hmac_key(&k, h, pw, pwlen);
     hmac_run(&k, salt, saltlen, one, sizeof(one), u);
-    memcpy(out, u, hl);
-    for (i = 1; i < iter; i++) {
-        hmac_run(&k, u, hl, NULL, 0, u);
-        for (j = 0; j < hl; j++)
-            out[j] ^= u[j];
-    }
+    memcpy(out, u, xmsg_scram_hash_len(h));
+    hi_loop(&k, u, iter, out);
     xmsg_secure_zero(u, sizeof(u));
     xmsg_secure_zero(&k, sizeof(k));
     return 0;

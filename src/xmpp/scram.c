@@ -84,6 +84,9 @@ static xmsg_err check_params(const xmsg_scram_params *p, xmsg_status *st)
         (!xmsg_sasl_cb_name(p->cb) || !p->cb_data || !p->cb_len))
         return xmsg_status_fail(st, XMSG_ERR_INPUT,
                                 "scram: -PLUS needs channel-binding data");
+    if (p->cache && (!p->server || !*p->server))
+        return xmsg_status_fail(st, XMSG_ERR_INPUT,
+                                "scram: a key cache needs the server's name");
     if (p->gs2_flag != 'p' && p->gs2_flag != 'y' && p->gs2_flag != 'n')
         return xmsg_status_fail(st, XMSG_ERR_INPUT, "scram: bad gs2 flag");
     return XMSG_OK;

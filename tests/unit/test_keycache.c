@@ -249,6 +249,13 @@ static void test_unsafe_file(void **state)
     assert_true(unit_contains(f->last, "readable by others"));
     assert_int_equal(chmod(path, 0600), 0);
     assert_int_equal(lookup(f, salt, 4096, &got), 1);
+    /* another user's file (only root can give one away) */
+    if (geteuid() == 0) {
+        assert_int_equal(chown(path, 65534, (gid_t)-1), 0);
+        assert_int_equal(lookup(f, salt, 4096, &got), 0);
+        assert_true(unit_contains(f->last, "not owned by us"));
+        assert_int_equal(chown(path, 0, (gid_t)-1), 0);
+    }
     /* too large */
     big = unit_repeat('A', 5000);
     overwrite(f, big, 5000);

@@ -83,36 +83,32 @@ static void test_policy_parse(void **state)
 /* Connections of the table. */
 enum conn_kind {
     NO_TLS,
-    TLS12,          /* tls-unique data available */
-    TLS13,          /* tls-exporter data available */
-    TLS13_NO_DATA,  /* the TLS layer gives no binding data */
-    TLS13_LIST_SEP, /* XEP-0440 lists tls-server-end-point only */
-    TLS12_LIST_ALL, /* XEP-0440 lists the three types */
-    TLS13_LIST_NONE /* XEP-0440 list is empty */
+    TLS12,           /* tls-unique data available */
+    TLS13,           /* tls-exporter data available */
+    TLS13_NO_DATA,   /* the TLS layer gives no binding data */
+    TLS13_LIST_SEP,  /* XEP-0440 lists tls-server-end-point only */
+    TLS12_LIST_ALL,  /* XEP-0440 lists the three types */
+    TLS13_LIST_NONE, /* XEP-0440 list is empty */
+    TLS12_ALL_DATA,  /* TLS 1.2, data of every type available */
+    TLS13_UNIQUE     /* TLS 1.3, only tls-unique data (undefined there) */
 };
 
-static xmsg_sasl_conn make_conn(enum conn_kind k)
-{
-    const unsigned all = XMSG_CB_TLS_UNIQUE | XMSG_CB_TLS_EXPORTER |
-                         XMSG_CB_TLS_SERVER_END_POINT;
-    xmsg_sasl_conn c = {0};
+#define U XMSG_CB_TLS_UNIQUE
+#define E XMSG_CB_TLS_EXPORTER
+#define S XMSG_CB_TLS_SERVER_END_POINT
 
-    c.tls = k != NO_TLS;
-    c.tls13 = k == TLS13 || k == TLS13_NO_DATA || k == TLS13_LIST_SEP ||
-              k == TLS13_LIST_NONE;
-    if (k == TLS12)
-        c.cb_have = XMSG_CB_TLS_UNIQUE | XMSG_CB_TLS_SERVER_END_POINT;
-    if (k == TLS13 || k == TLS13_LIST_SEP || k == TLS13_LIST_NONE)
-        c.cb_have = XMSG_CB_TLS_EXPORTER | XMSG_CB_TLS_SERVER_END_POINT;
-    if (k == TLS12_LIST_ALL)
-        c.cb_have = XMSG_CB_TLS_UNIQUE | XMSG_CB_TLS_SERVER_END_POINT;
-    c.server_cb_listed =
-        k == TLS13_LIST_SEP || k == TLS12_LIST_ALL || k == TLS13_LIST_NONE;
-    c.server_cb = k == TLS13_LIST_SEP   ? XMSG_CB_TLS_SERVER_END_POINT
-                  : k == TLS12_LIST_ALL ? all
-                                        : 0;
-    return c;
-}
+/* tls, tls13, cb_have, server_cb_listed, server_cb */
+static const xmsg_sasl_conn conns[] = {
+    [NO_TLS] = {0, 0, 0, 0, 0, 0},
+    [TLS12] = {1, 0, U | S, 0, 0, 0},
+    [TLS13] = {1, 1, E | S, 0, 0, 0},
+    [TLS13_NO_DATA] = {1, 1, 0, 0, 0, 0},
+    [TLS13_LIST_SEP] = {1, 1, E | S, 1, S, 0},
+    [TLS12_LIST_ALL] = {1, 0, U | S, 1, U | E | S, 0},
+    [TLS13_LIST_NONE] = {1, 1, E | S, 1, 0, 0},
+    [TLS12_ALL_DATA] = {1, 0, U | E | S, 0, 0, 0},
+    [TLS13_UNIQUE] = {1, 1, U, 0, 0, 0},
+};
 
 /* Splits a comma list into v (pointers into buf). */
 static size_t split_list(char *buf, const char **v, size_t max)
@@ -148,6 +144,11 @@ static void test_choose_table(void **state)
          XMSG_MECH_SCRAM_SHA_256_PLUS, XMSG_CB_TLS_EXPORTER, 'p'},
         {"SCRAM-SHA-1-PLUS,SCRAM-SHA-512", TLS13, NULL, XMSG_OK,
          XMSG_MECH_SCRAM_SHA_1_PLUS, XMSG_CB_TLS_EXPORTER, 'p'},
+        /* tls-exporter is TLS 1.3's, tls-unique TLS 1.2's */
+        {all, TLS12_ALL_DATA, NULL, XMSG_OK, XMSG_MECH_SCRAM_SHA_512_PLUS,
+         XMSG_CB_TLS_UNIQUE, 'p'},
+        {all, TLS13_UNIQUE, NULL, XMSG_OK, XMSG_MECH_SCRAM_SHA_512,
+         XMSG_CB_NONE, 'n'},
         /* cannot bind: strongest without -PLUS, flag n (server has -PLUS) */
         {all, NO_TLS, NULL, XMSG_OK, XMSG_MECH_SCRAM_SHA_512, XMSG_CB_NONE,
          'n'},
@@ -205,7 +206,7 @@ static void test_choose_table(void **state)
 
     (void)state;
     for (i = 0; i < N_ROWS(rows); i++) {
-        xmsg_sasl_conn conn = make_conn(rows[i].conn);
+        xmsg_sasl_conn conn = conns[rows[i].conn];
         xmsg_status *st = xmsg_status_new();
         xmsg_sasl_choice ch;
         const char *v[16];
@@ -254,7 +255,7 @@ static void test_downgrade(void **state)
     const char *plain[] = {"SCRAM-SHA-1"};
     struct log_rec rec = {0};
     xmsg_sasl_log log = {log_keep, &rec};
-    xmsg_sasl_conn conn = make_conn(TLS13);
+    xmsg_sasl_conn conn = conns[TLS13];
     xmsg_sasl_choice ch;
 
     (void)state;

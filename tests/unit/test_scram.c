@@ -237,7 +237,7 @@ static void test_params_refused(void **state)
         xmsg_sasl_mech mech;
         const char *user, *pw;
         char flag;
-        int with_cb;
+        int with_cb; /* 1: binding data; 2: a cache (and no server) */
     } rows[] = {
         {XMSG_MECH_PLAIN, "u", "p", 'n', 0},
         {XMSG_MECH_NONE, "u", "p", 'n', 0},
@@ -249,7 +249,9 @@ static void test_params_refused(void **state)
         {XMSG_MECH_SCRAM_SHA_1_PLUS, "u", "p", 'n', 1}, /* -PLUS without p */
         {XMSG_MECH_SCRAM_SHA_1_PLUS, "u", "p", 'p', 0}, /* no data */
         {XMSG_MECH_SCRAM_SHA_1, "u", "p", 'x', 0},
+        {XMSG_MECH_SCRAM_SHA_1, "u", "p", 'n', 2}, /* cache, no server */
     };
+    xmsg_keycache *kc = xmsg_keycache_new("/tmp/xmsg-unused", 0, NULL);
     xmsg_scram_params p = {0};
     size_t i;
 
@@ -263,11 +265,13 @@ static void test_params_refused(void **state)
         p.cb = XMSG_CB_TLS_UNIQUE;
         p.cb_data = rows[i].with_cb ? cbd : NULL;
         p.cb_len = rows[i].with_cb ? 1 : 0;
+        p.cache = rows[i].with_cb == 2 ? kc : NULL;
         if (xmsg_scram_new(&p, st) != NULL)
             fail_msg("row %zu accepted", i);
         assert_int_equal(xmsg_status_code(st), XMSG_ERR_INPUT);
         xmsg_status_free(st);
     }
+    xmsg_keycache_free(kc);
 }
 
 /* A client that sent its first message with nonce "abc". */
