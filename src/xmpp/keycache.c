@@ -229,25 +229,29 @@ int xmsg_keycache_lookup(xmsg_keycache *kc, const char *server,
     if (!path)
         return 0;
     r = read_private(path, buf, sizeof(buf), &why);
-    if (r == -1)
+    if (r == -1) {
         xmsg_sasl_logf(&kc->log, XMSG_LOG_DEBUG, "keycache: no entry (%s)",
                        path);
-    else if (r != 0)
+        goto out;
+    }
+    if (r != 0) {
         xmsg_sasl_logf(&kc->log, XMSG_LOG_WARN, "keycache: %s: %s, ignored",
                        path, why);
-    else
-        rc = parse_entry(buf, &k, keys);
-    if (r == 0 && rc == 0)
-        xmsg_sasl_logf(&kc->log, XMSG_LOG_INFO,
-                       "keycache: salt or iteration count changed: "
-                       "deriving again");
-    if (rc < 0)
-        xmsg_sasl_logf(&kc->log, XMSG_LOG_WARN,
-                       "keycache: %s is corrupt, ignored", path);
+        goto out;
+    }
+    rc = parse_entry(buf, &k, keys);
     if (rc == 1)
         xmsg_sasl_logf(&kc->log, XMSG_LOG_DEBUG,
                        "keycache: derived keys from the cache (no PBKDF2)");
+    else if (rc == 0)
+        xmsg_sasl_logf(&kc->log, XMSG_LOG_INFO,
+                       "keycache: salt or iteration count changed: "
+                       "deriving again");
     else
+        xmsg_sasl_logf(&kc->log, XMSG_LOG_WARN,
+                       "keycache: %s is corrupt, ignored", path);
+out:
+    if (rc != 1)
         xmsg_secure_zero(keys, sizeof(*keys));
     xmsg_secure_zero(buf, sizeof(buf));
     free(path);
