@@ -150,10 +150,11 @@ int xmsg_sasl_b64_decode(const char *s, size_t slen, unsigned char **out,
                          size_t *len);
 
 /* ---- PBKDF2 (Hi() of RFC 5802): one block, dkLen = hash length ----
- * With HMAC's inner and outer states keyed once and copied each iteration
- * (low-level SHA contexts: a struct copy, two compressions an iteration).
- * out receives xmsg_scram_hash_len(h) bytes. 0 ok, -1 on bad arguments
- * (iter 0) or an OpenSSL failure. */
+ * HMAC's inner and outer states are keyed once; each iteration after the
+ * first is one compression of a fixed final block in each (low-level
+ * SHA*_Transform: no allocation, no padding work). out receives
+ * xmsg_scram_hash_len(h) bytes. 0 ok, -1 on bad arguments (iter 0, unknown
+ * hash). */
 int xmsg_pbkdf2(xmsg_scram_hash h, const unsigned char *pw, size_t pwlen,
                 const unsigned char *salt, size_t saltlen, unsigned iter,
                 unsigned char *out);
