@@ -33,7 +33,7 @@ typedef struct opts {
     int ntries;
     long timeout_ms;
     const char *send;
-    int no_tls, silent, resolve_only;
+    int no_tls, silent, resolve_only, hang;
     const char *cb_cert, *cb_key;
     int cb_max; /* TLS1_2_VERSION or TLS1_3_VERSION */
 } opts;
@@ -130,6 +130,45 @@ static void peer_free(peer *p)
         close(p->fd);
     if (p->lfd >= 0)
         close(p->lfd);
+}
+
+/* A listener whose accept queue is full (backlog 0, one connection made
+ * and never accepted): a connect() to it gets no answer at all. */
+typedef struct hang {
+    int lfd, filler;
+    uint16_t port;
+} hang;
+
+static int hang_setup(hang *h)
+{
+    peer p = {.lfd = -1, .fd = -1};
+    struct sockaddr_in a;
+    struct pollfd pfd;
+
+    if (listen_loopback(&p) != 0 || listen(p.lfd, 0) != 0)
+        return -1;
+    h->lfd = p.lfd;
+    h->port = p.port;
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(h->port);
+    h->filler = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    if (h->filler < 0 ||
+        (connect(h->filler, (struct sockaddr *)&a, sizeof(a)) != 0 &&
+         errno != EINPROGRESS))
+        return -1;
+    pfd.fd = h->filler;
+    pfd.events = POLLOUT;
+    return poll(&pfd, 1, 5000) == 1 ? 0 : -1;
+}
+
+static void hang_free(hang *h)
+{
+    if (h->filler >= 0)
+        close(h->filler);
+    if (h->lfd >= 0)
+        close(h->lfd);
 }
 
 /* ---- the loop ---- */
@@ -341,6 +380,8 @@ static int parse(int argc, char **argv, opts *o)
             o->no_tls = 1;
         else if (strcmp(a, "--silent") == 0)
             o->silent = 1;
+        else if (strcmp(a, "--hang") == 0)
+            o->hang = 1;
         else if (strcmp(a, "--resolve-only") == 0)
             o->resolve_only = 1;
         else
@@ -351,7 +392,21 @@ static int parse(int argc, char **argv, opts *o)
 }
 
 /* The resolver, or the --try list, or the in-loop peer. */
-static int candidates(const opts *o, peer *p, uint64_t deadline,
+static void add_loopback(xmsg_net_cands *c, uint16_t port, const char *name)
+{
+    struct sockaddr_in *a = (struct sockaddr_in *)&c->v[c->n].addr;
+
+    memset(&c->v[c->n], 0, sizeof(c->v[0]));
+    a->sin_family = AF_INET;
+    a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a->sin_port = htons(port);
+    c->v[c->n].addrlen = sizeof(*a);
+    c->v[c->n].direct_tls = 1;
+    snprintf(c->v[c->n].target, sizeof(c->v[0].target), "%s", name);
+    c->n++;
+}
+
+static int candidates(const opts *o, peer *p, const hang *h, uint64_t deadline,
                       xmsg_net_cands *c, uint64_t t0)
 {
     xmsg_net_err err = {0};
@@ -359,19 +414,19 @@ static int candidates(const opts *o, peer *p, uint64_t deadline,
     machine m = {w_res, s_res, NULL};
     int rc = -1;
 
-    if (o->ntries || p->lfd >= 0) {
-        if (tries_to_cands(o, c) != 0)
+    if (o->ntries || p->lfd >= 0 || h->lfd >= 0) {
+        xmsg_net_cands t;
+        size_t i;
+
+        if (tries_to_cands(o, &t) != 0)
             return -1;
-        if (p->lfd >= 0) {
-            struct sockaddr_in *a = (struct sockaddr_in *)&c->v[c->n].addr;
-            a->sin_family = AF_INET;
-            a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-            a->sin_port = htons(p->port);
-            c->v[c->n].addrlen = sizeof(*a);
-            c->v[c->n].direct_tls = 1;
-            snprintf(c->v[c->n].target, sizeof(c->v[0].target), "peer");
-            c->n++;
-        }
+        c->n = 0;
+        if (h->lfd >= 0)
+            add_loopback(c, h->port, "hang");
+        for (i = 0; i < t.n; i++)
+            c->v[c->n++] = t.v[i];
+        if (p->lfd >= 0)
+            add_loopback(c, p->port, "peer");
         print_cands(c);
         return 0;
     }
@@ -434,6 +489,7 @@ int main(int argc, char **argv)
 {
     opts o;
     peer p = {.lfd = -1, .fd = -1};
+    hang h = {.lfd = -1, .filler = -1};
     xmsg_net_cands cands;
     xmsg_connector *c = NULL;
     machine m = {w_con, s_con, NULL};
@@ -458,7 +514,9 @@ int main(int argc, char **argv)
         goto out;
     if (o.cb_cert && peer_cb_setup(&p, &o) != 0)
         goto out;
-    rc = candidates(&o, &p, deadline, &cands, t0);
+    if (o.hang && hang_setup(&h) != 0)
+        goto out;
+    rc = candidates(&o, &p, &h, deadline, &cands, t0);
     if (rc != 0 || o.resolve_only) {
         if (rc == 0)
             printf("result=ok\n");
@@ -485,5 +543,6 @@ out:
         close(fd);
     xmsg_connector_free(c);
     peer_free(&p);
+    hang_free(&h);
     return rc;
 }

@@ -235,6 +235,31 @@ group_connect() {
 	probe --domain localhost --try "127.0.0.1:$dead" --try "127.0.0.1:$(free_port)" \
 		--ca "$C/ca.pem"
 	has "all refused: connection" "result=fail" "stage=connect" "code=connection"
+
+	# A first address that never answers (a full accept queue) gets its
+	# share of the time (6000 ms / 2 candidates = 3000 ms), then the next.
+	p=$(free_port)
+	s_server afterhang "$p" "$C/localhost.crt" "$C/localhost.key"
+	probe --domain localhost --hang --try "127.0.0.1:$p" --ca "$C/ca.pem" \
+		--timeout-ms 6000
+	has "silent address, then a working one" "result=ok" "connected=127.0.0.1:$p"
+	has_re "silent address: gave up in its share" '^log=connect: hang .*no answer in its share of the time$'
+	local ms
+	ms=$(val elapsed_ms)
+	if [ -n "$ms" ] && [ "$ms" -ge 2900 ] && [ "$ms" -lt 60000 ]; then
+		ok "silent address: waited its share (${ms} ms)"
+	else
+		bad "silent address: ${ms:-?} ms, want about 3000"
+	fi
+	# Only silent addresses: the deadline.
+	probe --domain localhost --hang --timeout-ms 1500
+	has "only a silent address: timeout" "result=fail" "stage=connect" "code=timeout"
+	ms=$(val elapsed_ms)
+	if [ -n "$ms" ] && [ "$ms" -ge 1450 ] && [ "$ms" -lt 60000 ]; then
+		ok "only a silent address: ended at the deadline (${ms} ms of 1500)"
+	else
+		bad "only a silent address: ended after ${ms:-?} ms, deadline 1500"
+	fi
 }
 
 group_srv() {
