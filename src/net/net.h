@@ -113,12 +113,18 @@ typedef struct xmsg_net_cfg {
 int xmsg_net_wants_srv(const xmsg_net_cfg *cfg);
 int xmsg_net_wants_starttls_srv(const xmsg_net_cfg *cfg);
 
-/* The targets to resolve, in order, into out[0..*n): the explicit host
- * (its port, or 5222, or 5223 with legacyTLS), else the SRV answers
- * (xmpps and xmpp together, ordered by xmsg_srv_order), else the
- * domain's A/AAAA on 5222 (5223 with legacyTLS). A "." answer with no
- * records elsewhere means no service: XMSG_ERR_CONNECT, no fallback; so
- * do two failed queries. xmpp may be NULL (legacyTLS asks xmpps only). */
+/* The targets to resolve, in order, into out[0..*n) (out holds
+ * XMSG_NET_TARGETS_MAX; more SRV records are cut after ordering):
+ *  - an explicit host: it alone, on its port, else 5222 (5223 with
+ *    legacyTLS), direct TLS with legacyTLS;
+ *  - else the SRV records of both services together (xmpps: direct TLS,
+ *    xmpp: STARTTLS), ordered by xmsg_srv_order;
+ *  - else the domain's A/AAAA on 5222 (5223 with legacyTLS; cfg->port
+ *    when set).
+ * Errors (XMSG_ERR_CONNECT, no fallback): "." on _xmpp-client (on
+ * _xmpps-client when it is the only one asked) and no record elsewhere;
+ * a failed query and no record anywhere (a SERVFAIL may hide records).
+ * xmpp is NULL when not asked (legacyTLS asks xmpps only). */
 xmsg_net_rc xmsg_net_targets(const xmsg_net_cfg *cfg,
                              const xmsg_srv_answer *xmpps,
                              const xmsg_srv_answer *xmpp, xmsg_net_rand_fn rnd,

@@ -70,15 +70,19 @@ OUT=""
 probe() {
 	OUT=$("$PROBE" "$@" 2>>"$WORK/probe.err")
 	local rc=$?
-	if [ $rc -ne 0 ]; then
-		echo "  probe exited $rc: $*" >&2
-		tail -5 "$WORK/probe.err" >&2
+	probe_status $rc "$*"
+}
+
+# A probe that exits non-zero (a sanitizer's report, a crash, a usage
+# error) is a failure whatever it printed.
+probe_status() {
+	if [ "$1" -ne 0 ]; then
+		bad "probe exited $1: $2"
+		tail -20 "$WORK/probe.err" >&2
 	fi
 	return 0
 }
 
-# check NAME CONDITION-DESCRIPTION: counts a failure when the last
-# command failed.
 ok() {
 	echo "ok   $1"
 }
@@ -298,6 +302,7 @@ group_srv() {
 	ns() { # runs the probe with our resolv.conf
 		OUT=$(unshare -m sh -c 'mount --bind "$0" /etc/resolv.conf && exec "$@"' \
 			"$WORK/resolv.conf" "$PROBE" "$@" 2>>"$WORK/probe.err")
+		probe_status $? "$*"
 	}
 	s_server srv "$p" "$C/example.test.crt" "$C/example.test.key" -alpn xmpp-client
 	ns --domain example.test --ca "$C/ca.pem" --send HELLO-XMSG
