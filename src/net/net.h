@@ -201,7 +201,9 @@ typedef struct xmsg_tls_cfg {
 xmsg_tls *xmsg_tls_new(const xmsg_tls_cfg *cfg, int fd, uint64_t deadline,
                        xmsg_net_log_fn log, void *log_ctx, xmsg_net_err *err);
 /* The handshake: AGAIN until it is done and the certificate and the pin
- * were checked; then DONE, and only then may bytes be written. */
+ * were checked; then DONE, and only then may bytes be written. After the
+ * handshake, the wait is what the last read or write needs (POLLIN by
+ * default); the caller adds POLLOUT while it has bytes to write. */
 void xmsg_tls_wait(xmsg_tls *t, xmsg_net_wait *w);
 xmsg_net_rc xmsg_tls_step(xmsg_tls *t, const struct pollfd *pfd, int n,
                           uint64_t now);

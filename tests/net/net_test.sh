@@ -156,6 +156,14 @@ group_tls() {
 	has "wrong name: tls" "result=fail" "code=tls"
 	has_re "wrong name: hostname mismatch" '^text=.*example.org.*hostname mismatch'
 
+	# A literal domain: the address is what the certificate must name.
+	p=$(free_port)
+	s_server literal "$p" "$C/localhost.crt" "$C/localhost.key"
+	probe --domain 127.0.0.1 --host 127.0.0.1 --port "$p" --legacy \
+		--ca "$C/ca.pem"
+	has "literal domain: tls" "result=fail" "code=tls"
+	has_re "literal domain: IP address mismatch" '^text=.*IP address mismatch'
+
 	p=$(free_port)
 	s_server trust "$p" "$C/localhost.crt" "$C/localhost.key"
 	probe --domain example.org --host 127.0.0.1 --port "$p" --legacy --trust
@@ -290,6 +298,9 @@ group_srv() {
 		--host-record=plain.example.test,127.0.0.1 \
 		--host-record=nosrv.test,127.0.0.1,::1 \
 		--srv-host=_xmpp-client._tcp.dot.test \
+		--srv-host=_xmpp-client._tcp.gap.test,nowhere.gap.test,5222,0,0 \
+		--srv-host=_xmpp-client._tcp.gap.test,there.gap.test,5269,10,0 \
+		--host-record=there.gap.test,127.0.0.2 \
 		--host-record=dot.test,127.0.0.1 \
 		>"$WORK/dnsmasq.log" 2>&1 &
 	PIDS+=($!)
@@ -321,6 +332,9 @@ group_srv() {
 	ns --domain dot.test --resolve-only
 	has "SRV \".\": no service, no fallback" "result=fail" "code=connection"
 	has_re "SRV \".\": says so" '^text=dot.test offers no XMPP service'
+	ns --domain gap.test --resolve-only
+	has "SRV target without address: skipped" "cands=there.gap.test@127.0.0.2:5269/S"
+	has_re "SRV target without address: logged" '^log=DNS: no address for nowhere.gap.test'
 	ns --domain missing.test --resolve-only
 	has "NXDOMAIN everywhere: connection" "result=fail" "code=connection"
 	ns --domain example.test --host tls.example.test --port 5300 --resolve-only
