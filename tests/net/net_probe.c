@@ -448,6 +448,31 @@ static int candidates(const opts *o, peer *p, const hang *h, uint64_t deadline,
     return rc;
 }
 
+/* The cb server writes a line and closes (close_notify); the client reads
+ * through xmsg_tls_read until the end, which must be "closed". */
+static void read_until_closed(xmsg_tls *t, peer *p, uint64_t deadline)
+{
+    static const char line[] = "PONG-XMSG";
+    char buf[256];
+    size_t len = 0, got;
+    xmsg_net_rc rc = XMSG_NET_AGAIN;
+    xmsg_net_wait w;
+
+    if (SSL_write(p->ssl, line, sizeof(line) - 1) != (int)sizeof(line) - 1)
+        return;
+    SSL_shutdown(p->ssl);
+    while (rc != XMSG_NET_FAIL && xmsg_now_ms() < deadline) {
+        rc = xmsg_tls_read(t, buf + len, sizeof(buf) - 1 - len, &got);
+        len += got;
+        if (rc == XMSG_NET_AGAIN) {
+            xmsg_tls_wait(t, &w);
+            poll(w.pfd, (nfds_t)w.n, 1000);
+        }
+    }
+    buf[len] = '\0';
+    printf("read=%s\nread_end=%s\n", buf, xmsg_err_name(xmsg_tls_err(t)->code));
+}
+
 static int do_tls(const opts *o, int fd, int direct, peer *p, uint64_t deadline,
                   uint64_t t0)
 {
@@ -478,6 +503,8 @@ static int do_tls(const opts *o, int fd, int direct, peer *p, uint64_t deadline,
     if (p->ctx) {
         finish_peer(p, deadline);
         bad = p->done != 1 || compare_cb(t, p);
+        if (!bad)
+            read_until_closed(t, p, deadline);
     }
     printf("result=ok\nelapsed_ms=%llu\n",
            (unsigned long long)(xmsg_now_ms() - t0));

@@ -209,12 +209,15 @@ group_tls() {
 		--cb-key "$C/localhost.key" --cb-max 1.3
 	has "TLS 1.3: tls-exporter and tls-server-end-point equal on both sides" \
 		"result=ok" "tls_version=1.3" "cb=match" "cb_sni=localhost"
+	has "TLS 1.3: reads until the server's close_notify" "read=PONG-XMSG" \
+		"read_end=connection"
 	[ "$(val cb_exporter_client | wc -c)" -eq 65 ] && ok "tls-exporter: 32 bytes" ||
 		bad "tls-exporter: 32 bytes"
 	probe --domain localhost --ca "$C/ca.pem" --cb-cert "$C/localhost.crt" \
 		--cb-key "$C/localhost.key" --cb-max 1.2
 	has "TLS 1.2: tls-unique and tls-server-end-point equal on both sides" \
-		"result=ok" "tls_version=1.2" "cb=match"
+		"result=ok" "tls_version=1.2" "cb=match" "read=PONG-XMSG" \
+		"read_end=connection"
 	[ "$(val cb_unique_client | wc -c)" -eq 25 ] && ok "tls-unique: 12 bytes" ||
 		bad "tls-unique: 12 bytes"
 	[ "$(val cb_endpoint_client)" = "$(openssl x509 -in "$C/localhost.crt" -outform der |
