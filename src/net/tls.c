@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -67,22 +68,35 @@ static int hashed_dir(const char *dir)
     return found;
 }
 
+/* 1 if a and b name the same file (after links). */
+static int same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
+}
+
 /* The system's trust, looked up lazily in the hashed directory (only
- * the certificates a chain needs are read); the whole bundle is parsed
- * only when there is no such directory, or SSL_CERT_FILE names a file. */
+ * the certificates a chain needs are read, as cli/castore.c arranges for
+ * libstrophe). The bundle file is parsed (~140 certificates, most of the
+ * CPU of a connection) only when there is no hashed directory, or when
+ * SSL_CERT_FILE names another file than the system's bundle (a choice of
+ * the user's, kept). */
 static int load_system_store(SSL_CTX *ctx)
 {
     const char *dir = getenv(X509_get_default_cert_dir_env());
     const char *file = getenv(X509_get_default_cert_file_env());
+    const char *bundle = X509_get_default_cert_file();
 
     if (!dir || !dir[0])
         dir = X509_get_default_cert_dir();
     if (file && file[0] && strcmp(file, "/dev/null") != 0 &&
-        SSL_CTX_load_verify_file(ctx, file) != 1)
+        !same_file(file, bundle) && SSL_CTX_load_verify_file(ctx, file) != 1)
         return -1;
     if (strchr(dir, ':') || hashed_dir(dir))
         return SSL_CTX_load_verify_dir(ctx, dir) == 1 ? 0 : -1;
-    return SSL_CTX_set_default_verify_paths(ctx) == 1 ? 0 : -1;
+    return SSL_CTX_load_verify_file(ctx, bundle) == 1 ? 0 : -1;
 }
 
 static int new_ctx(xmsg_tls *t, const xmsg_tls_cfg *cfg, xmsg_net_err *err)

@@ -156,6 +156,27 @@ group_tls() {
 	has "wrong name: tls" "result=fail" "code=tls"
 	has_re "wrong name: hostname mismatch" '^text=.*example.org.*hostname mismatch'
 
+	# The system store is a hashed directory, looked up lazily: one made
+	# here with the lab CA in it (and no caFile) verifies the server.
+	mkdir -p "$WORK/hashed"
+	ln -s "$C/ca.pem" "$WORK/hashed/$(openssl x509 -hash -noout -in "$C/ca.pem").0"
+	p=$(free_port)
+	s_server hashed "$p" "$C/localhost.crt" "$C/localhost.key"
+	SSL_CERT_DIR=$WORK/hashed SSL_CERT_FILE= probe --domain localhost \
+		--host 127.0.0.1 --port "$p" --legacy
+	has "system store: hashed directory" "result=ok"
+	# SSL_CERT_FILE naming another file than the system bundle is kept.
+	p=$(free_port)
+	s_server certfile "$p" "$C/localhost.crt" "$C/localhost.key"
+	SSL_CERT_FILE=$C/ca.pem probe --domain localhost --host 127.0.0.1 \
+		--port "$p" --legacy
+	has "system store: SSL_CERT_FILE of the user's" "result=ok"
+	# Neither: the lab CA is not trusted.
+	p=$(free_port)
+	s_server nostore "$p" "$C/localhost.crt" "$C/localhost.key"
+	SSL_CERT_FILE= probe --domain localhost --host 127.0.0.1 --port "$p" --legacy
+	has "system store: the lab CA is not in it" "result=fail" "code=tls"
+
 	# A literal domain: the address is what the certificate must name.
 	p=$(free_port)
 	s_server literal "$p" "$C/localhost.crt" "$C/localhost.key"
