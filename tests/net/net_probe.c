@@ -171,6 +171,29 @@ static void hang_free(hang *h)
         close(h->lfd);
 }
 
+/* A DNS server that reads every query and never answers, on ADDR:53,
+ * until killed. */
+static int udp_sink(const char *addr)
+{
+    struct sockaddr_in a;
+    char buf[512];
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_port = htons(53);
+    if (fd < 0 || inet_pton(AF_INET, addr, &a.sin_addr) != 1 ||
+        bind(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+        perror("udp sink");
+        return 2;
+    }
+    printf("listening\n");
+    for (;;) {
+        if (recv(fd, buf, sizeof(buf), 0) < 0 && errno != EINTR)
+            return 2;
+    }
+}
+
 /* ---- the loop ---- */
 typedef struct machine {
     void (*wait)(void *m, xmsg_net_wait *w);
@@ -525,6 +548,8 @@ int main(int argc, char **argv)
 
     signal(SIGPIPE, SIG_IGN);
     setvbuf(stdout, NULL, _IOLBF, 0);
+    if (argc == 3 && strcmp(argv[1], "--udp-sink") == 0)
+        return udp_sink(argv[2]);
     if (argc == 2 && strcmp(argv[1], "--free-port") == 0) {
         /* A port nothing listens on now (for the script's servers). */
         rc = listen_loopback(&p) == 0 ? 0 : 2;

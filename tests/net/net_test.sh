@@ -362,6 +362,29 @@ group_srv() {
 	has "NXDOMAIN everywhere: connection" "result=fail" "code=connection"
 	ns --domain example.test --host tls.example.test --port 5300 --resolve-only
 	has "explicit host skips SRV" "cands=tls.example.test@127.0.0.1:5300/S"
+
+	# A DNS server that never answers: the deadline.
+	local sink=127.0.54.$((RANDOM % 200 + 20))
+	"$PROBE" --udp-sink "$sink" >"$WORK/sink.out" 2>&1 &
+	PIDS+=($!)
+	for i in $(seq 1 100); do
+		grep -q listening "$WORK/sink.out" && break
+		sleep 0.05
+	done
+	echo "nameserver $sink" >"$WORK/resolv.conf"
+	ns --domain example.test --resolve-only --timeout-ms 1500
+	has "silent DNS server: timeout" "result=fail" "stage=resolve" "code=timeout"
+	local ms
+	ms=$(val elapsed_ms)
+	if [ -n "$ms" ] && [ "$ms" -ge 1450 ] && [ "$ms" -lt 60000 ]; then
+		ok "silent DNS server: ended at the deadline (${ms} ms of 1500)"
+	else
+		bad "silent DNS server: ended after ${ms:-?} ms, deadline 1500"
+	fi
+	# No DNS server at all (ICMP port unreachable): a connection error.
+	echo "nameserver 127.0.55.$((RANDOM % 200 + 20))" >"$WORK/resolv.conf"
+	ns --domain example.test --resolve-only
+	has "no DNS server: connection" "result=fail" "stage=resolve" "code=connection"
 }
 
 case "$GROUP" in
