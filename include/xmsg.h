@@ -159,7 +159,9 @@ xmsg_err xmsg_params_from_json(xmsg_params *p, const char *json,
                                xmsg_status *st);
 
 /** Checks that the params are complete and coherent (jid with a local part
- *  and a domain, password present, no contradicting TLS flags).
+ *  and a domain, password present, no contradicting TLS flags; a pin
+ *  makes TLS mandatory, so it contradicts disableTLS and mandatoryTLS
+ *  false).
  *  @return XMSG_OK or XMSG_ERR_INPUT (detail in st). */
 xmsg_err xmsg_params_check(const xmsg_params *p, xmsg_status *st);
 

@@ -542,6 +542,32 @@ static void test_mandatory_tls_refuses_plaintext(void **state)
     json_decref(p);
 }
 
+/* A pin makes TLS mandatory: with a plaintext fallback it is refused
+ * before connecting, and without one a server offering no TLS gets
+ * nothing of the login. */
+static void test_pin_needs_tls(void **state)
+{
+    json_t *p = lab_params("t23"), *st;
+
+    (void)state;
+    json_object_set_new(p, "logLevel", json_string("debug"));
+    json_object_set_new(
+        p, "pin",
+        json_string("sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="));
+    json_object_set_new(p, "mandatoryTLS", json_false());
+    st = lab_connect(p);
+    expect_code(st, "input");
+    assert_false(lab_log_has(st, "connecting"));
+    assert_false(lab_log_has(st, "<auth"));
+    json_decref(st);
+    json_object_del(p, "mandatoryTLS");
+    st = lab_connect(p);
+    expect_code(st, "tls");
+    assert_false(lab_log_has(st, "<auth"));
+    json_decref(st);
+    json_decref(p);
+}
+
 static void test_disable_tls_plaintext_round_trip(void **state)
 {
     json_t *p = lab_params("t21"), *m, *st;
@@ -745,6 +771,7 @@ int main(int argc, char **argv)
     };
     const struct CMUnitTest plain_tests[] = {
         cmocka_unit_test(test_mandatory_tls_refuses_plaintext),
+        cmocka_unit_test(test_pin_needs_tls),
         cmocka_unit_test(test_disable_tls_plaintext_round_trip),
     };
     const struct CMUnitTest legacy_tests[] = {
