@@ -47,17 +47,23 @@ typedef enum xmsg_err {
                                    confirmed it */
     XMSG_ERR_PROTOCOL = 7,    /**< "protocol": the server answered with an
                                    error, or broke the protocol */
-    XMSG_ERR_INTERNAL = 8     /**< "internal": out of memory, or a bug */
+    XMSG_ERR_INTERNAL = 8,    /**< "internal": out of memory, or a bug */
+    XMSG_ERR_CANCELLED = 9    /**< "cancelled": a callback of the caller's
+                                   asked to stop */
 } xmsg_err;
 
 /** Short stable name of a code ("ok", "input", "connection", "tls", "auth",
- *  "timeout", "unconfirmed", "protocol", "internal"); never NULL. */
+ *  "timeout", "unconfirmed", "protocol", "internal", "cancelled"); never
+ *  NULL. */
 const char *xmsg_err_name(xmsg_err code);
 
 /** One-line English description of a code; never NULL. */
 const char *xmsg_strerror(xmsg_err code);
 
-/** The library's version, e.g. "0.1.0 (libstrophe 0.12)"; static string. */
+/** The library's version and those of the libraries it runs with, e.g.
+ *  "0.1.0 (libstrophe 0.12.2, jansson 2.14, OpenSSL 3.0.11 19 Sep 2023)":
+ *  libstrophe's as built against (it has no runtime version call),
+ *  jansson's and OpenSSL's as loaded. Static string. */
 const char *xmsg_version(void);
 
 /** Frees anything this library returned as an owned char *. NULL-safe. */
@@ -225,8 +231,10 @@ xmsg_err xmsg_send(const xmsg_params *p, const xmsg_message *m,
  *  only), and NULL at the end of each batch: by then the caller must have
  *  made the batch's messages durable (written and flushed them, stored
  *  them), because the checkpoint moves past them right after. Return 0 to
- *  go on; non-zero stops the collection (XMSG_ERR_INTERNAL) and the
- *  checkpoint stays before the batch. */
+ *  go on; non-zero stops the collection and the checkpoint stays before
+ *  the batch: the call returns XMSG_ERR_CANCELLED, or the error the
+ *  callback recorded first in the call's status (xmsg_status_set_error(),
+ *  e.g. XMSG_ERR_INTERNAL when it could not store the message). */
 typedef int (*xmsg_message_cb)(const xmsg_message *m, void *userdata);
 
 /** Logs in, collects every message waiting for the user, hands each to cb
@@ -242,7 +250,8 @@ typedef int (*xmsg_message_cb)(const xmsg_message *m, void *userdata);
  *  sets the checkpoint at the archive's end. Without an archive (or with
  *  params mam false) offline storage is drained as the 4D plugin did: at
  *  most once.
- *  @return XMSG_OK or the failure's code (also in st). Messages handed over
+ *  @return XMSG_OK or the failure's code (also in st; XMSG_ERR_CANCELLED
+ *  when cb asked to stop). Messages handed over
  *  before a failure stay handed over. */
 xmsg_err xmsg_connect_each(const xmsg_params *p, xmsg_message_cb cb,
                            void *userdata, xmsg_status *st);
@@ -321,7 +330,8 @@ typedef xmsg_next (*xmsg_next_cb)(void *userdata, int may_block,
  *  inputs from 0; m is the message as sent (with its id and defaults), or
  *  NULL for an input that was not a message; text is NULL on success.
  *  Everything is borrowed for the call only. Return 0 to go on; non-zero
- *  stops the batch (XMSG_ERR_INTERNAL) after the messages in flight are
+ *  stops the batch (XMSG_ERR_CANCELLED, unless an input failed worse, see
+ *  xmsg_err_rank()) after the messages in flight are
  *  confirmed and reported. */
 typedef int (*xmsg_result_cb)(void *userdata, size_t index,
                               const xmsg_message *m, xmsg_err code,
@@ -338,7 +348,8 @@ typedef int (*xmsg_result_cb)(void *userdata, size_t index,
  *  when they never left) and the remaining inputs are read and reported
  *  with that failure.
  *  @return XMSG_OK when every input was delivered, else the worst failure
- *  (xmsg_err_rank()); st gets the batch's log and the session's error. */
+ *  (xmsg_err_rank(); XMSG_ERR_CANCELLED when done() stopped the batch);
+ *  st gets the batch's log and the session's error. */
 xmsg_err xmsg_session_send_batch(xmsg_session *s, xmsg_next_cb next,
                                  xmsg_result_cb done, void *userdata,
                                  xmsg_status *st);
@@ -380,7 +391,8 @@ xmsg_err xmsg_send_batch(const xmsg_params *p, xmsg_next_cb next,
                          xmsg_result_cb done, void *userdata, xmsg_status *st);
 
 /** How bad a failure is, to pick a batch's worst: 0 for XMSG_OK, then
- *  input < protocol < auth < tls < connection < timeout < internal <
+ *  input < cancelled < protocol < auth < tls < connection < timeout <
+ *  internal <
  *  unconfirmed (a message whose fate is unknown is the worst outcome). */
 int xmsg_err_rank(xmsg_err code);
 

@@ -746,6 +746,104 @@ static void test_session_send_many(void **state)
     xmsg_params_free(p);
 }
 
+/* ---- a callback that asks to stop: cancelled, not internal ---- */
+
+static int stop_at_first(const xmsg_message *m, void *userdata)
+{
+    int *calls = userdata;
+
+    (void)m;
+    (*calls)++;
+    return 1;
+}
+
+static void assert_cancelled(const xmsg_status *st)
+{
+    char *json = xmsg_status_to_json(st);
+
+    assert_int_equal(xmsg_status_code(st), XMSG_ERR_CANCELLED);
+    assert_non_null(json);
+    if (!strstr(json, "\"code\":\"cancelled\""))
+        fail_msg("status JSON lacks code cancelled: %s", json);
+    xmsg_free(json);
+}
+
+/* Collection: the caller stops at the first message; the checkpoint stays
+ * before it, so the next collection hands it over. */
+static void test_collect_stop_is_cancelled(void **state)
+{
+    xmsg_params *p = typed_params("t49", 20);
+    xmsg_status *st = xmsg_status_new();
+    json_t *got;
+    int calls = 0;
+
+    (void)state;
+    lab_send_ok("alice", "t49", "stop here");
+    assert_int_equal(xmsg_connect_each(p, stop_at_first, &calls, st),
+                     XMSG_ERR_CANCELLED);
+    assert_int_equal(calls, 1);
+    assert_cancelled(st);
+    got = collect_ok("t49");
+    assert_int_equal(json_array_size(json_object_get(got, "messages")), 1);
+    assert_string_equal(
+        field(json_array_get(json_object_get(got, "messages"), 0), "body"),
+        "stop here");
+    json_decref(got);
+    xmsg_status_free(st);
+    xmsg_params_free(p);
+}
+
+static int stop_done(void *userdata, size_t index, const xmsg_message *m,
+                     xmsg_err code, const char *text)
+{
+    struct feed *f = userdata;
+
+    (void)index;
+    (void)m;
+    (void)text;
+    f->codes[f->results++] = code;
+    return 1;
+}
+
+static xmsg_next plain_next(void *userdata, int may_block, xmsg_message **m,
+                            char *err, size_t errlen)
+{
+    struct feed *f = userdata;
+
+    (void)may_block;
+    (void)err;
+    (void)errlen;
+    if (f->i == f->n)
+        return XMSG_NEXT_END;
+    f->i++;
+    *m = xmsg_message_new();
+    assert_non_null(*m);
+    assert_int_equal(xmsg_message_set(*m, "to", jid_of("t50"), NULL), 0);
+    assert_int_equal(xmsg_message_set(*m, "body", "batch", NULL), 0);
+    return XMSG_NEXT_MESSAGE;
+}
+
+/* A batch whose done() stops it at the first result: what is in flight
+ * is still confirmed and reported, nothing more is read, and the batch is
+ * cancelled. */
+static void test_batch_stop_is_cancelled(void **state)
+{
+    xmsg_params *p = typed_params("alice", 20);
+    xmsg_status *st = xmsg_status_new();
+    struct feed f = {0, 3, 0, {0}};
+    size_t i;
+
+    (void)state;
+    assert_int_equal(xmsg_send_batch(p, plain_next, stop_done, &f, st),
+                     XMSG_ERR_CANCELLED);
+    assert_true(f.results >= 1 && f.results <= 3);
+    for (i = 0; i < f.results; i++)
+        assert_int_equal(f.codes[i], XMSG_OK);
+    assert_cancelled(st);
+    xmsg_status_free(st);
+    xmsg_params_free(p);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest main_tests[] = {
@@ -768,6 +866,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_keepalive),
         cmocka_unit_test(test_no_password_in_output),
         cmocka_unit_test(test_session_send_many),
+        cmocka_unit_test(test_collect_stop_is_cancelled),
+        cmocka_unit_test(test_batch_stop_is_cancelled),
     };
     const struct CMUnitTest plain_tests[] = {
         cmocka_unit_test(test_mandatory_tls_refuses_plaintext),
