@@ -182,10 +182,17 @@ xmsg_message *xmsg_message_new(void);
 void xmsg_message_free(xmsg_message *m);
 
 /** Sets field name to value (copied). "body", "to", "type", "ns", "from",
- *  "xml:lang", "id" are the known fields; any other name becomes an
- *  attribute of <message/> and must be a valid XML attribute name (not
- *  xmlns or xmlns:*). value must be valid UTF-8 without characters XML
- *  forbids; "to" and "from" must be valid JIDs. A NULL value removes it.
+ *  "xml:lang", "id" are the known fields, "kind", "thread", "payload",
+ *  "xml" and a presence's children "show", "status", "priority" the
+ *  fields of the other kinds; any other name (and show, status, priority
+ *  on a message or an iq) becomes an attribute of the stanza (of
+ *  <message/>: also mirrored, see the README) and must be a valid XML
+ *  attribute name (not xmlns or xmlns:*). value must be valid UTF-8
+ *  without characters XML forbids; "to" and "from" must be valid JIDs. A
+ *  NULL value removes it. A field the message's kind cannot carry (body
+ *  or thread on a presence or an iq, xml without kind raw, anything but
+ *  xml with kind raw) is refused by the sends as XMSG_ERR_INPUT before
+ *  anything is sent, never dropped.
  *  @return XMSG_OK, XMSG_ERR_INPUT (detail in st), XMSG_ERR_INTERNAL. */
 xmsg_err xmsg_message_set(xmsg_message *m, const char *name, const char *value,
                           xmsg_status *st);

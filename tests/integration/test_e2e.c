@@ -94,6 +94,56 @@ static void test_every_field_round_trip(void **state)
     json_decref(p);
 }
 
+/* Custom attributes named like a presence's children travel on a message
+ * (on the wire as attributes) and are collected back as the same fields,
+ * from the attributes or, where the server dropped them, the mirror. */
+static void test_presence_names_round_trip(void **state)
+{
+    static const char *const names[] = {"priority", "show", "status"};
+    json_t *p = lab_params("alice"), *m, *st, *msgs, *got;
+    size_t i;
+
+    (void)state;
+    json_object_set_new(p, "logLevel", json_string("debug"));
+    m = json_pack("{s:s, s:s, s:s, s:s, s:s}", "to", jid_of("t28"), "body",
+                  "x", "priority", "high", "show", "away", "status", "busy");
+    st = lab_send(p, m);
+    expect_code(st, "ok");
+    assert_true(json_is_true(json_object_get(st, "delivered")));
+    assert_true(lab_log_has(st, "priority=\"high\""));
+    assert_true(lab_log_has(st, "show=\"away\""));
+    json_decref(st);
+
+    st = collect_ok("t28");
+    msgs = json_object_get(st, "messages");
+    assert_int_equal(json_array_size(msgs), 1);
+    got = json_array_get(msgs, 0);
+    for (i = 0; i < 3; i++)
+        assert_string_equal(field(got, names[i]),
+                            json_string_value(json_object_get(m, names[i])));
+    json_decref(st);
+    json_decref(m);
+    json_decref(p);
+}
+
+/* A presence with a custom attribute: sent with it, not dropped. */
+static void test_presence_custom_attribute(void **state)
+{
+    json_t *p = lab_params("alice"), *m, *st;
+
+    (void)state;
+    json_object_set_new(p, "logLevel", json_string("debug"));
+    m = json_pack("{s:s, s:s, s:s, s:s}", "kind", "presence", "to",
+                  jid_of("t29"), "show", "away", "x-custom", "kept");
+    st = lab_send(p, m);
+    expect_code(st, "ok");
+    assert_true(lab_log_has(st, "x-custom=\"kept\""));
+    assert_true(lab_log_has(st, "<show>away</show>"));
+    json_decref(st);
+    json_decref(m);
+    json_decref(p);
+}
+
 static void test_defaults(void **state)
 {
     json_t *p = lab_params("alice"), *m, *st, *got;
@@ -848,6 +898,8 @@ int main(int argc, char **argv)
 {
     const struct CMUnitTest main_tests[] = {
         cmocka_unit_test(test_every_field_round_trip),
+        cmocka_unit_test(test_presence_names_round_trip),
+        cmocka_unit_test(test_presence_custom_attribute),
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_explicit_from_on_the_wire),
         cmocka_unit_test(test_ns_on_the_wire),
