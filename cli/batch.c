@@ -19,6 +19,7 @@ struct run {
     char *out; /* result lines not yet written */
     size_t olen, ocap;
     int io_failed;
+    xmsg_status *st; /* an I/O failure is recorded there as internal */
 };
 
 /* ---- output ---- */
@@ -241,7 +242,11 @@ static int done(void *userdata, size_t index, const xmsg_message *m,
         r->io_failed = 1;
     if (r->olen >= OUT_FLUSH)
         out_flush(r);
-    /* Output lost: stop taking input (the library settles what flies). */
+    /* Output lost: stop taking input (the library settles what flies);
+     * the stop is an internal failure, not the caller's cancellation. */
+    if (r->io_failed)
+        xmsg_status_set_error(r->st, XMSG_ERR_INTERNAL,
+                              "cannot read the input or write the results");
     return r->io_failed;
 }
 
@@ -253,6 +258,7 @@ int cli_send_batch(const struct cli_opts *o, const xmsg_params *p,
     int rc;
 
     memset(&r, 0, sizeof(r));
+    r.st = st;
     r.defaults = xmsg_message_new();
     if (!r.defaults)
         return cli_oom();

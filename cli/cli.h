@@ -22,7 +22,8 @@ enum cli_exit {
     CLI_EXIT_AUTH = 5,
     CLI_EXIT_TIMEOUT = 6,
     CLI_EXIT_UNCONFIRMED = 7,
-    CLI_EXIT_PROTOCOL = 8
+    CLI_EXIT_PROTOCOL = 8,
+    CLI_EXIT_CANCELLED = 9
 };
 
 /* Largest file or standard input accepted, in bytes. */

@@ -25,6 +25,8 @@ static const struct exit_row exit_rows[] = {
     {XMSG_ERR_UNCONFIRMED, CLI_EXIT_UNCONFIRMED,
      "sent, but the server did not confirm it"},
     {XMSG_ERR_PROTOCOL, CLI_EXIT_PROTOCOL, "protocol or server error"},
+    {XMSG_ERR_CANCELLED, CLI_EXIT_CANCELLED,
+     "cancelled: the caller asked to stop"},
 };
 
 #define EXIT_ROW_COUNT (sizeof(exit_rows) / sizeof(exit_rows[0]))

@@ -154,8 +154,9 @@ int cli_request(const xmsg_params *p, const xmsg_message *m, xmsg_status *st)
     xmsg_err rc;
     char *json;
 
+    /* A failed open leaves no session: its failure is the exit code. */
     rc = xmsg_session_open(p, &s, st);
-    if (!rc || rc == XMSG_ERR_PROTOCOL)
+    if (!rc)
         rc = xmsg_session_request(s, m, &reply, st);
     if (reply) {
         json = xmsg_message_to_json(reply);

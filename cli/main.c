@@ -32,6 +32,7 @@ static int load(const struct cli_opts *o, xmsg_params *p, xmsg_message **m,
 struct batch {
     char *buf;
     size_t len, cap;
+    xmsg_status *st; /* where a failure to hand over is recorded */
 };
 
 static int batch_append(struct batch *b, const char *json)
@@ -52,6 +53,14 @@ static int batch_append(struct batch *b, const char *json)
     return 0;
 }
 
+/* Stops the collection as an internal error (not a cancellation): the
+ * output or the memory failed. */
+static int print_failed(struct batch *b, const char *what)
+{
+    xmsg_status_set_error(b->st, XMSG_ERR_INTERNAL, what);
+    return -1;
+}
+
 /* Hands a collected message over: one JSON line. NULL ends a batch: it is
  * written with one write(2), so that a kill leaves it whole or absent,
  * before the library records the checkpoint past it. */
@@ -65,17 +74,19 @@ static int print_message(const xmsg_message *m, void *userdata)
         json = xmsg_message_to_json(m);
         rc = json ? batch_append(b, json) : -1;
         xmsg_free(json);
-        return rc;
+        return rc ? print_failed(b, "out of memory") : 0;
     }
     rc = cli_write_stdout(b->buf, b->len);
     b->len = 0;
-    return rc == CLI_EXIT_OK ? 0 : -1;
+    return rc == CLI_EXIT_OK
+               ? 0
+               : print_failed(b, "cannot write to standard output");
 }
 
 static int call(const struct cli_opts *o, const xmsg_params *p,
                 const xmsg_message *m, xmsg_status *st)
 {
-    struct batch b = {NULL, 0, 0};
+    struct batch b = {NULL, 0, 0, st};
     xmsg_err err;
 
     if (o->batch)

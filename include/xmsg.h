@@ -47,17 +47,23 @@ typedef enum xmsg_err {
                                    confirmed it */
     XMSG_ERR_PROTOCOL = 7,    /**< "protocol": the server answered with an
                                    error, or broke the protocol */
-    XMSG_ERR_INTERNAL = 8     /**< "internal": out of memory, or a bug */
+    XMSG_ERR_INTERNAL = 8,    /**< "internal": out of memory, or a bug */
+    XMSG_ERR_CANCELLED = 9    /**< "cancelled": a callback of the caller's
+                                   asked to stop */
 } xmsg_err;
 
 /** Short stable name of a code ("ok", "input", "connection", "tls", "auth",
- *  "timeout", "unconfirmed", "protocol", "internal"); never NULL. */
+ *  "timeout", "unconfirmed", "protocol", "internal", "cancelled"); never
+ *  NULL. */
 const char *xmsg_err_name(xmsg_err code);
 
 /** One-line English description of a code; never NULL. */
 const char *xmsg_strerror(xmsg_err code);
 
-/** The library's version, e.g. "0.1.0 (libstrophe 0.12)"; static string. */
+/** The library's version and those of the libraries it runs with, e.g.
+ *  "0.1.0 (libstrophe 0.12.2, jansson 2.14, OpenSSL 3.0.11 19 Sep 2023)":
+ *  libstrophe's as built against (it has no runtime version call),
+ *  jansson's and OpenSSL's as loaded. Static string. */
 const char *xmsg_version(void);
 
 /** Frees anything this library returned as an owned char *. NULL-safe. */
@@ -159,7 +165,9 @@ xmsg_err xmsg_params_from_json(xmsg_params *p, const char *json,
                                xmsg_status *st);
 
 /** Checks that the params are complete and coherent (jid with a local part
- *  and a domain, password present, no contradicting TLS flags).
+ *  and a domain, password present, no contradicting TLS flags; a pin
+ *  makes TLS mandatory, so it contradicts disableTLS and mandatoryTLS
+ *  false).
  *  @return XMSG_OK or XMSG_ERR_INPUT (detail in st). */
 xmsg_err xmsg_params_check(const xmsg_params *p, xmsg_status *st);
 
@@ -174,10 +182,17 @@ xmsg_message *xmsg_message_new(void);
 void xmsg_message_free(xmsg_message *m);
 
 /** Sets field name to value (copied). "body", "to", "type", "ns", "from",
- *  "xml:lang", "id" are the known fields; any other name becomes an
- *  attribute of <message/> and must be a valid XML attribute name (not
- *  xmlns or xmlns:*). value must be valid UTF-8 without characters XML
- *  forbids; "to" and "from" must be valid JIDs. A NULL value removes it.
+ *  "xml:lang", "id" are the known fields, "kind", "thread", "payload",
+ *  "xml" and a presence's children "show", "status", "priority" the
+ *  fields of the other kinds; any other name (and show, status, priority
+ *  on a message or an iq) becomes an attribute of the stanza (of
+ *  <message/>: also mirrored, see the README) and must be a valid XML
+ *  attribute name (not xmlns or xmlns:*). value must be valid UTF-8
+ *  without characters XML forbids; "to" and "from" must be valid JIDs. A
+ *  NULL value removes it. A field the message's kind cannot carry (body
+ *  or thread on a presence or an iq, xml without kind raw, anything but
+ *  xml with kind raw) is refused by the sends as XMSG_ERR_INPUT before
+ *  anything is sent, never dropped.
  *  @return XMSG_OK, XMSG_ERR_INPUT (detail in st), XMSG_ERR_INTERNAL. */
 xmsg_err xmsg_message_set(xmsg_message *m, const char *name, const char *value,
                           xmsg_status *st);
@@ -223,8 +238,10 @@ xmsg_err xmsg_send(const xmsg_params *p, const xmsg_message *m,
  *  only), and NULL at the end of each batch: by then the caller must have
  *  made the batch's messages durable (written and flushed them, stored
  *  them), because the checkpoint moves past them right after. Return 0 to
- *  go on; non-zero stops the collection (XMSG_ERR_INTERNAL) and the
- *  checkpoint stays before the batch. */
+ *  go on; non-zero stops the collection and the checkpoint stays before
+ *  the batch: the call returns XMSG_ERR_CANCELLED, or the error the
+ *  callback recorded first in the call's status (xmsg_status_set_error(),
+ *  e.g. XMSG_ERR_INTERNAL when it could not store the message). */
 typedef int (*xmsg_message_cb)(const xmsg_message *m, void *userdata);
 
 /** Logs in, collects every message waiting for the user, hands each to cb
@@ -240,7 +257,8 @@ typedef int (*xmsg_message_cb)(const xmsg_message *m, void *userdata);
  *  sets the checkpoint at the archive's end. Without an archive (or with
  *  params mam false) offline storage is drained as the 4D plugin did: at
  *  most once.
- *  @return XMSG_OK or the failure's code (also in st). Messages handed over
+ *  @return XMSG_OK or the failure's code (also in st; XMSG_ERR_CANCELLED
+ *  when cb asked to stop). Messages handed over
  *  before a failure stay handed over. */
 xmsg_err xmsg_connect_each(const xmsg_params *p, xmsg_message_cb cb,
                            void *userdata, xmsg_status *st);
@@ -319,7 +337,8 @@ typedef xmsg_next (*xmsg_next_cb)(void *userdata, int may_block,
  *  inputs from 0; m is the message as sent (with its id and defaults), or
  *  NULL for an input that was not a message; text is NULL on success.
  *  Everything is borrowed for the call only. Return 0 to go on; non-zero
- *  stops the batch (XMSG_ERR_INTERNAL) after the messages in flight are
+ *  stops the batch (XMSG_ERR_CANCELLED, unless an input failed worse, see
+ *  xmsg_err_rank()) after the messages in flight are
  *  confirmed and reported. */
 typedef int (*xmsg_result_cb)(void *userdata, size_t index,
                               const xmsg_message *m, xmsg_err code,
@@ -336,7 +355,8 @@ typedef int (*xmsg_result_cb)(void *userdata, size_t index,
  *  when they never left) and the remaining inputs are read and reported
  *  with that failure.
  *  @return XMSG_OK when every input was delivered, else the worst failure
- *  (xmsg_err_rank()); st gets the batch's log and the session's error. */
+ *  (xmsg_err_rank(); XMSG_ERR_CANCELLED when done() stopped the batch);
+ *  st gets the batch's log and the session's error. */
 xmsg_err xmsg_session_send_batch(xmsg_session *s, xmsg_next_cb next,
                                  xmsg_result_cb done, void *userdata,
                                  xmsg_status *st);
@@ -378,7 +398,8 @@ xmsg_err xmsg_send_batch(const xmsg_params *p, xmsg_next_cb next,
                          xmsg_result_cb done, void *userdata, xmsg_status *st);
 
 /** How bad a failure is, to pick a batch's worst: 0 for XMSG_OK, then
- *  input < protocol < auth < tls < connection < timeout < internal <
+ *  input < cancelled < protocol < auth < tls < connection < timeout <
+ *  internal <
  *  unconfirmed (a message whose fate is unknown is the worst outcome). */
 int xmsg_err_rank(xmsg_err code);
 

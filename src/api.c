@@ -1,14 +1,34 @@
 /* api.c - the JSON one-call API over the typed API, and the version. */
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 
+#include <openssl/crypto.h>
 #include <strophe.h>
 
 #include "internal.h"
 
+/* libstrophe 0.12 has no runtime version call: the build's pkg-config
+ * tells which one the headers are from. */
+#ifndef XMSG_STROPHE_VERSION
+#define XMSG_STROPHE_VERSION "unknown"
+#endif
+
+static char version[256];
+static pthread_once_t version_once = PTHREAD_ONCE_INIT;
+
+static void make_version(void)
+{
+    snprintf(version, sizeof(version),
+             XMSG_VERSION_STRING " (libstrophe " XMSG_STROPHE_VERSION
+                                 ", jansson %s, %s)",
+             jansson_version_str(), OpenSSL_version(OPENSSL_VERSION));
+}
+
 const char *xmsg_version(void)
 {
-    return XMSG_VERSION_STRING " (libstrophe 0.12, jansson " JANSSON_VERSION
-                               ")";
+    pthread_once(&version_once, make_version);
+    return version;
 }
 
 /* The status as JSON text (NULL when out of memory); frees st. */

@@ -545,8 +545,15 @@ xmsg_err xmsg_batch_run(xmsg_conn *c, const struct xmsg_batch_io *io)
     batch_free(&b);
     if (xmsg_err_rank(code) > xmsg_err_rank(b.worst))
         return code;
+    /* A stop the caller asked for is cancelled, unless an input failed
+     * worse. */
+    if (b.stopped && xmsg_err_rank(XMSG_ERR_CANCELLED) > xmsg_err_rank(b.worst))
+        return xmsg_status_fail(c->st, XMSG_ERR_CANCELLED,
+                                "the caller stopped the batch after %zu "
+                                "input(s)",
+                                b.index);
     if (b.worst != XMSG_OK && xmsg_status_code(c->st) == XMSG_OK)
         xmsg_status_fail(c->st, b.worst, "%zu of %zu input(s) failed", b.failed,
                          b.index);
-    return b.worst != XMSG_OK ? b.worst : (b.stopped ? XMSG_ERR_INTERNAL : 0);
+    return b.worst;
 }

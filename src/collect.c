@@ -76,9 +76,13 @@ static xmsg_err hand_over(struct collect *s)
         s->c->st->collected = s->handed;
     }
     batch_clear(s);
-    return rc ? xmsg_status_fail(s->c->st, XMSG_ERR_INTERNAL,
-                                 "the messages could not be handed over")
-              : XMSG_OK;
+    if (!rc)
+        return XMSG_OK;
+    /* The callback's own failure when it recorded one, else a stop. */
+    if (xmsg_status_code(s->c->st) != XMSG_OK)
+        return xmsg_status_code(s->c->st);
+    return xmsg_status_fail(s->c->st, XMSG_ERR_CANCELLED,
+                            "the message callback asked to stop");
 }
 
 static void on_archive_result(struct collect *s, xmpp_stanza_t *stanza)
@@ -408,6 +412,7 @@ static int keep_in_status(const xmsg_message *m, void *userdata)
     copy = xmsg_message_copy(m);
     if (!copy || xmsg_status_add_message(st, copy)) {
         xmsg_message_free(copy);
+        xmsg_status_fail(st, XMSG_ERR_INTERNAL, "out of memory");
         return -1;
     }
     return 0;

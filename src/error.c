@@ -18,6 +18,7 @@ static const struct {
                            "the server answered with an error or broke "
                            "the protocol"},
     [XMSG_ERR_INTERNAL] = {"internal", "out of memory or internal error"},
+    [XMSG_ERR_CANCELLED] = {"cancelled", "a callback asked to stop"},
 };
 
 #define N_ERRORS (sizeof(errors) / sizeof(errors[0]))
@@ -38,11 +39,18 @@ const char *xmsg_strerror(xmsg_err code)
 
 int xmsg_err_rank(xmsg_err code)
 {
-    /* Worst last: a message whose fate is unknown needs a human most. */
-    static const xmsg_err order[] = {
-        XMSG_OK,          XMSG_ERR_INPUT,    XMSG_ERR_PROTOCOL,
-        XMSG_ERR_AUTH,    XMSG_ERR_TLS,      XMSG_ERR_CONNECT,
-        XMSG_ERR_TIMEOUT, XMSG_ERR_INTERNAL, XMSG_ERR_UNCONFIRMED};
+    /* Worst last: a message whose fate is unknown needs a human most. A
+     * stop the caller asked for is below every failure of the server. */
+    static const xmsg_err order[] = {XMSG_OK,
+                                     XMSG_ERR_INPUT,
+                                     XMSG_ERR_CANCELLED,
+                                     XMSG_ERR_PROTOCOL,
+                                     XMSG_ERR_AUTH,
+                                     XMSG_ERR_TLS,
+                                     XMSG_ERR_CONNECT,
+                                     XMSG_ERR_TIMEOUT,
+                                     XMSG_ERR_INTERNAL,
+                                     XMSG_ERR_UNCONFIRMED};
     int i;
 
     for (i = 0; i < (int)(sizeof(order) / sizeof(*order)); i++) {

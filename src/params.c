@@ -272,6 +272,11 @@ xmsg_err xmsg_params_check(const xmsg_params *p, xmsg_status *st)
         return bad(st, "pin", "must be sha256//BASE64 entries separated by ;");
     if (p->pin && p->disable_tls)
         return bad(st, "pin", "is useless with disableTLS");
+    /* A pin makes TLS mandatory: no login may go out unverified. */
+    if (p->pin && !p->mandatory_tls)
+        return bad(st, "pin",
+                   "makes TLS mandatory: it contradicts mandatoryTLS false "
+                   "(--allow-plaintext)");
     if (p->state_file && p->state_file[0] != '/')
         return bad(st, "stateFile", "must be an absolute path");
     if (p->disable_tls && p->ca_file)

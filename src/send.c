@@ -5,14 +5,48 @@
 
 #include "sessobj.h"
 
-/* What each kind needs; NULL when m can be sent. */
-static const char *check_message(const xmsg_message *m)
+/* A field its kind cannot carry, written to buf; NULL when every field
+ * travels: nothing is dropped silently. */
+static const char *stray_field(const xmsg_message *m, char *buf, size_t len)
+{
+    const char *kind = xmsg_message_get(m, "kind"), *name;
+    const int raw = kind && strcmp(kind, "raw") == 0;
+    const int msg = !kind || strcmp(kind, "message") == 0;
+    size_t i;
+
+    for (i = 0; i < m->names.n; i++) {
+        name = m->names.v[i];
+        if (raw && strcmp(name, "kind") && strcmp(name, "xml"))
+            snprintf(buf, len,
+                     "message.%s: kind raw sends xml as it is, with nothing "
+                     "else (put it in the XML)",
+                     name);
+        else if (!raw && strcmp(name, "xml") == 0)
+            snprintf(buf, len, "message.xml: only with kind raw");
+        else if (!msg && (!strcmp(name, "body") || !strcmp(name, "thread")))
+            snprintf(buf, len, "message.%s: only a message has one (kind %s)",
+                     name, kind);
+        else
+            continue;
+        return buf;
+    }
+    return NULL;
+}
+
+/* What each kind needs, written to buf; NULL when m can be sent. A
+ * groupchat message to the joined room (to_room) needs no "to". */
+static const char *check_message(const xmsg_message *m, int to_room, char *buf,
+                                 size_t len)
 {
     const char *kind = xmsg_message_get(m, "kind");
     const char *type = xmsg_message_get(m, "type");
     const char *body = xmsg_message_get(m, "body");
     const char *to = xmsg_message_get(m, "to");
 
+    if (stray_field(m, buf, len))
+        return buf;
+    if (to_room)
+        return body ? NULL : "message.body: is required";
     if (kind && strcmp(kind, "raw") == 0)
         return xmsg_message_get(m, "xml") ? NULL
                                           : "message.xml: is required for "
@@ -99,10 +133,11 @@ static int add_defaults(xmsg_message *m, const char *jid)
 xmsg_message *xmsg_message_prepare(xmsg_conn *c, xmsg_message *m, char *err,
                                    size_t errlen)
 {
-    const char *bad = check_message(m);
+    const char *bad = check_message(m, 0, err, errlen);
 
     if (bad) {
-        snprintf(err, errlen, "%s", bad);
+        if (bad != err)
+            snprintf(err, errlen, "%s", bad);
         goto fail;
     }
     if (add_defaults(m, c->params->jid))
@@ -181,7 +216,8 @@ xmsg_err xmsg_session_send_one(xmsg_conn *c, const xmsg_message *m,
 xmsg_err xmsg_send(const xmsg_params *p, const xmsg_message *m, xmsg_status *st)
 {
     xmsg_session *s = NULL;
-    const char *bad;
+    char buf[XMSG_ERRTEXT_MAX];
+    const char *bad, *kind = m ? xmsg_message_get(m, "kind") : NULL;
     xmsg_err rc;
 
     if (!st)
@@ -193,10 +229,10 @@ xmsg_err xmsg_send(const xmsg_params *p, const xmsg_message *m, xmsg_status *st)
     if (rc)
         return rc;
     /* Bad input connects to nothing. */
-    bad =
-        p->room && !xmsg_message_get(m, "to")
-            ? (xmsg_message_get(m, "body") ? NULL : "message.body: is required")
-            : check_message(m);
+    bad = check_message(m,
+                        p->room && !xmsg_message_get(m, "to") &&
+                            (!kind || !strcmp(kind, "message")),
+                        buf, sizeof(buf));
     if (bad)
         return xmsg_status_fail(st, XMSG_ERR_INPUT, "%s", bad);
     rc = xmsg_session_start(p, XMSG_SESSION_ONE_CALL, &s, st);
@@ -348,6 +384,7 @@ static void remember_presence(xmsg_session *s, const xmsg_message *m)
 xmsg_err xmsg_session_send(xmsg_session *s, const xmsg_message *m,
                            xmsg_status *st)
 {
+    char buf[XMSG_ERRTEXT_MAX];
     const char *bad;
     xmsg_err rc;
 
@@ -356,9 +393,8 @@ xmsg_err xmsg_session_send(xmsg_session *s, const xmsg_message *m,
     if (!use_status(s, st))
         return XMSG_ERR_INTERNAL;
     s->c.st->is_send = 1;
-    bad = !m ? "message: none given" : for_room(s, m) ? NULL : check_message(m);
-    if (!bad && for_room(s, m) && !xmsg_message_get(m, "body"))
-        bad = "message.body: is required";
+    bad = !m ? "message: none given"
+             : check_message(m, for_room(s, m), buf, sizeof(buf));
     if (bad)
         return xmsg_status_fail(s->c.st, XMSG_ERR_INPUT, "%s", bad);
     rc = xmsg_session_alive(s);

@@ -354,7 +354,7 @@ static long conn_flags(const xmsg_params *p)
 
     if (p->disable_tls)
         f |= XMPP_CONN_FLAG_DISABLE_TLS;
-    else if (p->mandatory_tls)
+    else if (p->mandatory_tls || p->pin) /* a pin needs TLS */
         f |= XMPP_CONN_FLAG_MANDATORY_TLS;
     if (p->legacy_tls)
         f |= XMPP_CONN_FLAG_LEGACY_SSL;

@@ -155,6 +155,12 @@ int xmsg_element_adopt(xmpp_stanza_t *parent, xmpp_stanza_t *child);
 /* Appends the stanza for m (its kind: message, presence, iq, or raw XML),
  * as sent, to b; 0, or -1 out of memory. */
 int xmsg_message_xml(const xmsg_message *m, xmsg_buf *b);
+
+/* 1 when field name of a stanza of kind (NULL: message) is not one of its
+ * attributes: a child (body, thread; a presence's show, status and
+ * priority) or what xmsg reads itself (kind, payload, xml). */
+int xmsg_field_is_child(const char *kind, const char *name);
+
 /* Copies every attribute of the stanza into m but those xmsg reserves
  * (xmlns, body, ...), xml:lang as "xml:lang". 0, or -1 out of memory. */
 int xmsg_stanza_copy_attributes(xmsg_message *m, xmpp_stanza_t *stanza);

@@ -10,19 +10,38 @@
  * children. */
 #define NS_ATTRS "urn:xmsg:attributes:0"
 
+static int in_set(const char *const *set, const char *name)
+{
+    for (; *set; set++) {
+        if (strcmp(*set, name) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* A message's custom attributes: every name but its known fields (a
+ * presence's show, status and priority are custom on a message). */
 static int is_custom(const char *name)
 {
     static const char *const known[] = {
-        "body",   "to",       "type",      "ns",   "from",   "xml:lang",
-        "id",     "stamp",    "archiveId", "kind", "thread", "show",
-        "status", "priority", "payload",   "xml"};
-    size_t i;
+        "body",  "to",        "type", "ns",     "from",    "xml:lang", "id",
+        "stamp", "archiveId", "kind", "thread", "payload", "xml",      NULL};
 
-    for (i = 0; i < sizeof(known) / sizeof(*known); i++) {
-        if (strcmp(known[i], name) == 0)
-            return 0;
-    }
-    return 1;
+    return !in_set(known, name);
+}
+
+static int is_presence(const char *kind)
+{
+    return kind && strcmp(kind, "presence") == 0;
+}
+
+int xmsg_field_is_child(const char *kind, const char *name)
+{
+    static const char *const any[] = {"body",    "thread", "kind",
+                                      "payload", "xml",    NULL};
+    static const char *const presence[] = {"show", "status", "priority", NULL};
+
+    return in_set(any, name) || (is_presence(kind) && in_set(presence, name));
 }
 
 xmpp_stanza_t *xmsg_element_new(xmpp_ctx_t *ctx, const char *name,
@@ -164,21 +183,6 @@ static int put_mirror(xmsg_buf *b, const xmsg_message *m)
     return rc || (open && xmsg_buf_str(b, "</attributes>"));
 }
 
-/* Fields that are children of the stanza, not attributes. */
-static int is_child_field(const char *name)
-{
-    static const char *const children[] = {"body",    "kind",   "thread",
-                                           "show",    "status", "priority",
-                                           "payload", "xml"};
-    size_t i;
-
-    for (i = 0; i < sizeof(children) / sizeof(*children); i++) {
-        if (strcmp(children[i], name) == 0)
-            return 1;
-    }
-    return 0;
-}
-
 /* <name>text</name> when m has the field. */
 static int put_child(xmsg_buf *b, const xmsg_message *m, const char *name)
 {
@@ -201,7 +205,7 @@ int xmsg_message_xml(const xmsg_message *m, xmsg_buf *b)
         kind = "message";
     rc = xmsg_buf_str(b, "<") || xmsg_buf_str(b, kind);
     for (i = 0; i < m->names.n && !rc; i++) {
-        if (is_child_field(m->names.v[i]))
+        if (xmsg_field_is_child(kind, m->names.v[i]))
             continue;
         rc = put_attr(
             b, strcmp(m->names.v[i], "ns") == 0 ? "xmlns" : m->names.v[i],
@@ -262,21 +266,15 @@ int xmsg_xml_check(const char *xml, int one)
     return w && !bad && elements >= 1 && (!one || elements == 1) ? 0 : -1;
 }
 
-/* Copies the attributes of the stanza; xmlns becomes "ns". */
-/* Attributes a peer may not set: they are the body and what the server or
- * xmsg tell about the message. */
-static int reserved_attribute(const char *name)
+/* Attributes a peer may not set: they are the children read into fields
+ * (a presence's show, status and priority; on other kinds these are
+ * custom attributes) and what the server or xmsg tell about the stanza. */
+static int reserved_attribute(const char *kind, const char *name)
 {
-    static const char *const reserved[] = {
-        "xmlns",  "body", "ns",     "stamp",    "archiveId", "kind",
-        "thread", "show", "status", "priority", "payload",   "xml"};
-    size_t i;
+    static const char *const reserved[] = {"xmlns", "ns", "stamp", "archiveId",
+                                           NULL};
 
-    for (i = 0; i < sizeof(reserved) / sizeof(*reserved); i++) {
-        if (strcmp(reserved[i], name) == 0)
-            return 1;
-    }
-    return 0;
+    return in_set(reserved, name) || xmsg_field_is_child(kind, name);
 }
 
 /* Copies every attribute of the stanza (all of them: a fixed array would
@@ -284,6 +282,7 @@ static int reserved_attribute(const char *name)
 int xmsg_stanza_copy_attributes(xmsg_message *m, xmpp_stanza_t *stanza)
 {
     int count = xmpp_stanza_get_attribute_count(stanza), n, i, rc = 0;
+    const char *kind = xmpp_stanza_get_name(stanza);
     const char **attrs;
 
     if (count <= 0)
@@ -295,7 +294,7 @@ int xmsg_stanza_copy_attributes(xmsg_message *m, xmpp_stanza_t *stanza)
     for (i = 0; i + 1 < n && !rc; i += 2) {
         const char *name = attrs[i];
 
-        if (reserved_attribute(name))
+        if (reserved_attribute(kind, name))
             continue;
         /* The parser drops the xml: prefix of xml:lang. */
         if (strcmp(name, "lang") == 0)

@@ -114,7 +114,7 @@ test_help() {
         out_has "xmsg send"
         out_has "xmsg connect"
         out_has "XMSG_PASSWORD"
-        for code in 0 1 2 3 4 5 6 7 8; do
+        for code in 0 1 2 3 4 5 6 7 8 9; do
             grep -qE "^ +$code  [A-Za-z]" "$OUT" || problem "no exit code $code"
         done
         end

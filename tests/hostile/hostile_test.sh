@@ -41,6 +41,8 @@ scenario() {
 # libstrophe 0.12.2 crashes (SIGSEGV) on these unless xmsg stops them.
 scenario no-bind-empty 8 protocol
 scenario no-bind-session 8 protocol
+# request exits with the login's failure, not as a usage error.
+scenario no-bind-empty 8 protocol 262144 request -t bob@localhost -m hello
 # 100 MB in one element: refused at 2 MiB, memory stays bounded.
 scenario huge-stanza 8 protocol 65536
 # libstrophe recurses over a stanza tree, and keeps every attribute.

@@ -94,6 +94,56 @@ static void test_every_field_round_trip(void **state)
     json_decref(p);
 }
 
+/* Custom attributes named like a presence's children travel on a message
+ * (on the wire as attributes) and are collected back as the same fields,
+ * from the attributes or, where the server dropped them, the mirror. */
+static void test_presence_names_round_trip(void **state)
+{
+    static const char *const names[] = {"priority", "show", "status"};
+    json_t *p = lab_params("alice"), *m, *st, *msgs, *got;
+    size_t i;
+
+    (void)state;
+    json_object_set_new(p, "logLevel", json_string("debug"));
+    m = json_pack("{s:s, s:s, s:s, s:s, s:s}", "to", jid_of("t28"), "body",
+                  "x", "priority", "high", "show", "away", "status", "busy");
+    st = lab_send(p, m);
+    expect_code(st, "ok");
+    assert_true(json_is_true(json_object_get(st, "delivered")));
+    assert_true(lab_log_has(st, "priority=\"high\""));
+    assert_true(lab_log_has(st, "show=\"away\""));
+    json_decref(st);
+
+    st = collect_ok("t28");
+    msgs = json_object_get(st, "messages");
+    assert_int_equal(json_array_size(msgs), 1);
+    got = json_array_get(msgs, 0);
+    for (i = 0; i < 3; i++)
+        assert_string_equal(field(got, names[i]),
+                            json_string_value(json_object_get(m, names[i])));
+    json_decref(st);
+    json_decref(m);
+    json_decref(p);
+}
+
+/* A presence with a custom attribute: sent with it, not dropped. */
+static void test_presence_custom_attribute(void **state)
+{
+    json_t *p = lab_params("alice"), *m, *st;
+
+    (void)state;
+    json_object_set_new(p, "logLevel", json_string("debug"));
+    m = json_pack("{s:s, s:s, s:s, s:s}", "kind", "presence", "to",
+                  jid_of("t29"), "show", "away", "x-custom", "kept");
+    st = lab_send(p, m);
+    expect_code(st, "ok");
+    assert_true(lab_log_has(st, "x-custom=\"kept\""));
+    assert_true(lab_log_has(st, "<show>away</show>"));
+    json_decref(st);
+    json_decref(m);
+    json_decref(p);
+}
+
 static void test_defaults(void **state)
 {
     json_t *p = lab_params("alice"), *m, *st, *got;
@@ -542,6 +592,32 @@ static void test_mandatory_tls_refuses_plaintext(void **state)
     json_decref(p);
 }
 
+/* A pin makes TLS mandatory: with a plaintext fallback it is refused
+ * before connecting, and without one a server offering no TLS gets
+ * nothing of the login. */
+static void test_pin_needs_tls(void **state)
+{
+    json_t *p = lab_params("t23"), *st;
+
+    (void)state;
+    json_object_set_new(p, "logLevel", json_string("debug"));
+    json_object_set_new(
+        p, "pin",
+        json_string("sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="));
+    json_object_set_new(p, "mandatoryTLS", json_false());
+    st = lab_connect(p);
+    expect_code(st, "input");
+    assert_false(lab_log_has(st, "connecting"));
+    assert_false(lab_log_has(st, "<auth"));
+    json_decref(st);
+    json_object_del(p, "mandatoryTLS");
+    st = lab_connect(p);
+    expect_code(st, "tls");
+    assert_false(lab_log_has(st, "<auth"));
+    json_decref(st);
+    json_decref(p);
+}
+
 static void test_disable_tls_plaintext_round_trip(void **state)
 {
     json_t *p = lab_params("t21"), *m, *st;
@@ -722,10 +798,110 @@ static void test_session_send_many(void **state)
     xmsg_params_free(p);
 }
 
+/* ---- a callback that asks to stop: cancelled, not internal ---- */
+
+static int stop_at_first(const xmsg_message *m, void *userdata)
+{
+    int *calls = userdata;
+
+    (void)m;
+    (*calls)++;
+    return 1;
+}
+
+static void assert_cancelled(const xmsg_status *st)
+{
+    char *json = xmsg_status_to_json(st);
+
+    assert_int_equal(xmsg_status_code(st), XMSG_ERR_CANCELLED);
+    assert_non_null(json);
+    if (!strstr(json, "\"code\":\"cancelled\""))
+        fail_msg("status JSON lacks code cancelled: %s", json);
+    xmsg_free(json);
+}
+
+/* Collection: the caller stops at the first message; the checkpoint stays
+ * before it, so the next collection hands it over. */
+static void test_collect_stop_is_cancelled(void **state)
+{
+    xmsg_params *p = typed_params("t49", 20);
+    xmsg_status *st = xmsg_status_new();
+    json_t *got;
+    int calls = 0;
+
+    (void)state;
+    lab_send_ok("alice", "t49", "stop here");
+    assert_int_equal(xmsg_connect_each(p, stop_at_first, &calls, st),
+                     XMSG_ERR_CANCELLED);
+    assert_int_equal(calls, 1);
+    assert_cancelled(st);
+    got = collect_ok("t49");
+    assert_int_equal(json_array_size(json_object_get(got, "messages")), 1);
+    assert_string_equal(
+        field(json_array_get(json_object_get(got, "messages"), 0), "body"),
+        "stop here");
+    json_decref(got);
+    xmsg_status_free(st);
+    xmsg_params_free(p);
+}
+
+static int stop_done(void *userdata, size_t index, const xmsg_message *m,
+                     xmsg_err code, const char *text)
+{
+    struct feed *f = userdata;
+
+    (void)index;
+    (void)m;
+    (void)text;
+    f->codes[f->results++] = code;
+    return 1;
+}
+
+static xmsg_next plain_next(void *userdata, int may_block, xmsg_message **m,
+                            char *err, size_t errlen)
+{
+    struct feed *f = userdata;
+
+    (void)may_block;
+    (void)err;
+    (void)errlen;
+    if (f->i == f->n)
+        return XMSG_NEXT_END;
+    f->i++;
+    *m = xmsg_message_new();
+    assert_non_null(*m);
+    assert_int_equal(xmsg_message_set(*m, "to", jid_of("t50"), NULL), 0);
+    assert_int_equal(xmsg_message_set(*m, "body", "batch", NULL), 0);
+    return XMSG_NEXT_MESSAGE;
+}
+
+/* A batch whose done() stops it at the first result: what is in flight
+ * is still confirmed and reported, nothing more is read, and the batch is
+ * cancelled. */
+static void test_batch_stop_is_cancelled(void **state)
+{
+    xmsg_params *p = typed_params("alice", 20);
+    xmsg_status *st = xmsg_status_new();
+    struct feed f = {0, 3, 0, {0}};
+    size_t i;
+
+    (void)state;
+    assert_int_equal(xmsg_send_batch(p, plain_next, stop_done, &f, st),
+                     XMSG_ERR_CANCELLED);
+    assert_true(f.results >= 1 && f.results <= 3);
+    for (i = 0; i < f.results; i++)
+        assert_int_equal(f.codes[i], XMSG_OK);
+    assert_cancelled(st);
+    xmsg_status_free(st);
+    xmsg_params_free(p);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest main_tests[] = {
         cmocka_unit_test(test_every_field_round_trip),
+        cmocka_unit_test(test_presence_names_round_trip),
+        cmocka_unit_test(test_presence_custom_attribute),
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_explicit_from_on_the_wire),
         cmocka_unit_test(test_ns_on_the_wire),
@@ -744,9 +920,12 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_keepalive),
         cmocka_unit_test(test_no_password_in_output),
         cmocka_unit_test(test_session_send_many),
+        cmocka_unit_test(test_collect_stop_is_cancelled),
+        cmocka_unit_test(test_batch_stop_is_cancelled),
     };
     const struct CMUnitTest plain_tests[] = {
         cmocka_unit_test(test_mandatory_tls_refuses_plaintext),
+        cmocka_unit_test(test_pin_needs_tls),
         cmocka_unit_test(test_disable_tls_plaintext_round_trip),
     };
     const struct CMUnitTest legacy_tests[] = {

@@ -419,6 +419,12 @@ def group_strip(ctx):
           "stream to=localhost" in r.events, detail(r))
     expect_refused(ctx, "strip, --insecure (trustTLS keeps mandatoryTLS)",
                    "strip", None, ["--insecure"])
+    # A pin makes TLS mandatory: refused with a plaintext fallback (exit 2,
+    # before connecting), and a server without STARTTLS gets no login.
+    pin = ["--pin", "sha256//" + "A" * 43 + "="]
+    expect_refused(ctx, "plain, --allow-plaintext --pin", "plain", None,
+                   ca + ["--allow-plaintext"] + pin, code="input", rc=2)
+    expect_refused(ctx, "strip, --pin", "strip", None, ca + pin)
     # The positive control: without mandatoryTLS the password does go out
     # in clear, and the recorder catches it.
     r = expect_tls_passes(ctx, "plain, --allow-plaintext", "plain", None,

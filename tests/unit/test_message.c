@@ -526,6 +526,66 @@ static void test_to_json_after_remove(void **state)
     xmsg_free(out);
 }
 
+/* Nothing is dropped silently: a field that cannot travel with its kind
+ * is refused as input before connecting; one that can is sent (here: the
+ * connection to a closed port fails). */
+static void test_fields_travel_or_are_refused(void **state)
+{
+#define IQ "\"kind\":\"iq\",\"type\":\"get\",\"to\":\"x\","
+#define XML "\"xml\":\"<message to='b@x'><body>b</body></message>\""
+    static const struct {
+        const char *json;
+        xmsg_err want;
+    } rows[] = {
+        {"{\"to\":\"b@x\",\"body\":\"x\",\"priority\":\"high\","
+         "\"show\":\"away\",\"status\":\"s\"}",
+         XMSG_ERR_CONNECT},
+        {"{\"kind\":\"presence\",\"show\":\"away\",\"x-a\":\"1\"}",
+         XMSG_ERR_CONNECT},
+        {"{" IQ "\"payload\":\"<q xmlns='u'/>\",\"priority\":\"1\"}",
+         XMSG_ERR_CONNECT},
+        {"{\"kind\":\"raw\"," XML "}", XMSG_ERR_CONNECT},
+        {"{\"kind\":\"presence\",\"body\":\"x\"}", XMSG_ERR_INPUT},
+        {"{\"kind\":\"presence\",\"thread\":\"t\"}", XMSG_ERR_INPUT},
+        {"{" IQ "\"payload\":\"<q xmlns='u'/>\",\"body\":\"x\"}",
+         XMSG_ERR_INPUT},
+        {"{" IQ "\"payload\":\"<q xmlns='u'/>\",\"thread\":\"t\"}",
+         XMSG_ERR_INPUT},
+        {"{\"kind\":\"raw\"," XML ",\"to\":\"b@x\"}", XMSG_ERR_INPUT},
+        {"{\"kind\":\"raw\"," XML ",\"x-a\":\"1\"}", XMSG_ERR_INPUT},
+        {"{\"kind\":\"raw\"," XML ",\"id\":\"i\"}", XMSG_ERR_INPUT},
+        {"{\"to\":\"b@x\",\"body\":\"x\"," XML "}", XMSG_ERR_INPUT},
+        {"{\"kind\":\"presence\"," XML "}", XMSG_ERR_INPUT},
+    };
+    xmsg_params *p = xmsg_params_new();
+    struct fx *f = *state;
+    size_t i;
+
+    assert_non_null(p);
+    assert_int_equal(
+        xmsg_params_from_json(p,
+                              "{\"jid\":\"a@localhost\",\"password\":\"pw\","
+                              "\"host\":\"127.0.0.1\",\"port\":1,"
+                              "\"timeout\":5}",
+                              NULL),
+        XMSG_OK);
+    for (i = 0; i < N_ROWS(rows); i++) {
+        fresh(f);
+        assert_int_equal(xmsg_message_from_json(f->m, rows[i].json, f->st),
+                         XMSG_OK);
+        if (xmsg_send(p, f->m, f->st) != rows[i].want)
+            fail_msg("row %zu: %s: want %s, got %s (%s)", i, rows[i].json,
+                     xmsg_err_name(rows[i].want),
+                     xmsg_err_name(xmsg_status_code(f->st)),
+                     xmsg_status_text(f->st) ? xmsg_status_text(f->st) : "");
+        if (rows[i].want == XMSG_ERR_INPUT)
+            assert_int_equal(xmsg_status_log_count(f->st), 0);
+    }
+    xmsg_params_free(p);
+#undef XML
+#undef IQ
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, fx_setup, fx_teardown)
 
 int main(void)
@@ -547,6 +607,7 @@ int main(void)
         T(test_to_json_empty),
         T(test_to_json_round_trip),
         T(test_to_json_after_remove),
+        T(test_fields_travel_or_are_refused),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

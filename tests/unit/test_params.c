@@ -833,6 +833,44 @@ static void test_check_after_json(void **state)
     assert_int_equal(xmsg_status_code(f->st), XMSG_OK);
 }
 
+/* A pin makes TLS mandatory: it is refused with anything that lets the
+ * login go out without TLS. */
+static void test_check_pin(void **state)
+{
+#define ACCOUNT "\"jid\":\"alice@example.com\",\"password\":\"pw\","
+#define PIN "\"pin\":\"sha256//AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\""
+    static const struct {
+        const char *json;
+        xmsg_err want;
+    } rows[] = {
+        {"{" ACCOUNT PIN "}", XMSG_OK},
+        {"{" ACCOUNT PIN ",\"trustTLS\":true}", XMSG_OK},
+        {"{" ACCOUNT PIN ",\"legacyTLS\":true}", XMSG_OK},
+        {"{" ACCOUNT PIN ",\"mandatoryTLS\":true}", XMSG_OK},
+        {"{" ACCOUNT PIN ",\"disableTLS\":true}", XMSG_ERR_INPUT},
+        {"{" ACCOUNT PIN ",\"mandatoryTLS\":false}", XMSG_ERR_INPUT},
+        {"{" ACCOUNT PIN ",\"mandatoryTLS\":false,\"legacyTLS\":true}",
+         XMSG_ERR_INPUT},
+        {"{" ACCOUNT "\"mandatoryTLS\":false}", XMSG_OK},
+    };
+    struct fx *f = *state;
+    size_t i;
+
+    for (i = 0; i < N_ROWS(rows); i++) {
+        fresh(f);
+        assert_int_equal(xmsg_params_from_json(f->p, rows[i].json, f->st),
+                         XMSG_OK);
+        if (xmsg_params_check(f->p, f->st) != rows[i].want)
+            fail_msg("row %zu: %s: want %d, got %d (%s)", i, rows[i].json,
+                     (int)rows[i].want, (int)xmsg_status_code(f->st),
+                     xmsg_status_text(f->st) ? xmsg_status_text(f->st) : "");
+        if (rows[i].want)
+            assert_non_null(strstr(xmsg_status_text(f->st), "pin"));
+    }
+#undef PIN
+#undef ACCOUNT
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, fx_setup, fx_teardown)
 
 int main(void)
@@ -862,6 +900,7 @@ int main(void)
         T(test_from_json_null),
         T(test_check),
         T(test_check_after_json),
+        T(test_check_pin),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -272,6 +272,112 @@ static void test_hostile_attributes(void **state)
     xmsg_message_free(m);
 }
 
+/* m with the fields of a NULL-terminated name, value list. */
+static xmsg_message *with(const char *const *kv)
+{
+    xmsg_message *m = xmsg_message_new();
+
+    assert_non_null(m);
+    for (; kv[0]; kv += 2) {
+        if (xmsg_message_set(m, kv[0], kv[1], NULL))
+            fail_msg("cannot set %s", kv[0]);
+    }
+    return m;
+}
+
+/* On a message, names a presence has as children are custom attributes:
+ * on <message/>, mirrored, and collected back as the same fields, also
+ * when the server dropped the attributes. */
+static void test_presence_names_on_a_message(void **state)
+{
+    static const char *const kv[] = {
+        "to",     "bob@x",   "body",   "x", "priority", "high", "show",
+        "away",   "status",  "custom", NULL};
+    static const char *const names[] = {"priority", "show", "status"};
+    xmsg_message *m = with(kv), *back;
+    xmsg_buf b = {NULL, 0, 0};
+    xmpp_stanza_t *s, *box;
+    size_t i;
+
+    (void)state;
+    s = as_sent(m, &b);
+    box = xmpp_stanza_get_child_by_name_and_ns(s, "attributes",
+                                               "urn:xmsg:attributes:0");
+    assert_non_null(box);
+    assert_null(xmpp_stanza_get_child_by_name(s, "show"));
+    for (i = 0; i < N_ROWS(names); i++)
+        assert_string_equal(xmpp_stanza_get_attribute(s, names[i]),
+                            xmsg_message_get(m, names[i]));
+    if (!strstr(b.d, "<attribute name=\"priority\">high</attribute>"
+                     "<attribute name=\"show\">away</attribute>"
+                     "<attribute name=\"status\">custom</attribute>"))
+        fail_msg("not mirrored: %s", b.d);
+    back = xmsg_message_from_stanza(s);
+    assert_non_null(back);
+    for (i = 0; i < N_ROWS(names); i++)
+        assert_string_equal(xmsg_message_get(back, names[i]),
+                            xmsg_message_get(m, names[i]));
+    xmsg_message_free(back);
+    xmpp_stanza_release(s);
+    /* Attributes dropped by the server: the mirror gives them back. */
+    back = parse("<message xmlns='jabber:client' from='a@x/r'><body>x</body>"
+                 "<attributes xmlns='urn:xmsg:attributes:0'>"
+                 "<attribute name='priority'>high</attribute>"
+                 "<attribute name='show'>away</attribute></attributes>"
+                 "</message>");
+    assert_non_null(back);
+    assert_string_equal(xmsg_message_get(back, "priority"), "high");
+    assert_string_equal(xmsg_message_get(back, "show"), "away");
+    xmsg_message_free(back);
+    xmsg_buf_free(&b);
+    xmsg_message_free(m);
+}
+
+/* A presence: show, status and priority are its children; any other
+ * name is an attribute (not mirrored: only messages are stored). */
+static void test_presence_fields(void **state)
+{
+    static const char *const kv[] = {"kind", "presence", "show",  "away",
+                                     "status", "out",    "priority", "5",
+                                     "x-a",  "1",        NULL};
+    xmsg_message *m = with(kv);
+    xmsg_buf b = {NULL, 0, 0};
+    xmpp_stanza_t *s, *c;
+
+    (void)state;
+    s = as_sent(m, &b);
+    assert_string_equal(xmpp_stanza_get_name(s), "presence");
+    assert_string_equal(xmpp_stanza_get_attribute(s, "x-a"), "1");
+    assert_null(xmpp_stanza_get_attribute(s, "show"));
+    assert_null(xmpp_stanza_get_attribute(s, "priority"));
+    c = xmpp_stanza_get_child_by_name(s, "priority");
+    assert_non_null(c);
+    assert_null(xmpp_stanza_get_child_by_name(s, "attributes"));
+    xmpp_stanza_release(s);
+    xmsg_buf_free(&b);
+    xmsg_message_free(m);
+}
+
+/* An iq: a presence's names are attributes, as on a message. */
+static void test_iq_attributes(void **state)
+{
+    static const char *const kv[] = {
+        "kind", "iq", "type", "get", "to", "x", "priority", "high", "payload",
+        "<query xmlns='urn:example'/>", NULL};
+    xmsg_message *m = with(kv);
+    xmsg_buf b = {NULL, 0, 0};
+    xmpp_stanza_t *s;
+
+    (void)state;
+    s = as_sent(m, &b);
+    assert_non_null(xmpp_stanza_get_attribute(s, "priority"));
+    assert_string_equal(xmpp_stanza_get_attribute(s, "priority"), "high");
+    assert_non_null(xmpp_stanza_get_child_by_name(s, "query"));
+    xmpp_stanza_release(s);
+    xmsg_buf_free(&b);
+    xmsg_message_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -283,6 +389,9 @@ int main(void)
         cmocka_unit_test(test_no_body_no_message),
         cmocka_unit_test(test_mam_results),
         cmocka_unit_test(test_hostile_attributes),
+        cmocka_unit_test(test_presence_names_on_a_message),
+        cmocka_unit_test(test_presence_fields),
+        cmocka_unit_test(test_iq_attributes),
     };
 
     return cmocka_run_group_tests_name("stanza", tests, setup, teardown);

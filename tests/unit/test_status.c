@@ -2,6 +2,7 @@
 #include "unit.h"
 
 #include <jansson.h>
+#include <openssl/crypto.h>
 
 #include "internal.h"
 
@@ -145,6 +146,7 @@ static void test_err_names(void **state)
         {XMSG_ERR_UNCONFIRMED, "unconfirmed"},
         {XMSG_ERR_PROTOCOL, "protocol"},
         {XMSG_ERR_INTERNAL, "internal"},
+        {XMSG_ERR_CANCELLED, "cancelled"},
     };
     size_t i;
     int bad = 0;
@@ -164,7 +166,8 @@ static void test_err_names(void **state)
     assert_int_equal(XMSG_OK, 0);
     assert_int_equal(XMSG_ERR_INPUT, 1);
     assert_int_equal(XMSG_ERR_INTERNAL, 8);
-    assert_non_null(xmsg_err_name((xmsg_err)9));
+    assert_int_equal(XMSG_ERR_CANCELLED, 9);
+    assert_non_null(xmsg_err_name((xmsg_err)10));
     assert_non_null(xmsg_err_name((xmsg_err)99));
     assert_non_null(xmsg_err_name((xmsg_err)-1));
     if (bad)
@@ -173,7 +176,7 @@ static void test_err_names(void **state)
 
 static void test_strerror(void **state)
 {
-    static const int codes[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 99, -1};
+    static const int codes[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 99, -1};
     size_t i, j;
 
     (void)state;
@@ -183,10 +186,49 @@ static void test_strerror(void **state)
             fail_msg("xmsg_strerror(%d) is NULL or empty", codes[i]);
     }
     /* each known code has its own text */
-    for (i = 0; i <= XMSG_ERR_INTERNAL; i++)
-        for (j = i + 1; j <= XMSG_ERR_INTERNAL; j++)
+    for (i = 0; i <= XMSG_ERR_CANCELLED; i++)
+        for (j = i + 1; j <= XMSG_ERR_CANCELLED; j++)
             assert_string_not_equal(xmsg_strerror((xmsg_err)i),
                                     xmsg_strerror((xmsg_err)j));
+    assert_string_not_equal(xmsg_strerror(XMSG_ERR_CANCELLED),
+                            xmsg_strerror((xmsg_err)99));
+}
+
+/* A stop asked for by the caller is neither the worst outcome nor the
+ * mildest: below every failure of the server, above bad input. */
+static void test_cancelled_rank(void **state)
+{
+    (void)state;
+    assert_true(xmsg_err_rank(XMSG_ERR_CANCELLED) >
+                xmsg_err_rank(XMSG_ERR_INPUT));
+    assert_true(xmsg_err_rank(XMSG_ERR_CANCELLED) <
+                xmsg_err_rank(XMSG_ERR_PROTOCOL));
+}
+
+/* A cancelled status says so in its JSON. */
+static void test_cancelled_json(void **state)
+{
+    xmsg_status *st = xmsg_status_new();
+    json_t *root;
+
+    (void)state;
+    assert_int_equal(xmsg_status_set_error(st, XMSG_ERR_CANCELLED, "stop"),
+                     XMSG_ERR_CANCELLED);
+    root = status_json(st);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(root, "error"), "code")),
+                        "cancelled");
+    json_decref(root);
+    xmsg_status_free(st);
+}
+
+/* s has prefix followed by a version MAJOR.MINOR.PATCH. */
+static int has_full_version(const char *s, const char *prefix)
+{
+    unsigned a, b, c;
+    const char *at = strstr(s, prefix);
+
+    return at && sscanf(at + strlen(prefix), "%u.%u.%u", &a, &b, &c) == 3;
 }
 
 static void test_version(void **state)
@@ -197,6 +239,13 @@ static void test_version(void **state)
     assert_non_null(v);
     assert_int_equal(
         strncmp(v, XMSG_VERSION_STRING, strlen(XMSG_VERSION_STRING)), 0);
+    /* The versions of the libraries it runs with, in full. */
+    if (!strstr(v, jansson_version_str()))
+        fail_msg("%s: lacks jansson %s", v, jansson_version_str());
+    if (!strstr(v, OpenSSL_version(OPENSSL_VERSION)))
+        fail_msg("%s: lacks %s", v, OpenSSL_version(OPENSSL_VERSION));
+    if (!has_full_version(v, "libstrophe "))
+        fail_msg("%s: no libstrophe MAJOR.MINOR.PATCH", v);
 }
 
 static void test_free_null(void **state)
@@ -216,6 +265,8 @@ int main(void)
         cmocka_unit_test(test_log_lines),
         cmocka_unit_test(test_err_names),
         cmocka_unit_test(test_strerror),
+        cmocka_unit_test(test_cancelled_rank),
+        cmocka_unit_test(test_cancelled_json),
         cmocka_unit_test(test_version),
         cmocka_unit_test(test_free_null),
     };
