@@ -1,0 +1,487 @@
+/* xel.c - the element tree: construction, attributes, children, text,
+ * traversal without recursion. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "xml/xel_raw.h"
+
+/* Longest name or namespace the builder accepts. */
+#define NAME_MAX_BYTES 1024
+
+static int ascii_name_ok(const char *s)
+{
+    size_t i;
+
+    if (!s || !((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z') ||
+                s[0] == '_'))
+        return 0;
+    for (i = 1; s[i]; i++) {
+        const char c = s[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+              (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.'))
+            return 0;
+    }
+    return i <= NAME_MAX_BYTES;
+}
+
+static int ns_ok(const char *ns)
+{
+    size_t len;
+
+    if (!ns)
+        return 1;
+    len = strlen(ns);
+    return len <= NAME_MAX_BYTES && xmsg_text_valid(ns, len);
+}
+
+xmsg_xel *xmsg_xel_make(const char *ns, size_t ns_len, const char *name,
+                        size_t name_len)
+{
+    xmsg_xel *el = calloc(1, sizeof(*el));
+
+    if (!el)
+        return NULL;
+    el->name = malloc(name_len + ns_len + 2);
+    if (!el->name) {
+        free(el);
+        return NULL;
+    }
+    memcpy(el->name, name, name_len);
+    el->name[name_len] = '\0';
+    if (ns_len)
+        memcpy(el->name + name_len + 1, ns, ns_len);
+    el->name[name_len + 1 + ns_len] = '\0';
+    el->ns = el->name + name_len + 1;
+    return el;
+}
+
+xmsg_xel *xmsg_xel_new(const char *ns, const char *name)
+{
+    if (!ascii_name_ok(name) || !ns_ok(ns))
+        return NULL;
+    return xmsg_xel_make(ns ? ns : "", ns ? strlen(ns) : 0, name, strlen(name));
+}
+
+static void free_one(xmsg_xel *el)
+{
+    size_t i;
+
+    for (i = 0; i < el->n_attrs; i++)
+        free(el->attrs[i].mem);
+    free(el->attrs);
+    free(el->name);
+    free(el->text);
+    free(el);
+}
+
+/* Frees the subtree of root without recursion: descend to a leaf, free it,
+ * go on from its next sibling or its parent. */
+static void free_tree(xmsg_xel *root)
+{
+    xmsg_xel *n = root, *up;
+
+    while (n) {
+        while (n->first)
+            n = n->first;
+        if (n == root) {
+            free_one(n);
+            return;
+        }
+        up = n->parent;
+        up->first = n->next;
+        free_one(n);
+        n = up->first ? up->first : up;
+        if (!up->first)
+            up->last = NULL;
+    }
+}
+
+void xmsg_xel_free(xmsg_xel *el)
+{
+    if (!el)
+        return;
+    xmsg_xel_detach(el);
+    free_tree(el);
+}
+
+xmsg_xel *xmsg_xel_detach(xmsg_xel *el)
+{
+    xmsg_xel *p = el ? el->parent : NULL;
+
+    if (!p)
+        return el;
+    if (el->prev)
+        el->prev->next = el->next;
+    else
+        p->first = el->next;
+    if (el->next)
+        el->next->prev = el->prev;
+    else
+        p->last = el->prev;
+    el->parent = el->prev = el->next = NULL;
+    return el;
+}
+
+const char *xmsg_xel_ns(const xmsg_xel *el)
+{
+    return el && el->name ? el->ns : NULL;
+}
+
+const char *xmsg_xel_name(const xmsg_xel *el)
+{
+    return el ? el->name : NULL;
+}
+
+xmsg_xel *xmsg_xel_parent(const xmsg_xel *el)
+{
+    return el ? el->parent : NULL;
+}
+
+int xmsg_xel_is_text(const xmsg_xel *node)
+{
+    return node && !node->name;
+}
+
+const char *xmsg_xel_text_ptr(const xmsg_xel *node, size_t *len)
+{
+    if (!node || node->name)
+        return NULL;
+    if (len)
+        *len = node->text_len;
+    return node->text;
+}
+
+int xmsg_xel_is(const xmsg_xel *el, const char *ns, const char *name)
+{
+    if (!el || !el->name)
+        return 0;
+    if (name && strcmp(el->name, name) != 0)
+        return 0;
+    return !ns || strcmp(el->ns, ns) == 0;
+}
+
+/* ---- attributes ---- */
+
+static xmsg_xattr *attr_find(const xmsg_xel *el, const char *ns,
+                             const char *name)
+{
+    size_t i;
+
+    for (i = 0; el && i < el->n_attrs; i++) {
+        if (strcmp(el->attrs[i].name, name) == 0 &&
+            strcmp(el->attrs[i].ns, ns) == 0)
+            return &el->attrs[i];
+    }
+    return NULL;
+}
+
+/* Fills a with one block holding name, value and ns. 0 ok, -1 memory. */
+static int attr_fill(xmsg_xattr *a, const char *ns, size_t ns_len,
+                     const char *name, size_t name_len, const char *value,
+                     size_t value_len)
+{
+    char *m = malloc(name_len + value_len + ns_len + 3);
+
+    if (!m)
+        return -1;
+    memcpy(m, name, name_len);
+    m[name_len] = '\0';
+    memcpy(m + name_len + 1, value, value_len);
+    m[name_len + 1 + value_len] = '\0';
+    if (ns_len)
+        memcpy(m + name_len + value_len + 2, ns, ns_len);
+    m[name_len + value_len + 2 + ns_len] = '\0';
+    free(a->mem);
+    a->mem = m;
+    a->name = m;
+    a->value = m + name_len + 1;
+    a->ns = m + name_len + value_len + 2;
+    return 0;
+}
+
+int xmsg_xel_push_attr(xmsg_xel *el, const char *ns, size_t ns_len,
+                       const char *name, size_t name_len, const char *value,
+                       size_t value_len)
+{
+    xmsg_xattr *a;
+
+    if (el->n_attrs == el->cap_attrs) {
+        size_t cap = el->cap_attrs ? el->cap_attrs * 2 : 4;
+        a = realloc(el->attrs, cap * sizeof(*a));
+        if (!a)
+            return -1;
+        el->attrs = a;
+        el->cap_attrs = cap;
+    }
+    a = &el->attrs[el->n_attrs];
+    a->mem = NULL;
+    if (attr_fill(a, ns, ns_len, name, name_len, value, value_len))
+        return -1;
+    el->n_attrs++;
+    return 0;
+}
+
+static void attr_remove(xmsg_xel *el, xmsg_xattr *a)
+{
+    size_t i = (size_t)(a - el->attrs);
+
+    free(a->mem);
+    memmove(a, a + 1, (el->n_attrs - i - 1) * sizeof(*a));
+    el->n_attrs--;
+}
+
+/* "xml:lang" and "xml:space" are the attribute names of the XML namespace
+ * this layer keeps; anything else must be a plain name. */
+static int attr_name_ok(const char *ns, const char *name)
+{
+    if (strcmp(name, "xml:lang") == 0 || strcmp(name, "xml:space") == 0)
+        return *ns == '\0';
+    if (strncmp(name, "xmlns", 5) == 0 && *ns == '\0')
+        return 0;
+    return ascii_name_ok(name);
+}
+
+xmsg_err xmsg_xel_set_attr_ns(xmsg_xel *el, const char *ns, const char *name,
+                              const char *value)
+{
+    xmsg_xattr *a;
+    size_t vlen = value ? strlen(value) : 0;
+
+    if (!el || !el->name || !name || !ns_ok(ns))
+        return XMSG_ERR_INPUT;
+    ns = ns ? ns : "";
+    if (strcmp(ns, XMSG_NS_XML) == 0) {
+        if (strcmp(name, "lang") && strcmp(name, "space"))
+            return XMSG_ERR_INPUT;
+        name = strcmp(name, "lang") == 0 ? "xml:lang" : "xml:space";
+        ns = "";
+    }
+    if (!attr_name_ok(ns, name) || (value && !xmsg_text_valid(value, vlen)))
+        return XMSG_ERR_INPUT;
+    a = attr_find(el, ns, name);
+    if (!value) {
+        if (a)
+            attr_remove(el, a);
+        return XMSG_OK;
+    }
+    if (a)
+        return attr_fill(a, ns, strlen(ns), name, strlen(name), value, vlen)
+                   ? XMSG_ERR_INTERNAL
+                   : XMSG_OK;
+    return xmsg_xel_push_attr(el, ns, strlen(ns), name, strlen(name), value,
+                              vlen)
+               ? XMSG_ERR_INTERNAL
+               : XMSG_OK;
+}
+
+xmsg_err xmsg_xel_set_attr(xmsg_xel *el, const char *name, const char *value)
+{
+    return xmsg_xel_set_attr_ns(el, NULL, name, value);
+}
+
+const char *xmsg_xel_attr_ns(const xmsg_xel *el, const char *ns,
+                             const char *name)
+{
+    const xmsg_xattr *a;
+
+    if (!name)
+        return NULL;
+    a = attr_find(el, ns ? ns : "", name);
+    return a ? a->value : NULL;
+}
+
+const char *xmsg_xel_attr(const xmsg_xel *el, const char *name)
+{
+    return xmsg_xel_attr_ns(el, NULL, name);
+}
+
+size_t xmsg_xel_attr_count(const xmsg_xel *el)
+{
+    return el ? el->n_attrs : 0;
+}
+
+int xmsg_xel_attr_at(const xmsg_xel *el, size_t i, const char **ns,
+                     const char **name, const char **value)
+{
+    if (!el || i >= el->n_attrs)
+        return -1;
+    if (ns)
+        *ns = el->attrs[i].ns;
+    if (name)
+        *name = el->attrs[i].name;
+    if (value)
+        *value = el->attrs[i].value;
+    return 0;
+}
+
+/* ---- children ---- */
+
+void xmsg_xel_append(xmsg_xel *parent, xmsg_xel *child)
+{
+    child->parent = parent;
+    child->prev = parent->last;
+    child->next = NULL;
+    if (parent->last)
+        parent->last->next = child;
+    else
+        parent->first = child;
+    parent->last = child;
+}
+
+xmsg_err xmsg_xel_add_child(xmsg_xel *parent, xmsg_xel *child)
+{
+    const xmsg_xel *a;
+
+    if (!parent || !child || !parent->name || child->parent)
+        return XMSG_ERR_INPUT;
+    for (a = parent; a; a = a->parent) {
+        if (a == child)
+            return XMSG_ERR_INPUT;
+    }
+    xmsg_xel_append(parent, child);
+    return XMSG_OK;
+}
+
+xmsg_xel *xmsg_xel_add_new(xmsg_xel *parent, const char *ns, const char *name)
+{
+    xmsg_xel *el;
+
+    if (!parent || !parent->name)
+        return NULL;
+    el = xmsg_xel_new(ns ? ns : parent->ns, name);
+    if (el)
+        xmsg_xel_append(parent, el);
+    return el;
+}
+
+int xmsg_xel_append_text(xmsg_xel *parent, const char *text, size_t len)
+{
+    xmsg_xel *t = parent->last;
+    char *nt;
+
+    if (t && !t->name) {
+        nt = realloc(t->text, t->text_len + len + 1);
+        if (!nt)
+            return -1;
+        t->text = nt;
+    } else {
+        t = calloc(1, sizeof(*t));
+        if (!t || !(t->text = malloc(len + 1))) {
+            free(t);
+            return -1;
+        }
+        xmsg_xel_append(parent, t);
+    }
+    memcpy(t->text + t->text_len, text, len);
+    t->text_len += len;
+    t->text[t->text_len] = '\0';
+    return 0;
+}
+
+xmsg_err xmsg_xel_add_text(xmsg_xel *parent, const char *text, size_t len)
+{
+    if (!parent || !parent->name || (len && !text) ||
+        !xmsg_text_valid(text, len))
+        return XMSG_ERR_INPUT;
+    if (len == 0)
+        return XMSG_OK;
+    return xmsg_xel_append_text(parent, text, len) ? XMSG_ERR_INTERNAL
+                                                   : XMSG_OK;
+}
+
+xmsg_xel *xmsg_xel_first(const xmsg_xel *el)
+{
+    return el ? el->first : NULL;
+}
+
+xmsg_xel *xmsg_xel_next(const xmsg_xel *node)
+{
+    return node ? node->next : NULL;
+}
+
+static xmsg_xel *match_from(xmsg_xel *n, const char *ns, const char *name)
+{
+    while (n && !xmsg_xel_is(n, ns, name))
+        n = n->next;
+    return n;
+}
+
+xmsg_xel *xmsg_xel_child(const xmsg_xel *el, const char *ns, const char *name)
+{
+    return el ? match_from(el->first, ns, name) : NULL;
+}
+
+xmsg_xel *xmsg_xel_next_el(const xmsg_xel *node, const char *ns,
+                           const char *name)
+{
+    return node ? match_from(node->next, ns, name) : NULL;
+}
+
+/* The node after n in document order within root's subtree, or NULL. */
+static const xmsg_xel *walk_next(const xmsg_xel *root, const xmsg_xel *n)
+{
+    if (n->first)
+        return n->first;
+    while (n != root && !n->next)
+        n = n->parent;
+    return n == root ? NULL : n->next;
+}
+
+char *xmsg_xel_text(const xmsg_xel *el)
+{
+    xmsg_buf b = {NULL, 0, 0};
+    const xmsg_xel *n;
+
+    if (!el)
+        return NULL;
+    for (n = el; n; n = walk_next(el, n)) {
+        if (!n->name && xmsg_buf_put(&b, n->text, n->text_len)) {
+            xmsg_buf_free(&b);
+            return NULL;
+        }
+    }
+    return b.d ? b.d : calloc(1, 1);
+}
+
+static int attrs_equal(const xmsg_xel *a, const xmsg_xel *b)
+{
+    size_t i;
+
+    if (a->n_attrs != b->n_attrs)
+        return 0;
+    for (i = 0; i < a->n_attrs; i++) {
+        if (strcmp(a->attrs[i].name, b->attrs[i].name) ||
+            strcmp(a->attrs[i].ns, b->attrs[i].ns) ||
+            strcmp(a->attrs[i].value, b->attrs[i].value))
+            return 0;
+    }
+    return 1;
+}
+
+static int node_equal(const xmsg_xel *a, const xmsg_xel *b)
+{
+    if (!a->name || !b->name)
+        return !a->name && !b->name && a->text_len == b->text_len &&
+               memcmp(a->text, b->text, a->text_len) == 0;
+    return strcmp(a->name, b->name) == 0 && strcmp(a->ns, b->ns) == 0 &&
+           attrs_equal(a, b);
+}
+
+/* Both trees walked in step: same shape means every step lands on a node
+ * in both, or on NULL in both. */
+int xmsg_xel_equal(const xmsg_xel *a, const xmsg_xel *b)
+{
+    const xmsg_xel *na = a, *nb = b;
+
+    if (!a || !b)
+        return a == b;
+    while (na && nb) {
+        if (!node_equal(na, nb) || !na->first != !nb->first)
+            return 0;
+        if (na != a && !na->next != !nb->next)
+            return 0;
+        na = walk_next(a, na);
+        nb = walk_next(b, nb);
+    }
+    return !na && !nb;
+}

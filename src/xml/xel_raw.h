@@ -1,0 +1,41 @@
+/* xel_raw.h - private to src/xml/: the element's structure and the
+ * unchecked constructors the parser uses (expat has checked the input
+ * already). Nothing outside src/xml/ includes this file. */
+#ifndef XMSG_XEL_RAW_H
+#define XMSG_XEL_RAW_H
+
+#include "xml/xml.h"
+
+typedef struct xmsg_xattr {
+    char *mem;        /* one block: name, value, ns (each NUL-ended) */
+    const char *name; /* local name, or "xml:lang" / "xml:space" */
+    const char *value;
+    const char *ns; /* "" for none */
+} xmsg_xattr;
+
+struct xmsg_xel {
+    xmsg_xel *parent, *prev, *next; /* siblings */
+    xmsg_xel *first, *last;         /* children */
+    char *name;                     /* one block: name, ns; NULL: text */
+    const char *ns;
+    char *text; /* a text node's text, NUL-ended */
+    size_t text_len;
+    xmsg_xattr *attrs;
+    size_t n_attrs, cap_attrs;
+};
+
+/* A new element from name[0..name_len) and ns[0..ns_len) as they are. */
+xmsg_xel *xmsg_xel_make(const char *ns, size_t ns_len, const char *name,
+                        size_t name_len);
+/* Appends an attribute without looking for an existing one. 0 ok, -1
+ * memory. */
+int xmsg_xel_push_attr(xmsg_xel *el, const char *ns, size_t ns_len,
+                       const char *name, size_t name_len, const char *value,
+                       size_t value_len);
+/* Appends child (no parent) as last child. */
+void xmsg_xel_append(xmsg_xel *parent, xmsg_xel *child);
+/* Appends text unchecked (merged into a last text node). 0 ok, -1 memory.
+ */
+int xmsg_xel_append_text(xmsg_xel *parent, const char *text, size_t len);
+
+#endif /* XMSG_XEL_RAW_H */
