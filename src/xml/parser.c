@@ -150,20 +150,30 @@ static int add_attr(xmsg_xml_parser *p, xmsg_xel *el, const char *name,
                     const char *value)
 {
     qname q = split_name(name);
-    char buf[64];
+    char small[64], *big = NULL, *to = small;
+    int rc;
 
     if (name_too_long(p, &q))
         return -1;
     if (q.ns_len == strlen(XMSG_NS_XML) &&
-        memcmp(q.ns, XMSG_NS_XML, q.ns_len) == 0 && q.local_len < 32) {
-        q.local_len = (size_t)snprintf(buf, sizeof(buf), "xml:%s", q.local);
-        q.local = buf;
+        memcmp(q.ns, XMSG_NS_XML, q.ns_len) == 0) {
+        if (q.local_len + 5 > sizeof(small))
+            to = big = malloc(q.local_len + 5);
+        if (!to)
+            goto out;
+        memcpy(to, "xml:", 4);
+        memcpy(to + 4, q.local, q.local_len + 1);
+        q.local = to;
+        q.local_len += 4;
         q.ns = "";
         q.ns_len = 0;
     }
-    if (xmsg_xel_push_attr(el, q.ns, q.ns_len, q.local, q.local_len, value,
-                           strlen(value)) == 0)
+    rc = xmsg_xel_push_attr(el, q.ns, q.ns_len, q.local, q.local_len, value,
+                            strlen(value));
+    free(big);
+    if (rc == 0)
         return 0;
+out:
     fail(p, XMSG_ERR_INTERNAL, "XML: out of memory");
     return -1;
 }
@@ -586,66 +596,84 @@ static int lex_bang(xmsg_xml_parser *p, char c)
     return -1;
 }
 
-/* One byte outside character data; 1 when it ends a tag. */
+/* One byte of a PI or of CDATA; 1 when it ends the PI. */
 static int lex_byte(xmsg_xml_parser *p, char c)
 {
-    switch (p->lex) {
-    case LX_TAG:
-        p->lex = c == '\'' ? LX_SQ : c == '"' ? LX_DQ : LX_TAG;
-        break;
-    case LX_SQ:
-        p->lex = c == '\'' ? LX_TAG : LX_SQ;
-        return 0;
-    case LX_DQ:
-        p->lex = c == '"' ? LX_TAG : LX_DQ;
-        return 0;
-    case LX_PI:
-    case LX_PI_Q:
-        if (c == '>' && p->lex == LX_PI_Q) {
-            p->lex = LX_TEXT;
-            return 1;
-        }
-        p->lex = c == '?' ? LX_PI_Q : LX_PI;
-        return 0;
-    case LX_CDATA:
+    if (p->lex == LX_CDATA) {
         if (c == '>' && p->brackets >= 2)
             p->lex = LX_TEXT;
         p->brackets = c == ']' ? p->brackets + 1 : 0;
         return 0;
-    default:
-        return 0;
     }
-    if (c != '>' || p->lex != LX_TAG)
-        return 0;
-    p->lex = LX_TEXT;
-    return 1;
+    if (c == '>' && p->lex == LX_PI_Q) {
+        p->lex = LX_TEXT;
+        return 1;
+    }
+    p->lex = c == '?' ? LX_PI_Q : LX_PI;
+    return 0;
+}
+
+/* In a tag, up to its end or a quote: where lexing goes on. */
+static const char *lex_tag(xmsg_xml_parser *p, const char *s, const char *end,
+                           int *tag_end)
+{
+    for (; s < end; s++) {
+        if (*s == '\'' || *s == '"') {
+            p->lex = *s == '\'' ? LX_SQ : LX_DQ;
+            return s + 1;
+        }
+        if (*s == '>') {
+            p->lex = LX_TEXT;
+            *tag_end = 1;
+            return s + 1;
+        }
+    }
+    return end;
+}
+
+/* Past the next c, setting next when it is there. */
+static const char *lex_until(xmsg_xml_parser *p, const char *s, const char *end,
+                             char c, enum lexstate next)
+{
+    const char *hit = memchr(s, c, (size_t)(end - s));
+
+    if (!hit)
+        return end;
+    p->lex = next;
+    return hit + 1;
 }
 
 /* Lexes s[0..n): 1 if a tag ended in it, 0 if not, -1 refused. */
 static int lex(xmsg_xml_parser *p, const char *s, size_t n)
 {
-    const char *end = s + n, *lt;
+    const char *end = s + n;
     int tag_end = 0;
 
     while (s < end) {
-        if (p->lex == LX_TEXT) {
-            lt = memchr(s, '<', (size_t)(end - s));
-            if (!lt)
-                break;
-            p->lex = LX_LT;
-            s = lt + 1;
-            continue;
-        }
-        if (p->lex == LX_LT) {
+        switch (p->lex) {
+        case LX_TEXT:
+            s = lex_until(p, s, end, '<', LX_LT);
+            break;
+        case LX_LT:
             p->lex = *s == '!' ? LX_BANG : *s == '?' ? LX_PI : LX_TAG;
             s += p->lex != LX_TAG; /* a tag's first byte is lexed as such */
-            continue;
+            break;
+        case LX_BANG:
+            if (lex_bang(p, *s++))
+                return -1;
+            break;
+        case LX_TAG:
+            s = lex_tag(p, s, end, &tag_end);
+            break;
+        case LX_SQ:
+            s = lex_until(p, s, end, '\'', LX_TAG);
+            break;
+        case LX_DQ:
+            s = lex_until(p, s, end, '"', LX_TAG);
+            break;
+        default:
+            tag_end |= lex_byte(p, *s++);
         }
-        if (p->lex != LX_BANG)
-            tag_end |= lex_byte(p, *s);
-        else if (lex_bang(p, *s))
-            return -1;
-        s++;
     }
     return tag_end;
 }
