@@ -144,38 +144,50 @@ static int name_too_long(xmsg_xml_parser *p, const qname *q)
     return 1;
 }
 
-/* Adds one attribute as expat names it; the XML namespace's become
- * "xml:<local>" without a namespace. 0 ok, -1 failed. */
-static int add_attr(xmsg_xml_parser *p, xmsg_xel *el, const char *name,
-                    const char *value)
+static int is_xml_ns(const qname *q)
 {
-    qname q = split_name(name);
-    char small[64], *big = NULL, *to = small;
-    int rc;
+    return q->ns_len == sizeof(XMSG_NS_XML) - 1 &&
+           memcmp(q->ns, XMSG_NS_XML, q->ns_len) == 0;
+}
 
-    if (name_too_long(p, &q))
-        return -1;
-    if (q.ns_len == strlen(XMSG_NS_XML) &&
-        memcmp(q.ns, XMSG_NS_XML, q.ns_len) == 0) {
-        if (q.local_len + 5 > sizeof(small))
-            to = big = malloc(q.local_len + 5);
-        if (!to)
-            goto out;
-        memcpy(to, "xml:", 4);
-        memcpy(to + 4, q.local, q.local_len + 1);
-        q.local = to;
-        q.local_len += 4;
-        q.ns = "";
-        q.ns_len = 0;
+/* Bytes of the attributes' strings, names checked; -1 when one is too
+ * long (recorded). */
+static int attrs_room(xmsg_xml_parser *p, const char **atts, size_t *room)
+{
+    qname q;
+    size_t i;
+
+    *room = 0;
+    for (i = 0; atts[2 * i]; i++) {
+        q = split_name(atts[2 * i]);
+        if (name_too_long(p, &q))
+            return -1;
+        *room += is_xml_ns(&q) ? XMSG_XATTR_SIZE(0, 4 + q.local_len,
+                                                 strlen(atts[2 * i + 1]))
+                               : XMSG_XATTR_SIZE(q.ns_len, q.local_len,
+                                                 strlen(atts[2 * i + 1]));
     }
-    rc = xmsg_xel_push_attr(el, q.ns, q.ns_len, q.local, q.local_len, value,
-                            strlen(value));
-    free(big);
-    if (rc == 0)
-        return 0;
-out:
-    fail(p, XMSG_ERR_INTERNAL, "XML: out of memory");
-    return -1;
+    return 0;
+}
+
+/* Adds the attributes as expat names them; the XML namespace's become
+ * "xml:<local>" without a namespace. */
+static void add_attrs(xmsg_xel *el, const char **atts)
+{
+    const char *v;
+    qname q;
+    size_t i;
+    int xml;
+
+    for (i = 0; atts[2 * i]; i++) {
+        q = split_name(atts[2 * i]);
+        v = atts[2 * i + 1];
+        xml = is_xml_ns(&q);
+        /* room was made for every one: this never allocates */
+        xmsg_xel_push_attr(el, xml ? "" : q.ns, xml ? 0 : q.ns_len,
+                           xml ? "xml:" : NULL, q.local, q.local_len, v,
+                           strlen(v));
+    }
 }
 
 /* A new element with its attributes, within the limits; NULL on failure
@@ -184,32 +196,25 @@ static xmsg_xel *make_element(xmsg_xml_parser *p, const char *name,
                               const char **atts)
 {
     const qname q = split_name(name);
-    size_t n = 0;
+    size_t n = 0, room;
     xmsg_xel *el;
 
     while (atts[2 * n])
         n++;
     if (n + p->ns_decls > p->lim.attrs) {
         fail(p, XMSG_ERR_PROTOCOL,
-             "XML: an element with more than %zu "
-             "attributes",
-             p->lim.attrs);
+             "XML: an element with more than %zu attributes", p->lim.attrs);
         return NULL;
     }
     p->ns_decls = 0;
-    if (name_too_long(p, &q))
+    if (name_too_long(p, &q) || attrs_room(p, atts, &room))
         return NULL;
-    el = xmsg_xel_make(q.ns, q.ns_len, q.local, q.local_len);
+    el = xmsg_xel_make(q.ns, q.ns_len, q.local, q.local_len, n, room);
     if (!el) {
         fail(p, XMSG_ERR_INTERNAL, "XML: out of memory");
         return NULL;
     }
-    for (n = 0; atts[2 * n]; n++) {
-        if (add_attr(p, el, atts[2 * n], atts[2 * n + 1])) {
-            xmsg_xel_free(el);
-            return NULL;
-        }
-    }
+    add_attrs(el, atts);
     return el;
 }
 

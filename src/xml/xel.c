@@ -35,23 +35,29 @@ static int ns_ok(const char *ns)
 }
 
 xmsg_xel *xmsg_xel_make(const char *ns, size_t ns_len, const char *name,
-                        size_t name_len)
+                        size_t name_len, size_t n_attrs, size_t room_len)
 {
-    xmsg_xel *el = calloc(1, sizeof(*el));
+    const size_t head = sizeof(xmsg_xel) + n_attrs * sizeof(xmsg_xattr);
+    xmsg_xel *el = malloc(head + name_len + ns_len + 2 + room_len);
+    char *s;
 
     if (!el)
         return NULL;
-    el->name = malloc(name_len + ns_len + 2);
-    if (!el->name) {
-        free(el);
-        return NULL;
-    }
-    memcpy(el->name, name, name_len);
-    el->name[name_len] = '\0';
+    memset(el, 0, sizeof(*el));
+    el->attrs = n_attrs ? (xmsg_xattr *)(el + 1) : NULL;
+    el->cap_attrs = n_attrs;
+    el->attrs_inline = n_attrs > 0;
+    s = (char *)el + head;
+    el->name = s;
+    memcpy(s, name, name_len);
+    s[name_len] = '\0';
+    s += name_len + 1;
     if (ns_len)
-        memcpy(el->name + name_len + 1, ns, ns_len);
-    el->name[name_len + 1 + ns_len] = '\0';
-    el->ns = el->name + name_len + 1;
+        memcpy(s, ns, ns_len);
+    s[ns_len] = '\0';
+    el->ns = s;
+    el->room = s + ns_len + 1;
+    el->room_len = room_len;
     return el;
 }
 
@@ -59,7 +65,8 @@ xmsg_xel *xmsg_xel_new(const char *ns, const char *name)
 {
     if (!ascii_name_ok(name) || !ns_ok(ns))
         return NULL;
-    return xmsg_xel_make(ns ? ns : "", ns ? strlen(ns) : 0, name, strlen(name));
+    return xmsg_xel_make(ns ? ns : "", ns ? strlen(ns) : 0, name, strlen(name),
+                         0, 0);
 }
 
 static void free_one(xmsg_xel *el)
@@ -68,9 +75,8 @@ static void free_one(xmsg_xel *el)
 
     for (i = 0; i < el->n_attrs; i++)
         free(el->attrs[i].mem);
-    free(el->attrs);
-    free(el->name);
-    free(el->text);
+    if (!el->attrs_inline)
+        free(el->attrs);
     free(el);
 }
 
@@ -175,49 +181,90 @@ static xmsg_xattr *attr_find(const xmsg_xel *el, const char *ns,
     return NULL;
 }
 
-/* Fills a with one block holding name, value and ns. 0 ok, -1 memory. */
-static int attr_fill(xmsg_xattr *a, const char *ns, size_t ns_len,
-                     const char *name, size_t name_len, const char *value,
-                     size_t value_len)
+/* Writes a's strings at m: name (prefix + name), value, ns. */
+static void attr_write(xmsg_xattr *a, char *m, const char *ns, size_t ns_len,
+                       const char *prefix, const char *name, size_t name_len,
+                       const char *value, size_t value_len)
 {
-    char *m = malloc(name_len + value_len + ns_len + 3);
+    const size_t pl = prefix ? strlen(prefix) : 0;
+
+    if (pl)
+        memcpy(m, prefix, pl);
+    memcpy(m + pl, name, name_len);
+    m[pl + name_len] = '\0';
+    a->name = m;
+    m += pl + name_len + 1;
+    if (value_len)
+        memcpy(m, value, value_len);
+    m[value_len] = '\0';
+    a->value = m;
+    m += value_len + 1;
+    if (ns_len)
+        memcpy(m, ns, ns_len);
+    m[ns_len] = '\0';
+    a->ns = m;
+}
+
+/* Gives a a block of its own with these strings. 0 ok, -1 memory. */
+static int attr_replace(xmsg_xattr *a, const char *ns, const char *name,
+                        const char *value, size_t value_len)
+{
+    const size_t ns_len = strlen(ns), name_len = strlen(name);
+    char *m = malloc(XMSG_XATTR_SIZE(ns_len, name_len, value_len));
 
     if (!m)
         return -1;
-    memcpy(m, name, name_len);
-    m[name_len] = '\0';
-    memcpy(m + name_len + 1, value, value_len);
-    m[name_len + 1 + value_len] = '\0';
-    if (ns_len)
-        memcpy(m + name_len + value_len + 2, ns, ns_len);
-    m[name_len + value_len + 2 + ns_len] = '\0';
+    attr_write(a, m, ns, ns_len, NULL, name, name_len, value, value_len);
     free(a->mem);
     a->mem = m;
-    a->name = m;
-    a->value = m + name_len + 1;
-    a->ns = m + name_len + value_len + 2;
+    return 0;
+}
+
+static int attrs_grow(xmsg_xel *el)
+{
+    const size_t cap = el->cap_attrs ? el->cap_attrs * 2 : 4;
+    xmsg_xattr *na;
+
+    if (el->n_attrs < el->cap_attrs)
+        return 0;
+    if (el->attrs_inline) {
+        na = malloc(cap * sizeof(*na));
+        if (na)
+            memcpy(na, el->attrs, el->n_attrs * sizeof(*na));
+    } else {
+        na = realloc(el->attrs, cap * sizeof(*na));
+    }
+    if (!na)
+        return -1;
+    el->attrs = na;
+    el->cap_attrs = cap;
+    el->attrs_inline = 0;
     return 0;
 }
 
 int xmsg_xel_push_attr(xmsg_xel *el, const char *ns, size_t ns_len,
-                       const char *name, size_t name_len, const char *value,
-                       size_t value_len)
+                       const char *prefix, const char *name, size_t name_len,
+                       const char *value, size_t value_len)
 {
+    const size_t size = XMSG_XATTR_SIZE(
+        ns_len, (prefix ? strlen(prefix) : 0) + name_len, value_len);
+    char *m = NULL, *at;
     xmsg_xattr *a;
 
-    if (el->n_attrs == el->cap_attrs) {
-        size_t cap = el->cap_attrs ? el->cap_attrs * 2 : 4;
-        a = realloc(el->attrs, cap * sizeof(*a));
-        if (!a)
-            return -1;
-        el->attrs = a;
-        el->cap_attrs = cap;
-    }
-    a = &el->attrs[el->n_attrs];
-    a->mem = NULL;
-    if (attr_fill(a, ns, ns_len, name, name_len, value, value_len))
+    if (attrs_grow(el))
         return -1;
-    el->n_attrs++;
+    if (size <= el->room_len) {
+        at = el->room;
+        el->room += size;
+        el->room_len -= size;
+    } else {
+        at = m = malloc(size);
+        if (!m)
+            return -1;
+    }
+    a = &el->attrs[el->n_attrs++];
+    a->mem = m;
+    attr_write(a, at, ns, ns_len, prefix, name, name_len, value, value_len);
     return 0;
 }
 
@@ -265,11 +312,10 @@ xmsg_err xmsg_xel_set_attr_ns(xmsg_xel *el, const char *ns, const char *name,
         return XMSG_OK;
     }
     if (a)
-        return attr_fill(a, ns, strlen(ns), name, strlen(name), value, vlen)
-                   ? XMSG_ERR_INTERNAL
-                   : XMSG_OK;
-    return xmsg_xel_push_attr(el, ns, strlen(ns), name, strlen(name), value,
-                              vlen)
+        return attr_replace(a, ns, name, value, vlen) ? XMSG_ERR_INTERNAL
+                                                      : XMSG_OK;
+    return xmsg_xel_push_attr(el, ns, strlen(ns), NULL, name, strlen(name),
+                              value, vlen)
                ? XMSG_ERR_INTERNAL
                : XMSG_OK;
 }
@@ -354,24 +400,42 @@ xmsg_xel *xmsg_xel_add_new(xmsg_xel *parent, const char *ns, const char *name)
     return el;
 }
 
+static xmsg_xel *text_new(const char *text, size_t len)
+{
+    xmsg_xel *t = malloc(sizeof(*t) + len + 1);
+
+    if (!t)
+        return NULL;
+    memset(t, 0, sizeof(*t));
+    t->text = (char *)(t + 1);
+    memcpy(t->text, text, len);
+    t->text[len] = '\0';
+    t->text_len = len;
+    return t;
+}
+
+/* The text node is one block: growing it may move it, and its neighbours
+ * are told. */
 int xmsg_xel_append_text(xmsg_xel *parent, const char *text, size_t len)
 {
     xmsg_xel *t = parent->last;
-    char *nt;
 
-    if (t && !t->name) {
-        nt = realloc(t->text, t->text_len + len + 1);
-        if (!nt)
+    if (!t || t->name) {
+        t = text_new(text, len);
+        if (!t)
             return -1;
-        t->text = nt;
-    } else {
-        t = calloc(1, sizeof(*t));
-        if (!t || !(t->text = malloc(len + 1))) {
-            free(t);
-            return -1;
-        }
         xmsg_xel_append(parent, t);
+        return 0;
     }
+    t = realloc(t, sizeof(*t) + t->text_len + len + 1);
+    if (!t)
+        return -1;
+    t->text = (char *)(t + 1);
+    if (t->prev)
+        t->prev->next = t;
+    else
+        parent->first = t;
+    parent->last = t;
     memcpy(t->text + t->text_len, text, len);
     t->text_len += len;
     t->text[t->text_len] = '\0';

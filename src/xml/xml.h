@@ -92,7 +92,8 @@ xmsg_err xmsg_xel_add_child(xmsg_xel *parent, xmsg_xel *child);
 /* Creates an element and appends it; ns NULL: parent's namespace, "": none.
  * Borrowed result (owned by parent), NULL on invalid input or memory. */
 xmsg_xel *xmsg_xel_add_new(xmsg_xel *parent, const char *ns, const char *name);
-/* Appends text[0..len) (merged into a text node that is last already).
+/* Appends text[0..len), merged into a text node that is last already
+ * (which may move: a pointer to that node is stale after the call).
  * @return XMSG_OK, XMSG_ERR_INPUT (not text XML 1.0 allows, or parent is a
  * text node), XMSG_ERR_INTERNAL (memory). */
 xmsg_err xmsg_xel_add_text(xmsg_xel *parent, const char *text, size_t len);

@@ -484,6 +484,41 @@ static void test_xml_namespace_attrs(void **state)
     rec_free(&r);
 }
 
+/* A parsed element (one block: attributes, names, strings) edited with
+ * the builder: values replaced, attributes removed and added past the
+ * room it was made with, text merged. */
+static void test_parsed_then_edited(void **state)
+{
+    const xmsg_xml_handlers h = {NULL, keep_element, NULL};
+    static const char doc[] =
+        HDR "<message to='b@x' id='1' xml:lang='en'><body>hi</body></message>";
+    xmsg_buf b = {NULL, 0, 0};
+    xmsg_xel *el = NULL, *body;
+    xmsg_xml_parser *p = xmsg_xml_parser_new(NULL, &h, &el);
+    size_t used;
+
+    (void)state;
+    assert_int_equal(xmsg_xml_feed(p, doc, sizeof(doc) - 1, &used), XMSG_OK);
+    assert_non_null(el);
+    assert_int_equal(xmsg_xel_set_attr(el, "id", "a-longer-id-than-before"),
+                     XMSG_OK);
+    assert_int_equal(xmsg_xel_set_attr(el, "to", NULL), XMSG_OK);
+    assert_int_equal(xmsg_xel_set_attr(el, "type", "chat"), XMSG_OK);
+    assert_int_equal(xmsg_xel_set_attr(el, "from", "a@x"), XMSG_OK);
+    assert_int_equal(xmsg_xel_set_attr(el, "x1", "1"), XMSG_OK);
+    body = xmsg_xel_child(el, NULL, "body");
+    assert_int_equal(xmsg_xel_add_text(body, " there", 6), XMSG_OK);
+    assert_int_equal(xmsg_xel_add_text(el, "tail", 4), XMSG_OK);
+    assert_int_equal(xmsg_xel_add_text(el, "!", 1), XMSG_OK);
+    assert_int_equal(xmsg_xel_write(el, XMSG_NS_CLIENT, &b), XMSG_OK);
+    assert_string_equal(b.d, "<message id='a-longer-id-than-before' "
+                             "xml:lang='en' type='chat' from='a@x' "
+                             "x1='1'><body>hi there</body>tail!</message>");
+    xmsg_xel_free(el);
+    xmsg_xml_parser_free(p);
+    xmsg_buf_free(&b);
+}
+
 /* ---- the stream parser ---- */
 
 /* What a server sends: header, features, a message with a payload, an SM
@@ -1141,6 +1176,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_write),
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_xml_namespace_attrs),
+        cmocka_unit_test(test_parsed_then_edited),
         cmocka_unit_test(test_server_stream),
         cmocka_unit_test(test_every_split),
         cmocka_unit_test(test_pause_resume),
