@@ -452,7 +452,11 @@ static void on_xml_decl(void *ud, const XML_Char *version,
 
 static int expat_open(xmsg_xml_parser *p)
 {
-    XML_Parser xp = XML_ParserCreateNS("UTF-8", NS_SEP);
+    /* expat allocates through the same malloc as the rest of the library
+     * (one allocator to count, or to make fail in a test) */
+    static const XML_Memory_Handling_Suite mem = {malloc, realloc, free};
+    const XML_Char sep[2] = {NS_SEP, '\0'};
+    XML_Parser xp = XML_ParserCreate_MM("UTF-8", &mem, sep);
 
     if (!xp)
         return -1;

@@ -7,6 +7,53 @@
 
 #include "xml/xml.h"
 
+/* ---- allocations that fail on purpose (linked with --wrap=malloc...) ---- */
+
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t n, size_t size);
+void *__real_realloc(void *p, size_t n);
+void *__wrap_malloc(size_t n);
+void *__wrap_calloc(size_t n, size_t size);
+void *__wrap_realloc(void *p, size_t n);
+
+static long oom_at; /* when > 0: the oom_at-th allocation from now fails */
+static long oom_n;  /* allocations counted since */
+
+static int oom_now(void)
+{
+    return oom_at > 0 && ++oom_n == oom_at;
+}
+
+void *__wrap_malloc(size_t n)
+{
+    return oom_now() ? NULL : __real_malloc(n);
+}
+
+void *__wrap_calloc(size_t n, size_t size)
+{
+    return oom_now() ? NULL : __real_calloc(n, size);
+}
+
+void *__wrap_realloc(void *p, size_t n)
+{
+    return oom_now() ? NULL : __real_realloc(p, n);
+}
+
+static void oom_arm(long at)
+{
+    oom_n = 0;
+    oom_at = at;
+}
+
+/* 1 if the armed failure happened; disarms. */
+static int oom_disarm(void)
+{
+    const int hit = oom_at > 0 && oom_n >= oom_at;
+
+    oom_at = 0;
+    return hit;
+}
+
 /* ---- a recorder of the parser's events ---- */
 
 typedef struct rec {
@@ -1127,6 +1174,109 @@ static void test_many_messages(void **state)
     xmsg_buf_free(&b);
 }
 
+/* ---- out of memory: every allocation in turn fails ---- */
+
+static int free_element(xmsg_xel *el, void *ud)
+{
+    (*(size_t *)ud)++;
+    xmsg_xel_free(el);
+    return 0;
+}
+
+/* The parser: XMSG_ERR_INTERNAL (or NULL from new) when an allocation
+ * failed, never a crash or a leak (ASan, valgrind); the n-th run with no
+ * failure left parses everything. */
+static void test_oom_parser(void **state)
+{
+    const xmsg_xml_handlers h = {NULL, free_element, NULL};
+    const size_t len = strlen(server_stream);
+    xmsg_xml_parser *p;
+    size_t n_el, used;
+    xmsg_err e;
+    long at;
+    int hit;
+
+    (void)state;
+    for (at = 1; at < 100000; at++) {
+        n_el = 0;
+        oom_arm(at);
+        p = xmsg_xml_parser_new(NULL, &h, &n_el);
+        e = p ? xmsg_xml_feed(p, server_stream, len, &used) : XMSG_ERR_INTERNAL;
+        if (p && e == XMSG_OK)
+            e = xmsg_xml_parser_reset(p);
+        hit = oom_disarm();
+        xmsg_xml_parser_free(p);
+        if (!hit) {
+            assert_int_equal(e, XMSG_OK);
+            assert_int_equal(n_el, 3);
+            break;
+        }
+        if (e != XMSG_OK && e != XMSG_ERR_INTERNAL)
+            fail_msg("allocation %ld failed: %d", at, e);
+    }
+    assert_true(at > 10 && at < 100000);
+}
+
+/* Building a message tree and writing it: each failure is a value, the
+ * buffer keeps what it had. */
+static xmsg_err build_message(xmsg_xel **out)
+{
+    xmsg_xel *m = xmsg_xel_new(XMSG_NS_CLIENT, "message"), *x;
+    xmsg_err e = XMSG_ERR_INTERNAL;
+
+    *out = NULL;
+    if (!m)
+        goto out;
+    e = xmsg_xel_set_attr(m, "to", "b@example.org");
+    if (!e)
+        e = xmsg_xel_set_attr(m, "xml:lang", "fr");
+    x = e ? NULL : xmsg_xel_add_new(m, NULL, "body");
+    if (!e)
+        e = x ? xmsg_xel_add_text(x, "1 < 2", 5) : XMSG_ERR_INTERNAL;
+    if (!e)
+        e = xmsg_xel_add_text(x, " & 3", 4);
+    x = e ? NULL : xmsg_xel_add_new(m, "urn:x", "x");
+    if (!e)
+        e = x ? xmsg_xel_set_attr_ns(x, "urn:p", "k", "v") : XMSG_ERR_INTERNAL;
+out:
+    if (e)
+        xmsg_xel_free(m);
+    else
+        *out = m;
+    return e;
+}
+
+static void test_oom_builder(void **state)
+{
+    xmsg_buf b = {NULL, 0, 0};
+    xmsg_xel *m;
+    xmsg_err e;
+    long at;
+    int hit;
+
+    (void)state;
+    assert_int_equal(xmsg_buf_str(&b, "kept"), 0);
+    for (at = 1; at < 1000; at++) {
+        oom_arm(at);
+        e = build_message(&m);
+        if (!e)
+            e = xmsg_xel_write(m, XMSG_NS_CLIENT, &b);
+        hit = oom_disarm();
+        xmsg_xel_free(m);
+        if (!hit) {
+            assert_int_equal(e, XMSG_OK);
+            break;
+        }
+        assert_int_equal(e, XMSG_ERR_INTERNAL);
+        assert_string_equal(b.d, "kept");
+    }
+    assert_true(at > 5 && at < 1000);
+    assert_string_equal(b.d, "kept<message to='b@example.org' xml:lang='fr'>"
+                             "<body>1 &lt; 2 &amp; 3</body><x xmlns='urn:x' "
+                             "xmlns:a0='urn:p' a0:k='v'/></message>");
+    xmsg_buf_free(&b);
+}
+
 /* ---- the measurement (not a test: "test_xml bench [N]") ---- */
 
 static double now_s(void)
@@ -1189,6 +1339,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_entity_bomb),
         cmocka_unit_test(test_utf8),
         cmocka_unit_test(test_many_messages),
+        cmocka_unit_test(test_oom_parser),
+        cmocka_unit_test(test_oom_builder),
     };
 
     if (argc >= 2 && strcmp(argv[1], "bench") == 0)
