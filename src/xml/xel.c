@@ -1,5 +1,6 @@
 /* xel.c - the element tree: construction, attributes, children, text,
  * traversal without recursion. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -329,9 +330,17 @@ const char *xmsg_xel_attr_ns(const xmsg_xel *el, const char *ns,
                              const char *name)
 {
     const xmsg_xattr *a;
+    char xml[64];
 
     if (!name)
         return NULL;
+    if (ns && strcmp(ns, XMSG_NS_XML) == 0) { /* kept as "xml:<name>" */
+        if (strlen(name) + 5 > sizeof(xml))
+            return NULL;
+        snprintf(xml, sizeof(xml), "xml:%s", name);
+        name = xml;
+        ns = NULL;
+    }
     a = attr_find(el, ns ? ns : "", name);
     return a ? a->value : NULL;
 }
@@ -378,7 +387,7 @@ xmsg_err xmsg_xel_add_child(xmsg_xel *parent, xmsg_xel *child)
 {
     const xmsg_xel *a;
 
-    if (!parent || !child || !parent->name || child->parent)
+    if (!parent || !child || !parent->name || !child->name || child->parent)
         return XMSG_ERR_INPUT;
     for (a = parent; a; a = a->parent) {
         if (a == child)

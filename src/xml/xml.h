@@ -75,7 +75,7 @@ xmsg_err xmsg_xel_set_attr(xmsg_xel *el, const char *name, const char *value);
 xmsg_err xmsg_xel_set_attr_ns(xmsg_xel *el, const char *ns, const char *name,
                               const char *value);
 /* Value of attribute name (no namespace; "xml:lang" for the language), or
- * NULL. Borrowed. */
+ * NULL. Borrowed. With ns XMSG_NS_XML, name "lang" finds "xml:lang". */
 const char *xmsg_xel_attr(const xmsg_xel *el, const char *name);
 const char *xmsg_xel_attr_ns(const xmsg_xel *el, const char *ns,
                              const char *name);
@@ -86,8 +86,8 @@ int xmsg_xel_attr_at(const xmsg_xel *el, size_t i, const char **ns,
                      const char **name, const char **value);
 
 /* Appends child (an element with no parent) to parent, which takes it.
- * @return XMSG_OK, XMSG_ERR_INPUT (child has a parent, is parent or one of
- * its ancestors, or parent is a text node). */
+ * @return XMSG_OK, XMSG_ERR_INPUT (child has a parent, is a text node, is
+ * parent or one of its ancestors, or parent is a text node). */
 xmsg_err xmsg_xel_add_child(xmsg_xel *parent, xmsg_xel *child);
 /* Creates an element and appends it; ns NULL: parent's namespace, "": none.
  * Borrowed result (owned by parent), NULL on invalid input or memory. */
@@ -113,7 +113,8 @@ xmsg_xel *xmsg_xel_next_el(const xmsg_xel *node, const char *ns,
 char *xmsg_xel_text(const xmsg_xel *el);
 /* 1 if a and b are equal trees: names, namespaces, attributes in order,
  * children, text nodes (the builder and the parser both merge adjacent
- * text, so equal documents give equal trees). */
+ * text, so equal documents give equal trees; only a detach can leave two
+ * text nodes side by side). */
 int xmsg_xel_equal(const xmsg_xel *a, const xmsg_xel *b);
 
 /* ---- writing XML ---- */

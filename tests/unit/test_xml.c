@@ -198,6 +198,7 @@ static void test_build_attrs(void **state)
     assert_string_equal(name, "xml:lang");
     assert_int_equal(xmsg_xel_attr_at(el, 3, NULL, NULL, NULL), -1);
     assert_string_equal(xmsg_xel_attr(el, "xml:lang"), "fr");
+    assert_string_equal(xmsg_xel_attr_ns(el, XMSG_NS_XML, "lang"), "fr");
     assert_int_equal(xmsg_xel_set_attr(el, "id", NULL), XMSG_OK);
     assert_null(xmsg_xel_attr(el, "id"));
     assert_int_equal(xmsg_xel_attr_count(el), 2);
@@ -244,6 +245,9 @@ static void test_build_refuses(void **state)
     assert_null(xmsg_xel_add_new(t, NULL, "b"));
     assert_int_equal(xmsg_xel_set_attr(t, "a", "b"), XMSG_ERR_INPUT);
     assert_int_equal(xmsg_xel_add_child(el, el), XMSG_ERR_INPUT);
+    t = xmsg_xel_detach(xmsg_xel_first(el)); /* a text node */
+    assert_int_equal(xmsg_xel_add_child(el, t), XMSG_ERR_INPUT);
+    xmsg_xel_free(t);
     t = xmsg_xel_add_new(el, NULL, "b");
     assert_int_equal(xmsg_xel_add_child(t, el), XMSG_ERR_INPUT);
     assert_int_equal(xmsg_xel_add_child(el, t), XMSG_ERR_INPUT);
