@@ -23,7 +23,6 @@
 #define XMSG_XML_H
 
 #include <stddef.h>
-#include <stdint.h>
 
 #include "internal.h"
 
@@ -60,7 +59,7 @@ int xmsg_xel_is_text(const xmsg_xel *node);
 /* A text node's text (borrowed, NUL-terminated; *len its length when len
  * is not NULL); NULL for an element. */
 const char *xmsg_xel_text_ptr(const xmsg_xel *node, size_t *len);
-/* 1 if el is an element named name in namespace ns (ns NULL: any). */
+/* 1 if el is an element named name in namespace ns (NULL: any). */
 int xmsg_xel_is(const xmsg_xel *el, const char *ns, const char *name);
 
 /* Sets attribute name (no namespace) to value (copied; an existing one
