@@ -10,7 +10,8 @@
 # usage or build error.
 set -uo pipefail
 
-FUZZERS=(fuzz_params_json fuzz_message_json fuzz_stanza fuzz_redact)
+FUZZERS=(fuzz_params_json fuzz_message_json fuzz_stanza fuzz_redact fuzz_xml
+    fuzz_scram)
 
 usage()
 {
