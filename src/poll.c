@@ -232,14 +232,6 @@ xmsg_err xmsg_session_poll(xmsg_session *s, int timeout_ms, xmsg_message_cb cb,
 
 /* ---- request: send, then wait for the matching reply ---- */
 
-/* The bare part of a JID compared: a reply comes from any resource. */
-static int same_bare(const char *a, const char *b)
-{
-    size_t la = strcspn(a, "/"), lb = strcspn(b, "/");
-
-    return la == lb && strncmp(a, b, la) == 0;
-}
-
 /* Is kept stanza r the reply to sent? An iq: its result or error (same
  * id). Otherwise: a stanza of the same kind with the same id, or from the
  * recipient (in the same thread when the reply names one). */
@@ -264,7 +256,7 @@ static int is_reply(const xmsg_message *sent, const xmsg_message *r)
                (!strcmp(rtype, "result") || !strcmp(rtype, "error"));
     if (rid && id && strcmp(rid, id) == 0)
         return 1;
-    return to && from && same_bare(to, from) &&
+    return to && from && xmsg_jid_bare_is(from, to) &&
            (!rthread || !thread || strcmp(rthread, thread) == 0);
 }
 

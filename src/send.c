@@ -252,7 +252,7 @@ xmsg_err xmsg_session_start(const xmsg_params *p, unsigned flags,
         return rc;
     }
     s->flags = flags;
-    s->bare = xmsg_jid_bare(s->p->jid);
+    s->bare = xmsg_jid_bare_norm(s->p->jid);
     if (!(flags & XMSG_SESSION_NO_SM))
         xmsg_sm_start(&s->c);
     if (!(flags & XMSG_SESSION_NO_KEEP))
