@@ -55,7 +55,9 @@ static const char listen_intro[] =
     "Log in, send presence, and print every stanza that arrives as one\n"
     "JSON line (kind message, presence or iq), until --count stanzas,\n"
     "--until-idle seconds without one, --timeout seconds in all, or\n"
-    "SIGINT/SIGTERM (exit 0). The status line comes last.\n";
+    "SIGINT/SIGTERM (exit 0). The status line comes last. Shares the\n"
+    "account's checkpoint with connect: a message one of them handed over,\n"
+    "the other does not print again.\n";
 
 static const char request_intro[] =
     "Usage: xmsg request [--params FILE] [--message FILE] [OPTIONS]\n"

@@ -86,9 +86,12 @@ int cli_load_params(const struct cli_opts *o, xmsg_params *p, xmsg_status *st)
 {
     int rc = CLI_EXIT_OK;
 
-    /* listen reconnects unless told otherwise (file or option). */
+    /* listen reconnects, and shares connect's checkpoint, unless told
+     * otherwise (file or option). */
     if (o->cmd == CLI_CMD_LISTEN)
         rc = lib_rc(xmsg_params_set_bool(p, "reconnect", 1, st), st);
+    if (rc == CLI_EXIT_OK && o->cmd == CLI_CMD_LISTEN)
+        rc = lib_rc(xmsg_params_set_bool(p, "checkpoint", 1, st), st);
     if (rc == CLI_EXIT_OK && o->params_file)
         rc = params_file(o->params_file, p, st);
     if (rc == CLI_EXIT_OK)

@@ -63,7 +63,8 @@ struct xmsg_params {
     int trust_tls;
     int legacy_auth;
     int mam;
-    int reconnect; /* sessions: log in again when the connection is lost */
+    int reconnect;  /* sessions: log in again when the connection is lost */
+    int checkpoint; /* sessions: share connect's checkpoint (stateFile) */
 };
 
 /* 1 if type is valid for kind ("message", "presence", "iq"; NULL is

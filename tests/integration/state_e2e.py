@@ -168,8 +168,95 @@ def main():
     return 1 if FAILS else 0
 
 
+# ---- share: connect and listen hand each message over once ----
+
+def start_listen(user, *extra):
+    return subprocess.Popen(args("listen", "%s@%s" % (user, DOMAIN),
+                                 "--type", "message", *extra),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=env_for(user), text=True)
+
+
+def finish(p):
+    out, err = p.communicate(timeout=300)
+    msgs, status = parse(out)
+    return p.returncode, bodies(msgs), status, err
+
+
+def listen_until(user, count, *senders):
+    """A listener printing `count` messages (at most 60 s); each sender
+    runs once the listener is online."""
+    p = start_listen(user, "--count", str(count))
+    time.sleep(2)      # logged in and online; earlier sends come stored
+    for f in senders:
+        f()
+    return finish(p)
+
+
 def test_share():
-    pass
+    user = "t58"
+    xmsg("connect", user)                      # the checkpoint, empty queue
+    # 1. connect collects; a listener started afterwards does not print it
+    # again (Prosody still holds it in offline storage and pushes it).
+    send(user, "dup-1")
+    rc, msgs, _, _ = xmsg("connect", user)
+    check(rc == 0 and bodies(msgs) == ["dup-1"], "connect collects dup-1: %s"
+          % bodies(msgs))
+    rc, got, st, err = listen_until(user, 1, lambda: send(user, "live-1"))
+    check(rc == 0 and got == ["live-1"],
+          "a later listen does not print dup-1 again, prints live-1: %s %s"
+          % (got, err.strip()[-300:]))
+    # 2. listen printed it; a later connect does not hand it over again.
+    rc, got, st, err = listen_until(user, 1, lambda: send(user, "dup-2"))
+    check(rc == 0 and got == ["dup-2"], "listen prints dup-2: %s" % got)
+    rc, msgs, st, _ = xmsg("connect", user)
+    check(rc == 0 and msgs == [] and st.get("collected") == 0,
+          "a later connect hands over nothing again: %s" % bodies(msgs))
+    # 3. sent while neither runs: printed by exactly one of them.
+    send(user, "gap-1")
+    rc, got, _, _ = listen_until(user, 1)
+    check(got == ["gap-1"], "listen prints what came while nobody ran: %s"
+          % got)
+    rc, msgs, _, _ = xmsg("connect", user)
+    check(msgs == [], "then connect hands it over no more: %s"
+          % bodies(msgs))
+    send(user, "gap-2")
+    rc, msgs, _, _ = xmsg("connect", user)
+    check(bodies(msgs) == ["gap-2"], "connect collects gap-2: %s"
+          % bodies(msgs))
+    rc, got, _, _ = listen_until(user, 1, lambda: send(user, "live-2"))
+    check(got == ["live-2"], "then listen prints it no more: %s" % got)
+    # 4. a cron connect while listen runs: each message once in all.
+    seen = []
+
+    def connect_now():
+        rc, msgs, _, _ = xmsg("connect", user)
+        seen.extend(bodies(msgs))
+
+    rc, got, _, _ = listen_until(
+        user, 2, lambda: send(user, "live-3"), connect_now,
+        lambda: send(user, "live-4"), connect_now)
+    seen.extend(got)
+    connect_now()
+    check(sorted(seen) == ["live-3", "live-4"],
+          "listen with connects meanwhile: each message once: %s" % seen)
+    # 5. a listen daemon alone: its checkpoint stays small (seen is
+    # folded into `after`), and a later connect has nothing to add.
+    user = "t60"
+    xmsg("connect", user)
+    want = []
+    rc, got, _, err = listen_until(
+        user, 400, lambda: want.extend(flood(user, 400, "many")))
+    check(got == want, "listen prints the 400 messages once, in order "
+          "(%d) %s" % (len(got), err.strip()[-300:]))
+    files = glob.glob(os.path.join(STATE, "xmsg", user + "@*.json"))
+    state = json.load(open(files[0])) if len(files) == 1 else {}
+    check(state and len(state.get("seen", [])) <= 257,
+          "the checkpoint stays small: %d ids in seen"
+          % len(state.get("seen", [])))
+    rc, msgs, _, _ = xmsg("connect", user)
+    check(rc == 0 and msgs == [], "then connect hands over nothing: %d"
+          % len(msgs))
 
 
 if __name__ == "__main__":
