@@ -62,9 +62,10 @@ static const char *result_id(xmpp_stanza_t *stanza, const xmsg_mam_page *p,
     return xmpp_stanza_get_attribute(res, "id");
 }
 
-/* A result: its id goes into the walk (own messages count as handed over
- * for compaction); an incoming message neither handed over nor received
- * is kept for the caller. */
+/* A result: its id goes into the walk (what nobody hands over, the
+ * account's own messages and results without body, also into ck_skip);
+ * an incoming message neither handed over nor received is kept for the
+ * caller. */
 static int on_result(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata)
 {
     struct walk *w = userdata;
@@ -79,7 +80,7 @@ static int on_result(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata)
     m = xmsg_mam_result(stanza, &w->page, s->bare, &is_result);
     own = m && xmsg_jid_bare_is(xmsg_message_get(m, "from"), s->bare);
     if (xmsg_strvec_push(&s->ck_walk, id) ||
-        (own && xmsg_strvec_push(&s->ck_own, id)))
+        ((!m || own) && xmsg_strvec_push(&s->ck_skip, id)))
         s->ck_failed = 1;
     if (!m || own || has(&w->state->seen, id) || xmsg_session_seen(s, id)) {
         xmsg_message_free(m);
@@ -138,8 +139,31 @@ static void drop_id(xmsg_strvec *v, const char *id)
     v->n--;
 }
 
+/* Removes v's first k strings. */
+static void drop_first(xmsg_strvec *v, size_t k)
+{
+    size_t i;
+
+    for (i = 0; i < k; i++)
+        free(v->v[i]);
+    memmove(v->v, v->v + k, (v->n - k) * sizeof(*v->v));
+    v->n -= k;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* 1 if id is in v, sorted. */
+static int has_sorted(const xmsg_strvec *v, const char *id)
+{
+    return v->n && bsearch(&id, v->v, v->n, sizeof(*v->v), cmp_str) != NULL;
+}
+
 /* Moves `after` over the walk's first ids while each was handed over
- * (in seen) or sent by the account: seen stays short. */
+ * (in seen) or is one nobody hands over: seen stays short. Then sorts
+ * the rest of the walk, for lookups. */
 static int compact(xmsg_session *s, xmsg_state *state)
 {
     size_t k;
@@ -147,15 +171,16 @@ static int compact(xmsg_session *s, xmsg_state *state)
     for (k = 0; k < s->ck_walk.n; k++) {
         const char *id = s->ck_walk.v[k];
 
-        if (!has(&state->seen, id) && !has(&s->ck_own, id))
+        if (!has(&state->seen, id) && !has(&s->ck_skip, id))
             break;
         drop_id(&state->seen, id);
         if (xmsg_state_set_after(state, id))
             return -1;
         s->ck_dirty = 1;
     }
-    for (; k > 0; k--) /* the walk now starts after the new `after` */
-        drop_id(&s->ck_walk, s->ck_walk.v[0]);
+    drop_first(&s->ck_walk, k); /* it now starts after the new `after` */
+    if (s->ck_walk.n)
+        qsort(s->ck_walk.v, s->ck_walk.n, sizeof(*s->ck_walk.v), cmp_str);
     return 0;
 }
 
@@ -188,7 +213,7 @@ static xmsg_err sync(xmsg_session *s, xmsg_state *state)
 
     s->ck_before = s->inq_n;
     xmsg_strvec_clear(&s->ck_walk);
-    xmsg_strvec_clear(&s->ck_own);
+    xmsg_strvec_clear(&s->ck_skip);
     s->ck_known = 0;
     xmsg_conn_extend(&s->c);
     if (!state->exists)
@@ -221,7 +246,7 @@ static int covered(const xmsg_session *s, const xmsg_state *state, size_t i,
                    const char *aid)
 {
     return has(&state->seen, aid) ||
-           (s->ck_known && i < s->ck_before && !has(&s->ck_walk, aid));
+           (s->ck_known && i < s->ck_before && !has_sorted(&s->ck_walk, aid));
 }
 
 /* Hands the queue over: 1 when the callback asked to stop. */
@@ -354,5 +379,5 @@ void xmsg_checkpoint_free(xmsg_session *s)
     free(s->ck_path);
     free(s->ck_after);
     xmsg_strvec_clear(&s->ck_walk);
-    xmsg_strvec_clear(&s->ck_own);
+    xmsg_strvec_clear(&s->ck_skip);
 }

@@ -35,12 +35,13 @@ struct xmsg_session {
     xmsg_message *presence;
     /* The checkpoint shared with connect (checkpoint.c, params
      * checkpoint): the state file, the last sync's `after` and walk (the
-     * archive ids after it, those the account sent), how many queued
-     * stanzas arrived before the walk was asked for. */
+     * archive ids after it, sorted; those nobody hands over: the
+     * account's own, without body), how many queued stanzas arrived
+     * before the walk was asked for. */
     int ck_on, ck_synced, ck_known, ck_dirty, ck_failed;
     char *ck_path;
     char *ck_after;
-    xmsg_strvec ck_walk, ck_own;
+    xmsg_strvec ck_walk, ck_skip;
     size_t ck_before;
     int lost;              /* the connection is down; poll reconnects */
     uint64_t next_attempt; /* not before (monotonic ms) */
