@@ -144,6 +144,8 @@ static void drop_first(xmsg_strvec *v, size_t k)
 {
     size_t i;
 
+    if (!k)
+        return;
     for (i = 0; i < k; i++)
         free(v->v[i]);
     memmove(v->v, v->v + k, (v->n - k) * sizeof(*v->v));
