@@ -87,10 +87,12 @@ int cli_load_params(const struct cli_opts *o, xmsg_params *p, xmsg_status *st)
     int rc = CLI_EXIT_OK;
 
     /* listen reconnects, and shares connect's checkpoint, unless told
-     * otherwise (file or option). */
+     * otherwise (file or option). Not when a filter leaves messages
+     * unprinted: connect must still hand those over. */
     if (o->cmd == CLI_CMD_LISTEN)
         rc = lib_rc(xmsg_params_set_bool(p, "reconnect", 1, st), st);
-    if (rc == CLI_EXIT_OK && o->cmd == CLI_CMD_LISTEN)
+    if (rc == CLI_EXIT_OK && o->cmd == CLI_CMD_LISTEN && !o->only_from &&
+        (!o->only_kind || !strcmp(o->only_kind, "message")))
         rc = lib_rc(xmsg_params_set_bool(p, "checkpoint", 1, st), st);
     if (rc == CLI_EXIT_OK && o->params_file)
         rc = params_file(o->params_file, p, st);

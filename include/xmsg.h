@@ -363,7 +363,9 @@ xmsg_err xmsg_session_send_batch(xmsg_session *s, xmsg_next_cb next,
  *  while a collection holds it, stanzas stay kept), archived messages that
  *  a collection handed over already are dropped, archived messages never
  *  received are fetched from the archive, and the archive id of each one
- *  handed to cb is recorded for the next collection to skip.
+ *  handed to cb is recorded for the next collection to skip (unless cb
+ *  returned a negative value: it could not take the message, which stops
+ *  poll too).
  *  @return XMSG_OK (also when the wait ended with nothing), or the
  *  failure that ended the session (connection). */
 xmsg_err xmsg_session_poll(xmsg_session *s, int timeout_ms, xmsg_message_cb cb,

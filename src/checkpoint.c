@@ -257,7 +257,7 @@ static int hand_over(xmsg_session *s, xmsg_state *state, xmsg_message_cb cb,
 {
     xmsg_message *m;
     const char *aid;
-    int stop = 0, drop;
+    int stop = 0, drop, r;
 
     while (s->inq_n && !stop) {
         aid = xmsg_message_get(xmsg_session_kept(s, 0), "archiveId");
@@ -268,9 +268,11 @@ static int hand_over(xmsg_session *s, xmsg_state *state, xmsg_message_cb cb,
             xmsg_conn_log(&s->c, XMSG_LOG_DEBUG,
                           "message %s was handed over already", aid);
         } else {
-            stop = cb(m, userdata) != 0;
+            r = cb(m, userdata);
+            stop = r != 0;
             (*n)++;
-            if (aid && xmsg_strvec_push(&state->seen, aid) == 0)
+            /* Negative: cb could not take it (it is not recorded). */
+            if (r >= 0 && aid && xmsg_strvec_push(&state->seen, aid) == 0)
                 s->ck_dirty = 1;
         }
         xmsg_message_free(m);

@@ -185,8 +185,10 @@ def finish(p):
 
 def listen_until(user, count, *senders):
     """A listener printing `count` messages (at most 60 s); each sender
-    runs once the listener is online."""
-    p = start_listen(user, "--count", str(count))
+    runs once the listener is online; a string is an option of listen."""
+    opts = [a for a in senders if isinstance(a, str)]
+    senders = [a for a in senders if not isinstance(a, str)]
+    p = start_listen(user, "--count", str(count), *opts)
     time.sleep(2)      # logged in and online; earlier sends come stored
     for f in senders:
         f()
@@ -240,7 +242,19 @@ def test_share():
     connect_now()
     check(sorted(seen) == ["live-3", "live-4"],
           "listen with connects meanwhile: each message once: %s" % seen)
-    # 5. a listen daemon alone: its checkpoint stays small (seen is
+    # 5. listen --from prints only some messages: it shares no checkpoint
+    # then, and connect still hands over what it did not print.
+    rc, got, _, _ = listen_until(
+        user, 1, lambda: send(user, "filtered-1"),
+        lambda: xmsg("send", "carol", "-t", "%s@%s" % (user, DOMAIN), "-m",
+                     "from-carol"),
+        "--from", "carol@" + DOMAIN)
+    check(got == ["from-carol"], "listen --from carol prints carol's only: %s"
+          % got)
+    rc, msgs, _, _ = xmsg("connect", user)
+    check("filtered-1" in bodies(msgs),
+          "connect hands over what listen --from left: %s" % bodies(msgs))
+    # 6. a listen daemon alone: its checkpoint stays small (seen is
     # folded into `after`), and a later connect has nothing to add.
     user = "t60"
     xmsg("connect", user)
