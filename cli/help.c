@@ -56,7 +56,9 @@ static const char listen_intro[] =
     "iq or all stanzas) that arrives as one JSON line, until --count of\n"
     "them, --until-idle seconds without one, --duration seconds, or\n"
     "SIGINT/SIGTERM (exit 0). The status line comes last. --timeout is\n"
-    "the server's time (login, ping answers), not the listening's.\n";
+    "the server's time (login, ping answers), not the listening's.\n"
+    "Shares the account's checkpoint with connect: a message one of them\n"
+    "handed over, the other does not print again.\n";
 
 static const char request_intro[] =
     "Usage: xmsg request [--params FILE] [--message FILE] [OPTIONS]\n"

@@ -71,9 +71,11 @@ static int print_stanza(const xmsg_message *m, void *userdata)
         cli_flush_stdout() != CLI_EXIT_OK)
         l->failed = 1;
     xmsg_free(json);
+    if (l->failed)
+        return -1; /* not handed over */
     l->printed++;
     /* At the count, the rest stays unprinted (and unfetched). */
-    return l->failed || (l->o->count && l->printed >= l->o->count);
+    return l->o->count && l->printed >= l->o->count;
 }
 
 /* Available presence, confirmed; its own status keeps "delivered" out

@@ -88,10 +88,15 @@ int cli_load_params(const struct cli_opts *o, xmsg_params *p, xmsg_status *st)
 
     /* The CLI's defaults, which a params file or an option overrides:
      * quiet (warnings and errors only; the library's own default is
-     * debug), and listen reconnects. */
+     * debug); listen reconnects, and shares connect's checkpoint, except
+     * when a filter leaves messages unprinted: connect must still hand
+     * those over. */
     rc = lib_rc(xmsg_params_set_int(p, "logLevel", XMSG_LOG_WARN, st), st);
     if (rc == CLI_EXIT_OK && o->cmd == CLI_CMD_LISTEN)
         rc = lib_rc(xmsg_params_set_bool(p, "reconnect", 1, st), st);
+    if (rc == CLI_EXIT_OK && o->cmd == CLI_CMD_LISTEN && !o->only_from &&
+        (!o->only_kind || !strcmp(o->only_kind, "message")))
+        rc = lib_rc(xmsg_params_set_bool(p, "checkpoint", 1, st), st);
     if (rc == CLI_EXIT_OK && o->params_file)
         rc = params_file(o->params_file, p, st);
     if (rc == CLI_EXIT_OK)

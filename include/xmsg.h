@@ -152,7 +152,8 @@ xmsg_err xmsg_params_set_int(xmsg_params *p, const char *name, long value,
 /** Sets a boolean param by its JSON name: "keepAlive", "disableTLS",
  *  "mandatoryTLS", "legacyTLS", "trustTLS", "enableLegacyAuth", "mam"
  *  (collect from the message archive when the server has one; default
- *  true).
+ *  true), "checkpoint" (sessions: xmsg_session_poll() shares the state
+ *  file of xmsg_connect_each(), see there; default false).
  *  @return XMSG_OK or XMSG_ERR_INPUT (detail in st). */
 xmsg_err xmsg_params_set_bool(xmsg_params *p, const char *name, int value,
                               xmsg_status *st);
@@ -249,17 +250,22 @@ typedef int (*xmsg_message_cb)(const xmsg_message *m, void *userdata);
  *  archive page end within params' timeout.
  *
  *  With a message archive (XEP-0313) and a state file (params stateFile,
- *  default $XDG_STATE_HOME/xmsg/<bare jid>.json), collection is lossless
- *  and exactly once: the archive is read in pages (pageSize) after the
- *  checkpoint, and the checkpoint is replaced atomically after each batch
- *  was handed over. Messages then carry "archiveId" and "stamp". A first
+ *  default $XDG_STATE_HOME/xmsg/<bare jid>.json, the bare JID's local part
+ *  and domain in lower case), collection is lossless and exactly once: the
+ *  archive is read in pages (pageSize) after the checkpoint, and the
+ *  checkpoint is replaced atomically after each batch was handed over.
+ *  The call holds an exclusive lock (flock on "<stateFile>.lock") for its
+ *  whole run; while another collection holds it, the call waits up to
+ *  timeout, then fails with XMSG_ERR_TIMEOUT. Archive ids in the state's
+ *  "seen" (a session with params checkpoint handed them over) are
+ *  skipped. Messages then carry "archiveId" and "stamp". A first
  *  collection (no state file yet) hands over what offline storage holds and
  *  sets the checkpoint at the archive's end. Without an archive (or with
  *  params mam false) offline storage is drained as the 4D plugin did: at
  *  most once.
- *  @return XMSG_OK or the failure's code (also in st; XMSG_ERR_CANCELLED
- *  when cb asked to stop). Messages handed over
- *  before a failure stay handed over. */
+ *  @return XMSG_OK or the failure's code (also in st): XMSG_ERR_CANCELLED
+ *  when cb asked to stop, XMSG_ERR_TIMEOUT also when the state file stayed
+ *  locked. Messages handed over before a failure stay handed over. */
 xmsg_err xmsg_connect_each(const xmsg_params *p, xmsg_message_cb cb,
                            void *userdata, xmsg_status *st);
 
@@ -370,7 +376,15 @@ xmsg_err xmsg_session_send_batch(xmsg_session *s, xmsg_next_cb next,
  *  over; cb returning non-zero stops there (the rest stays kept). The
  *  server's pings are answered; with params keepAlive, a silent server is
  *  pinged after keepAliveTimeout seconds, and one that does not answer
- *  within timeout is a lost connection.
+ *  within timeout is a lost connection. A message the server archived
+ *  carries "archiveId". With params checkpoint (and mam), poll shares the
+ *  state file of xmsg_connect_each(): under its lock (never waited for;
+ *  while a collection holds it, stanzas stay kept), archived messages that
+ *  a collection handed over already are dropped, archived messages never
+ *  received are fetched from the archive, and the archive id of each one
+ *  handed to cb is recorded for the next collection to skip (unless cb
+ *  returned a negative value: it could not take the message, which stops
+ *  poll too).
  *  @return XMSG_OK (also when the wait ended with nothing), or the
  *  failure that ended the session (connection). */
 xmsg_err xmsg_session_poll(xmsg_session *s, int timeout_ms, xmsg_message_cb cb,

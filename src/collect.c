@@ -33,6 +33,7 @@ struct collect {
     xmsg_message **batch;
     size_t n_batch, cap_batch;
     size_t handed;
+    int lock_fd; /* the state file's lock, held for the whole call */
 };
 
 static int batch_add(struct collect *s, xmsg_message *m)
@@ -333,7 +334,11 @@ static xmsg_err load_state(struct collect *s, const xmsg_params *p,
                          : xmsg_state_default_path(s->bare);
     if (!path)
         return XMSG_OK;
-    rc = xmsg_state_load(&s->state, path, st);
+    /* One collector at a time on a state file: another one waits for
+     * the lock up to timeout, then fails with timeout. */
+    rc = xmsg_state_lock(path, p->timeout * 1000L, &s->lock_fd, st);
+    if (!rc)
+        rc = xmsg_state_load(&s->state, path, st);
     free(path);
     s->use_state = rc == XMSG_OK;
     return rc;
@@ -388,7 +393,8 @@ xmsg_err xmsg_connect_each(const xmsg_params *p, xmsg_message_cb cb,
     memset(&s, 0, sizeof(s));
     s.cb = cb;
     s.userdata = userdata;
-    s.bare = xmsg_jid_bare(p->jid);
+    s.lock_fd = -1;
+    s.bare = xmsg_jid_bare_norm(p->jid);
     if (!s.bare)
         return xmsg_status_fail(st, XMSG_ERR_INTERNAL, "out of memory");
     rc = load_state(&s, p, st);
@@ -398,6 +404,7 @@ xmsg_err xmsg_connect_each(const xmsg_params *p, xmsg_message_cb cb,
     free(s.batch);
     xmsg_mam_page_reset(&s.page);
     xmsg_state_clear(&s.state);
+    xmsg_state_unlock(&s.lock_fd);
     free(s.bare);
     return rc;
 }

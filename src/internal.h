@@ -63,7 +63,8 @@ struct xmsg_params {
     int trust_tls;
     int legacy_auth;
     int mam;
-    int reconnect; /* sessions: log in again when the connection is lost */
+    int reconnect;  /* sessions: log in again when the connection is lost */
+    int checkpoint; /* sessions: share connect's checkpoint (stateFile) */
 };
 
 /* 1 if type is valid for kind ("message", "presence", "iq"; NULL is
@@ -141,9 +142,15 @@ int xmsg_jid_valid(const char *jid);
 void xmsg_utf8_sanitize(char *s);
 /* The bare part of jid (before any '/'): new string or NULL. */
 char *xmsg_jid_bare(const char *jid);
-/* 1 if jid's bare part is bare (jid is bare, or bare plus a resource);
- * 0 for a NULL jid. */
+/* 1 if jid's bare part is bare's (jid is bare, or bare plus a
+ * resource), compared as RFC 7622 allows: ASCII letters of the local part
+ * and the domain without case, a trailing dot of the domain ignored
+ * (non-ASCII bytes as they are); 0 for a NULL jid or bare. */
 int xmsg_jid_bare_is(const char *jid, const char *bare);
+/* The normalised bare part of jid, for comparisons and file names: local
+ * part and domain with ASCII letters lowercased, no trailing dot on the
+ * domain. New string, or NULL (NULL jid, out of memory). */
+char *xmsg_jid_bare_norm(const char *jid);
 /* 1 if jid is valid and has a local part (an account). */
 int xmsg_jid_is_account(const char *jid);
 /* 1 if name is a custom attribute name we accept: ASCII letters, digits,

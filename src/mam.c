@@ -146,7 +146,7 @@ const char *xmsg_stanza_archive_id(xmpp_stanza_t *stanza, const char *own_bare)
             strcmp(xmpp_stanza_get_ns(c), "urn:xmpp:sid:0") != 0)
             continue;
         by = xmpp_stanza_get_attribute(c, "by");
-        if (by && strcmp(by, own_bare) == 0)
+        if (by && !strchr(by, '/') && xmsg_jid_bare_is(by, own_bare))
             return xmpp_stanza_get_attribute(c, "id");
     }
     return NULL;

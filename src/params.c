@@ -34,6 +34,7 @@ static const struct pdesc table[] = {
     {"window", P_INT, F(window), 1, 10000},
     {"mam", P_BOOL, F(mam), 0, 1},
     {"reconnect", P_BOOL, F(reconnect), 0, 1},
+    {"checkpoint", P_BOOL, F(checkpoint), 0, 1},
     {"port", P_INT, F(port), 1, 65535},
     {"timeout", P_INT, F(timeout), 1, 86400},
     {"keepAliveTimeout", P_INT, F(keepalive_timeout), 1, 86400},

@@ -46,10 +46,18 @@ static xmsg_message *inq_take(xmsg_session *s, size_t i)
 {
     xmsg_message *m = inq_at(s, i);
 
+    if (i < s->ck_before)
+        s->ck_before--;
+
     for (; i + 1 < s->inq_n; i++)
         s->inq[(s->inq_head + i) % s->inq_cap] = inq_at(s, i + 1);
     s->inq_n--;
     return m;
+}
+
+xmsg_message *xmsg_session_take(xmsg_session *s, size_t i)
+{
+    return inq_take(s, i);
 }
 
 void xmsg_session_drop_queue(xmsg_session *s)
@@ -112,6 +120,10 @@ static int on_incoming(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata)
     if (aid)
         xmsg_session_saw(s, aid);
     m = xmsg_object_from_stanza(stanza);
+    if (m && aid && xmsg_message_put(m, "archiveId", aid)) {
+        xmsg_message_free(m);
+        m = NULL;
+    }
     if (!m || xmsg_session_keep(s, m)) {
         xmsg_message_free(m);
         if (!s->inq_failed++)
@@ -179,8 +191,8 @@ static xmsg_err lost(xmsg_session *s, uint64_t end)
 }
 
 /* Hands out what is kept; 1 when the callback asked to stop. */
-static int deliver(xmsg_session *s, xmsg_message_cb cb, void *userdata,
-                   size_t *n)
+int xmsg_session_deliver(xmsg_session *s, xmsg_message_cb cb, void *userdata,
+                         size_t *n)
 {
     xmsg_message *m;
     int stop = 0;
@@ -204,7 +216,7 @@ xmsg_err xmsg_session_poll(xmsg_session *s, int timeout_ms, xmsg_message_cb cb,
     if (!s || !cb)
         return xmsg_status_fail(st, XMSG_ERR_INPUT,
                                 "session and callback are required");
-    if (deliver(s, cb, userdata, &n) || n)
+    if (!s->ck_on && (xmsg_session_deliver(s, cb, userdata, &n) || n))
         return XMSG_OK;
     if (!xmsg_session_begin(s, st))
         return XMSG_ERR_INTERNAL;
@@ -213,6 +225,9 @@ xmsg_err xmsg_session_poll(xmsg_session *s, int timeout_ms, xmsg_message_cb cb,
      * the wait, and the keepalive ping notices a dead server. */
     xmsg_conn_set_deadline(&s->c, UINT64_MAX / 2);
     end = timeout_ms < 0 ? UINT64_MAX : now + (uint64_t)timeout_ms;
+    /* With the checkpoint shared, handing over may need the server. */
+    if (!rc && s->ck_on && xmsg_checkpoint_deliver(s, cb, userdata, &n))
+        end = now;
     while (!rc && !n && now < end) {
         if (s->lost || s->c.closed) {
             rc = lost(s, end);
@@ -223,7 +238,7 @@ xmsg_err xmsg_session_poll(xmsg_session *s, int timeout_ms, xmsg_message_cb cb,
         }
         keepalive(s, now);
         xmsg_conn_run(&s->c, end - now < 100 ? (unsigned)(end - now) : 100);
-        deliver(s, cb, userdata, &n);
+        xmsg_checkpoint_deliver(s, cb, userdata, &n);
         now = xmsg_now_ms();
     }
     xmsg_session_end(s);
@@ -231,14 +246,6 @@ xmsg_err xmsg_session_poll(xmsg_session *s, int timeout_ms, xmsg_message_cb cb,
 }
 
 /* ---- request: send, then wait for the matching reply ---- */
-
-/* The bare part of a JID compared: a reply comes from any resource. */
-static int same_bare(const char *a, const char *b)
-{
-    size_t la = strcspn(a, "/"), lb = strcspn(b, "/");
-
-    return la == lb && strncmp(a, b, la) == 0;
-}
 
 /* Is kept stanza r the reply to sent? An iq: its result or error (same
  * id). Otherwise: a stanza of the same kind with the same id, or from the
@@ -264,7 +271,7 @@ static int is_reply(const xmsg_message *sent, const xmsg_message *r)
                (!strcmp(rtype, "result") || !strcmp(rtype, "error"));
     if (rid && id && strcmp(rid, id) == 0)
         return 1;
-    return to && from && same_bare(to, from) &&
+    return to && from && xmsg_jid_bare_is(from, to) &&
            (!rthread || !thread || strcmp(rthread, thread) == 0);
 }
 

@@ -97,7 +97,7 @@ static xmsg_err catch_up(xmsg_session *s)
 
     memset(&k, 0, sizeof(k));
     k.s = s;
-    k.bare = xmsg_jid_bare(s->p->jid);
+    k.bare = xmsg_jid_bare_norm(s->p->jid);
     if (!k.bare || !after) {
         free(after);
         free(k.bare);

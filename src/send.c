@@ -290,11 +290,13 @@ xmsg_err xmsg_session_start(const xmsg_params *p, unsigned flags,
     /* The login was the server's first answer: the next wait is its own. */
     xmsg_conn_extend(&s->c);
     s->flags = flags;
-    s->bare = xmsg_jid_bare(s->p->jid);
+    s->bare = xmsg_jid_bare_norm(s->p->jid);
     if (!(flags & XMSG_SESSION_NO_SM))
         xmsg_sm_start(&s->c);
-    if (!(flags & XMSG_SESSION_NO_KEEP))
+    if (!(flags & XMSG_SESSION_NO_KEEP)) {
         xmsg_session_listen(s);
+        xmsg_checkpoint_start(s);
+    }
     rc = s->p->room ? xmsg_muc_join(s, s->p->room, s->p->nick,
                                     s->p->room_password, &s->occupant)
                     : XMSG_OK;
@@ -443,6 +445,7 @@ void xmsg_session_close(xmsg_session *s, xmsg_status *st)
     }
     free(s->occupant);
     free(s->bare);
+    xmsg_checkpoint_free(s);
     xmsg_session_forget(s);
     xmsg_session_drop_queue(s);
     xmsg_params_free(s->p);

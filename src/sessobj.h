@@ -33,6 +33,16 @@ struct xmsg_session {
     size_t seen_next;
     char *last_aid;
     xmsg_message *presence;
+    /* The checkpoint shared with connect (checkpoint.c, params
+     * checkpoint): the state file, the last sync's `after` and walk (the
+     * archive ids after it, sorted; those nobody hands over: the
+     * account's own, without body), how many queued stanzas arrived
+     * before the walk was asked for. */
+    int ck_on, ck_synced, ck_known, ck_dirty, ck_failed;
+    char *ck_path;
+    char *ck_after;
+    xmsg_strvec ck_walk, ck_skip;
+    size_t ck_before;
     int lost;              /* the connection is down; poll reconnects */
     uint64_t next_attempt; /* not before (monotonic ms) */
     uint64_t backoff;      /* ms, doubling to 10 s */
@@ -49,6 +59,19 @@ void xmsg_session_forget(xmsg_session *s);
 xmsg_err xmsg_session_reconnect(xmsg_session *s);
 /* poll.c: keeps m (taken) for poll; 0, or -1 out of memory. */
 int xmsg_session_keep(xmsg_session *s, xmsg_message *m);
+/* poll.c: takes the i-th kept stanza out (owned); hands out every kept
+ * stanza to cb: 1 when cb asked to stop. */
+xmsg_message *xmsg_session_take(xmsg_session *s, size_t i);
+int xmsg_session_deliver(xmsg_session *s, xmsg_message_cb cb, void *userdata,
+                         size_t *n);
+
+/* checkpoint.c: shares the state file when params checkpoint (and mam)
+ * ask for it; hands out what is kept like xmsg_session_deliver, less what
+ * connect handed over, recording what it hands over. */
+xmsg_err xmsg_checkpoint_start(xmsg_session *s);
+int xmsg_checkpoint_deliver(xmsg_session *s, xmsg_message_cb cb, void *userdata,
+                            size_t *n);
+void xmsg_checkpoint_free(xmsg_session *s);
 
 /* poll.c: the i-th stanza kept; sends m and waits for its reply (within
  * the call's deadline). */

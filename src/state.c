@@ -1,9 +1,11 @@
 /* state.c - see state.h. */
+#define _DEFAULT_SOURCE /* flock(2) */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -141,9 +143,13 @@ xmsg_err xmsg_state_prepare(xmsg_state *s, int pending, xmsg_status *st)
         free(text);
         return xmsg_status_fail(st, XMSG_ERR_INTERNAL, "out of memory");
     }
-    snprintf(s->tmp, n, "%s.tmp.%ld", s->path, (long)getpid());
+    /* A name of its own per call (mkstemp): two collections in one
+     * process never write one temp file. */
+    snprintf(s->tmp, n, "%s.tmp.XXXXXX", s->path);
     if (make_parents(s->path) == 0)
-        fd = open(s->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        fd = mkstemp(s->tmp);
+    if (fd >= 0)
+        fcntl(fd, F_SETFD, FD_CLOEXEC);
     bad = fd < 0 || write_all(fd, text, strlen(text)) || fsync(fd);
     if (fd >= 0 && close(fd) != 0)
         bad = 1;
@@ -231,4 +237,63 @@ void xmsg_state_remove(xmsg_state *s)
     if (s->path)
         unlink(s->path);
     s->exists = 0;
+}
+
+/* The lock file: path + ".lock", never renamed (the state file is
+ * replaced by rename, and a lock on a replaced inode guards nothing). */
+static char *lock_path(const char *path)
+{
+    size_t n = strlen(path) + sizeof(".lock");
+    char *lp = malloc(n);
+
+    if (lp)
+        snprintf(lp, n, "%s.lock", path);
+    return lp;
+}
+
+xmsg_err xmsg_state_lock(const char *path, long wait_ms, int *fd,
+                         xmsg_status *st)
+{
+    char *lp = lock_path(path);
+    const uint64_t end = xmsg_now_ms() + (uint64_t)(wait_ms > 0 ? wait_ms : 0);
+    xmsg_err rc = XMSG_OK;
+
+    *fd = -1;
+    if (!lp)
+        return xmsg_status_fail(st, XMSG_ERR_INTERNAL, "out of memory");
+    if (make_parents(path) == 0)
+        *fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (*fd < 0) {
+        rc = xmsg_status_fail(st, XMSG_ERR_INTERNAL,
+                              "cannot open lock file %s: %s", lp,
+                              strerror(errno));
+        goto out;
+    }
+    while (flock(*fd, LOCK_EX | LOCK_NB) != 0) {
+        if (errno != EWOULDBLOCK && errno != EINTR) {
+            rc = xmsg_status_fail(st, XMSG_ERR_INTERNAL, "cannot lock %s: %s",
+                                  lp, strerror(errno));
+            break;
+        }
+        if (xmsg_now_ms() >= end) {
+            rc = xmsg_status_fail(st, XMSG_ERR_TIMEOUT,
+                                  "state file %s is locked by another "
+                                  "collector (waited %ld s)",
+                                  path, wait_ms / 1000);
+            break;
+        }
+        xmsg_sleep_ms(20);
+    }
+out:
+    if (rc)
+        xmsg_state_unlock(fd);
+    free(lp);
+    return rc;
+}
+
+void xmsg_state_unlock(int *fd)
+{
+    if (*fd >= 0)
+        close(*fd); /* releases the lock */
+    *fd = -1;
 }

@@ -43,4 +43,15 @@ void xmsg_state_remove(xmsg_state *s);
 
 void xmsg_state_clear(xmsg_state *s);
 
+/* Takes the exclusive lock (flock) on the state file at path: on its
+ * companion path + ".lock", which is never replaced. Waits up to wait_ms
+ * while another collector (process or thread) holds it. *fd is the lock,
+ * -1 on failure. Returns XMSG_OK, XMSG_ERR_TIMEOUT (still locked after
+ * wait_ms) or XMSG_ERR_INTERNAL (the lock file cannot be opened). */
+xmsg_err xmsg_state_lock(const char *path, long wait_ms, int *fd,
+                         xmsg_status *st);
+
+/* Releases the lock taken by xmsg_state_lock (*fd becomes -1). */
+void xmsg_state_unlock(int *fd);
+
 #endif

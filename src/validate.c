@@ -157,10 +157,48 @@ void xmsg_utf8_sanitize(char *s)
     }
 }
 
+/* The length of jid's bare part, without one trailing dot of the domain
+ * (RFC 7622 3.2: "example.org." is "example.org"). */
+static size_t bare_len(const char *jid)
+{
+    size_t n = strcspn(jid, "/");
+
+    return n > 1 && jid[n - 1] == '.' ? n - 1 : n;
+}
+
+static char ascii_lower(char c)
+{
+    return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
+/* Local part and domain compare without ASCII case (RFC 7622: the
+ * domain is case-insensitive, the local part is case-mapped by PRECIS
+ * UsernameCaseMapped); other bytes compare as they are. */
 int xmsg_jid_bare_is(const char *jid, const char *bare)
 {
-    const size_t n = strlen(bare);
+    size_t n, i;
 
-    return jid && strncmp(jid, bare, n) == 0 &&
-           (jid[n] == '\0' || jid[n] == '/');
+    if (!jid || !bare)
+        return 0;
+    n = bare_len(bare);
+    if (bare_len(jid) != n)
+        return 0;
+    for (i = 0; i < n; i++) {
+        if (ascii_lower(jid[i]) != ascii_lower(bare[i]))
+            return 0;
+    }
+    return 1;
+}
+
+char *xmsg_jid_bare_norm(const char *jid)
+{
+    char *bare;
+    size_t i;
+
+    if (!jid)
+        return NULL;
+    bare = xmsg_strndup(jid, bare_len(jid));
+    for (i = 0; bare && bare[i]; i++)
+        bare[i] = ascii_lower(bare[i]);
+    return bare;
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <dirent.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -228,6 +229,55 @@ static void test_state_file_param(void **state)
     closedir(d);
 }
 
+/* Two collections of one account in two threads of one process: the
+ * state file's lock makes them take turns, each message is handed over
+ * once in all, and the checkpoint is never torn (temp names of their
+ * own). */
+static void *collect_thread(void *userdata)
+{
+    json_t **st = userdata, *p = lab_params("t47");
+
+    json_object_set_new(p, "pageSize", json_integer(3));
+    *st = lab_connect(p);
+    json_decref(p);
+    return NULL;
+}
+
+static void test_two_threads_one_account(void **state)
+{
+    pthread_t t[2];
+    json_t *st[2] = {NULL, NULL};
+    json_t *all = json_object();
+    size_t i, j, n = 0;
+    char want[32];
+
+    (void)state;
+    json_decref(collect("t47", 100, "ok")); /* the checkpoint */
+    send_n("t47", "thr", 30);
+    for (i = 0; i < 2; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, collect_thread, &st[i]),
+                         0);
+    for (i = 0; i < 2; i++)
+        pthread_join(t[i], NULL);
+    for (i = 0; i < 2; i++) {
+        if (strcmp(lab_code(st[i]), "ok") != 0)
+            fail_msg("thread %zu: %s", i, lab_dump(st[i]));
+        for (j = 0; j < count(st[i]); j++, n++) {
+            if (json_object_get(all, body(st[i], j)))
+                fail_msg("handed over twice: %s", body(st[i], j));
+            json_object_set_new(all, body(st[i], j), json_true());
+        }
+        json_decref(st[i]);
+    }
+    for (i = 0; i < 30; i++) {
+        snprintf(want, sizeof(want), "thr %zu", i);
+        if (!json_object_get(all, want))
+            fail_msg("never handed over: %s", want);
+    }
+    assert_int_equal(n, 30);
+    json_decref(all);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -238,6 +288,7 @@ int main(void)
         cmocka_unit_test(test_malformed_state_is_input_error),
         cmocka_unit_test(test_mam_off),
         cmocka_unit_test(test_state_file_param),
+        cmocka_unit_test(test_two_threads_one_account),
     };
 
     if (lab_load_env("XMSG_LAB_ENV"))

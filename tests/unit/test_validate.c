@@ -333,6 +333,73 @@ static void test_attr_table(void **state)
                  N_ROWS(attr_cases));
 }
 
+/* ---- bare JIDs compared and normalised (RFC 7622) ---- */
+
+struct bare_case {
+    const char *jid, *bare;
+    int same;
+};
+
+static const struct bare_case bare_cases[] = {
+    {"t56@localhost", "t56@localhost", 1},
+    {"T56@LOCALHOST", "t56@localhost", 1},
+    {"t56@LocalHost/Res", "t56@localhost", 1},
+    {"t56@localhost./r", "t56@localhost", 1}, /* trailing dot */
+    {"t56@localhost", "T56@localhost.", 1},
+    {"t56@localhost/", "t56@localhost", 1},
+    {"t56@localhostx", "t56@localhost", 0},
+    {"t5@localhost", "t56@localhost", 0},
+    {"t56@localhos", "t56@localhost", 0},
+    {"localhost", "t56@localhost", 0},
+    {"room@muc.localhost/Nick", "Room@MUC.localhost", 1},
+    {"\xC3\xA9@localhost", "\xC3\xA9@LOCALHOST", 1}, /* é as it is */
+    {"\xC3\xA9@localhost", "\xC3\x89@localhost", 0}, /* é vs É: bytes */
+    {NULL, "t56@localhost", 0},
+};
+
+static void test_bare_is_table(void **state)
+{
+    size_t i;
+    int bad = 0, got;
+
+    (void)state;
+    for (i = 0; i < N_ROWS(bare_cases); i++) {
+        got = xmsg_jid_bare_is(bare_cases[i].jid, bare_cases[i].bare);
+        if (got != bare_cases[i].same) {
+            fprintf(stderr, "xmsg_jid_bare_is(%s, %s): want %d, got %d\n",
+                    bare_cases[i].jid ? bare_cases[i].jid : "NULL",
+                    bare_cases[i].bare, bare_cases[i].same, got);
+            bad++;
+        }
+    }
+    if (bad)
+        fail_msg("%d of %zu bare JID cases failed", bad, N_ROWS(bare_cases));
+}
+
+static const char *const norm_cases[][2] = {
+    {"t56@localhost", "t56@localhost"},
+    {"T56@LOCALHOST", "t56@localhost"},
+    {"T56@LocalHost/Resource", "t56@localhost"},
+    {"t56@localhost./r", "t56@localhost"},
+    {"Example.ORG", "example.org"},
+    {"\xC3\x89T\xC3\xA9@X.org", "\xC3\x89t\xC3\xA9@x.org"},
+};
+
+static void test_bare_norm_table(void **state)
+{
+    size_t i;
+    char *got;
+
+    (void)state;
+    for (i = 0; i < N_ROWS(norm_cases); i++) {
+        got = xmsg_jid_bare_norm(norm_cases[i][0]);
+        assert_non_null(got);
+        assert_string_equal(got, norm_cases[i][1]);
+        free(got);
+    }
+    assert_null(xmsg_jid_bare_norm(NULL));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -342,6 +409,8 @@ int main(void)
         cmocka_unit_test(test_jid_part_lengths),
         cmocka_unit_test(test_jid_part_length_in_bytes),
         cmocka_unit_test(test_attr_table),
+        cmocka_unit_test(test_bare_is_table),
+        cmocka_unit_test(test_bare_norm_table),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
