@@ -46,9 +46,9 @@ struct xmsg_params {
     char *ca_file;
     char *state_file;
     char *pin;
-    char *room;          /* a MUC room's bare JID: send and listen there */
-    char *nick;          /* our nick in it (default: the JID's local part) */
-    char *room_password; /* its password (a secret: redacted) */
+    char *room;            /* a MUC room's bare JID: send and listen there */
+    char *nick;            /* our nick in it (default: the JID's local part) */
+    char *room_password;   /* its password (a secret: redacted) */
     char *sasl_mechanisms; /* saslMechanisms: restriction (sasl.h syntax) */
     long port;
     long page_size;
@@ -64,7 +64,7 @@ struct xmsg_params {
     int trust_tls;
     int legacy_auth;
     int mam;
-    int reconnect; /* sessions: log in again when the connection is lost */
+    int reconnect;      /* sessions: log in again when the connection is lost */
     int sasl_key_cache; /* saslKeyCache: keep SCRAM keys in the state dir */
 };
 
