@@ -45,6 +45,8 @@ def probe(user, *args, password=None, state=None, port=None, log=False):
         res = json.loads(p.stdout.strip().splitlines()[-1])
     except (ValueError, IndexError):
         res = {"ok": False, "error": "no-json", "text": p.stdout + p.stderr}
+    if "Sanitizer" in p.stderr:  # the ASan build: a finding fails
+        res = {"ok": False, "error": "sanitizer", "text": p.stderr[-2000:]}
     return res, p.stderr
 
 
@@ -133,14 +135,21 @@ def test_key_cache():
     r, _ = probe("t05", "--ca-file", CA, state=state)
     check("then cached again", r["ok"] and r["pbkdf2"] == 0, r)
     if LAB["XMSG_LAB_SERVER"] == "ejabberd":
-        subprocess.run(["bash", os.path.join(LAB_DIR, "ejabberd.sh"), "ctl",
-                        LAB["XMSG_LAB_DIR"], "change_password", "t05",
-                        "localhost", "pw-t05-new"], check=False,
-                       capture_output=True, timeout=60)
-        r, _ = probe("t05", "--ca-file", CA, state=state,
-                     password="pw-t05-new")
+        set_password("t05", "pw-t05-new")
+        try:
+            r, _ = probe("t05", "--ca-file", CA, state=state,
+                         password="pw-t05-new")
+        finally:
+            set_password("t05", "pw-t05-Zq8")
         check("changed password on the server: PBKDF2, success",
               r["ok"] and r["pbkdf2"] == 1, r)
+
+
+def set_password(user, password):
+    subprocess.run(["bash", os.path.join(LAB_DIR, "ejabberd.sh"), "ctl",
+                    LAB["XMSG_LAB_DIR"], "change_password", user,
+                    "localhost", password], check=True,
+                   capture_output=True, timeout=60)
 
 
 def test_direct_tls():
