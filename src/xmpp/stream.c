@@ -207,6 +207,7 @@ void xmsg_stream_drop(xmsg_stream *s)
     s->con = NULL;
     xmsg_buf_free(&s->out);
     s->out_off = 0;
+    xmsg_buf_free(&s->rx_pending);
     xmsg_scram_free(s->scram);
     s->scram = NULL;
     xmsg_stream_features_clear(&s->fe);
@@ -355,10 +356,22 @@ static xmsg_err feed(xmsg_stream *s, const char *d, size_t n)
         if (s->stop_run)
             break;
     }
-    if (off < n && s->phase != PH_FAILED)
-        return xmsg_stream_fail(s, XMSG_ERR_INTERNAL,
-                                "a handler stopped in the middle of a read");
+    if (off < n && s->phase != PH_FAILED &&
+        xmsg_buf_put(&s->rx_pending, d + off, n - off))
+        return xmsg_stream_fail(s, XMSG_ERR_INTERNAL, "out of memory");
     return s->err;
+}
+
+/* Feeds what a stopping handler left unparsed, before any new read. */
+static xmsg_err feed_pending(xmsg_stream *s)
+{
+    xmsg_buf rest = s->rx_pending;
+    xmsg_err rc;
+
+    memset(&s->rx_pending, 0, sizeof(s->rx_pending));
+    rc = feed(s, rest.d, rest.len);
+    xmsg_buf_free(&rest);
+    return rc;
 }
 
 /* Reads what is there (TLS: what OpenSSL holds too) and feeds it. */
@@ -490,6 +503,8 @@ xmsg_err xmsg_stream_turn(xmsg_stream *s, int max_ms)
                                 "the stream is not open");
     if (s->phase >= PH_STREAM && (flush(s) || check_deadline(s)))
         return s->err;
+    if (s->rx_pending.len > 0 && s->phase >= PH_STREAM)
+        return feed_pending(s);
     if (s->tls && s->phase >= PH_STREAM && xmsg_tls_pending(s->tls) > 0)
         return read_some(s);
     machine_wait(s, &w);

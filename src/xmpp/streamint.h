@@ -48,6 +48,7 @@ struct xmsg_stream {
     xmsg_xml_parser *parser;
     xmsg_pause pause;
     int stop_run;
+    xmsg_buf rx_pending; /* bytes read but not parsed: a handler stopped */
     char *stream_id;
     xmsg_stream_features fe;
     /* login */
