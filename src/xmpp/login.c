@@ -53,6 +53,7 @@ static xmsg_err begin(xmsg_stream *s)
     s->err = XMSG_OK;
     s->secure = s->tls_version = s->header_sent = s->auth_done = 0;
     s->resumed = s->legacy = s->cache_retried = s->stop_run = 0;
+    s->sm_on = 0; /* until <enabled/> or <resumed/> */
     s->mech = XMSG_MECH_NONE;
     s->cb_used = XMSG_CB_NONE;
     s->pause = PAUSE_NONE;

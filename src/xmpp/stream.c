@@ -29,8 +29,13 @@ void xmsg_stream_logs(xmsg_stream *s, xmsg_log_level lvl, const char *area,
         return;
     xmsg_utf8_sanitize(clean);
     n = strlen(clean);
-    if (n > XMSG_LOG_LINE_MAX - 64)
-        snprintf(clean + XMSG_LOG_LINE_MAX - 96, 64, " ... (%zu bytes)", n);
+    if (n > XMSG_LOG_LINE_MAX - 64) {
+        size_t cut = XMSG_LOG_LINE_MAX - 96;
+
+        while (cut > 0 && ((unsigned char)clean[cut] & 0xC0) == 0x80)
+            cut--; /* on a character boundary */
+        snprintf(clean + cut, 64, " ... (%zu bytes)", n);
+    }
     n = strlen(clean) + strlen(area) + 16;
     line = malloc(n);
     if (line) {
@@ -484,7 +489,9 @@ static xmsg_err machine_step(xmsg_stream *s, const struct pollfd *pfd, int n)
         if (n > 0 && (pfd[0].revents & (POLLOUT | POLLERR | POLLHUP)) &&
             flush(s))
             return s->err;
-        if (n > 0 && (pfd[0].revents & (POLLIN | POLLERR | POLLHUP)))
+        /* TLS may read on POLLOUT too (a read that wanted to write). */
+        if (n > 0 && (pfd[0].revents & (POLLIN | POLLERR | POLLHUP) ||
+                      (s->tls && pfd[0].revents)))
             return read_some(s);
         return XMSG_OK;
     }

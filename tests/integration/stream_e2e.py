@@ -171,20 +171,30 @@ def start_proxy(args):
     return p, first.split()[1]
 
 
-def test_resume():
+def cut_run(user, *extra):
     # Past the login (< 10 records) into the messages (one record each).
     proxy, port = start_proxy(["--target", "%s:%s" % (HOST, PORT),
                                "--trigger", "c2s:appdata:14",
                                "--action", "cut"])
     try:
-        r, _ = probe("t07", "--ca-file", CA, "--send", "bob@localhost",
-                     "--until-cut", "40", port=port)
+        return probe(user, "--ca-file", CA, "--send", "bob@localhost",
+                     "--until-cut", "40", *extra, port=port, log=True)
     finally:
         proxy.terminate()
         proxy.wait()
+
+
+def test_resume():
+    r, _ = cut_run("t07")
     check("cut after enable, resumed on a new connection", r["ok"] and
           r["cut"] and r["resumed"] and r["sm"] and r["sent"] > 0 and
           r["acked"] == r["sent"], r)
+    r, err = cut_run("t11", "--steal")
+    check("session replaced meanwhile: resume fails, fresh login, "
+          "unacknowledged re-sent", r["ok"] and r["cut"] and
+          not r["resumed"] and r["sm"] and
+          "could not resume" in err and
+          r["sent"] == r["acked"] == r["unacked_at_cut"], r)
 
 
 def test_plain_server():

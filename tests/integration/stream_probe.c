@@ -11,6 +11,10 @@
  *     --until-cut N    send up to N messages one by one (each with <r/>)
  *                      until the connection is lost, then open again
  *                      (resume) and wait until everything is acknowledged
+ *     --steal          with --until-cut: before opening again, log in once
+ *                      with the bound full JID (the server replaces the
+ *                      session kept for resumption: the resume fails and
+ *                      the stream falls back to a fresh login)
  *
  * JSON: ok, error, text, mech, cb, tls, sm, resumed, pbkdf2, sent, acked,
  * unacked_at_cut, pings, jid, elapsed_ms. Exit 0 when ok. */
@@ -27,6 +31,8 @@ typedef struct probe {
     const char *send_to;
     int ping;
     int until_cut;
+    int steal;
+    const xmsg_params *params;
     int cut_seen;
     size_t unacked_at_cut;
 } probe;
@@ -73,6 +79,8 @@ static int set_flag(xmsg_params *p, probe *pr, const char *k)
 
     if (strcmp(k, "--ping") == 0)
         return (pr->ping = 1) - 1;
+    if (strcmp(k, "--steal") == 0)
+        return (pr->steal = 1) - 1;
     for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
         if (strcmp(k, flags[i].opt) == 0)
             return (int)xmsg_params_set_bool(p, flags[i].param, flags[i].value,
@@ -130,6 +138,28 @@ static xmsg_err settle(xmsg_stream *s, unsigned pings)
     return rc;
 }
 
+/* Logs in and out once as the full JID jid: 0 ok. */
+static int steal(const xmsg_params *p, const char *jid)
+{
+    xmsg_params *q = xmsg_params_dup(p);
+    xmsg_status *st = xmsg_status_new();
+    xmsg_stream *s = NULL;
+    int rc = -1;
+
+    if (!q || !st || xmsg_params_set_string(q, "jid", jid, st))
+        goto out;
+    s = xmsg_stream_new(q, st);
+    if (s && xmsg_stream_open(s) == XMSG_OK)
+        rc = 0;
+    else
+        fprintf(stderr, "stream_probe: steal: %s\n", xmsg_status_text(st));
+out:
+    xmsg_stream_free(s);
+    xmsg_status_free(st);
+    xmsg_params_free(q);
+    return rc;
+}
+
 /* Sends one message a turn until the connection is cut; then resumes. */
 static xmsg_err until_cut(xmsg_stream *s, probe *pr)
 {
@@ -148,6 +178,8 @@ static xmsg_err until_cut(xmsg_stream *s, probe *pr)
         return rc ? rc : XMSG_ERR_PROTOCOL;
     pr->cut_seen = 1;
     pr->unacked_at_cut = xmsg_stream_unacked(s);
+    if (pr->steal && steal(pr->params, xmsg_stream_jid(s)))
+        return XMSG_ERR_INTERNAL;
     xmsg_stream_extend(s, 20000);
     rc = xmsg_stream_open(s);
     if (!rc)
@@ -226,6 +258,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "stream_probe: %s\n", xmsg_status_text(st));
         goto out;
     }
+    pr.params = p;
     rc = drive(s, &pr);
     xmsg_stream_close(s);
     report(s, st, rc, &pr, xmsg_now_ms() - t0);
