@@ -1046,6 +1046,20 @@ static void step(xmsg_stream *s, const xmsg_xel *el)
     }
 }
 
+/* A stanza between bind and ready (a message to the new full JID) that is
+ * not the answer we wait for: it goes to the handler, not counted (SM is
+ * not on yet). */
+static int early_stanza(const xmsg_stream *s, const xmsg_xel *el)
+{
+    if (s->phase < PH_BIND || s->phase > PH_ENABLE || !is_stanza(el))
+        return 0;
+    if (s->phase == PH_BIND)
+        return !is_iq_answer(el, "xmsg-bind");
+    if (s->phase == PH_SESSION)
+        return !is_iq_answer(el, "xmsg-sess");
+    return 1;
+}
+
 void xmsg_stream_dispatch(xmsg_stream *s, xmsg_xel *el)
 {
     log_recv(s, el);
@@ -1057,6 +1071,10 @@ void xmsg_stream_dispatch(xmsg_stream *s, xmsg_xel *el)
     }
     if (s->phase == PH_READY) {
         on_ready(s, el);
+        return;
+    }
+    if (early_stanza(s, el)) {
+        xmsg_stream_deliver(s, el);
         return;
     }
     step(s, el);

@@ -94,7 +94,9 @@ typedef struct xmsg_stream xmsg_stream;
  * the stream layer does not consume itself: it answers pings and <r/>,
  * and counts <a/>). The callee owns el (xmsg_xel_free) and may keep it.
  * Return 0 to go on; non-zero makes xmsg_stream_run return after this
- * element. The time spent here does not count against the deadline. */
+ * element (the rest of what was read is parsed at the next turn). The time
+ * spent here does not count against the deadline. Set it before
+ * xmsg_stream_open to get stanzas that arrive between bind and ready. */
 typedef int (*xmsg_stream_handler)(xmsg_stream *s, xmsg_xel *el,
                                    void *userdata);
 
