@@ -1,5 +1,5 @@
-/* streamint.h - private to src/xmpp/stream*.c and login.c: the stream's
- * structure and the functions its files share. */
+/* streamint.h - private to src/xmpp/stream.c, login.c and auth.c: the
+ * stream's structure and the functions its files share. */
 #ifndef XMSG_XMPP_STREAMINT_H
 #define XMSG_XMPP_STREAMINT_H
 
@@ -95,5 +95,30 @@ xmsg_err xmsg_stream_connected(xmsg_stream *s);
 xmsg_err xmsg_stream_start_tls(xmsg_stream *s);
 xmsg_err xmsg_stream_tls_done(xmsg_stream *s);
 xmsg_err xmsg_stream_restart(xmsg_stream *s);
+
+/* login.c: helpers for elements */
+/* The first child element's name in ns (a condition), or
+ * "undefined-condition"; borrowed. */
+const char *xmsg_xmpp_condition(const xmsg_xel *el, const char *ns);
+const char *xmsg_xmpp_iq_condition(const xmsg_xel *iq);
+/* 1 if el is <iq type=result|error id=id/>. */
+int xmsg_xmpp_is_iq_answer(const xmsg_xel *el, const char *id);
+int xmsg_xmpp_is_error(const xmsg_xel *iq);
+/* <iq type id [to]><name xmlns=ns/></iq>, *child its payload; NULL when
+ * out of memory. */
+xmsg_xel *xmsg_xmpp_iq_new(const char *type, const char *id, const char *to,
+                           const char *ns, const char *name, xmsg_xel **child);
+/* Appends <name>text</name>; 0 ok. */
+int xmsg_xmpp_add_text_child(xmsg_xel *parent, const char *name,
+                             const char *text);
+/* Queues el and frees it (NULL: out of memory, recorded). */
+xmsg_err xmsg_stream_queue_tree(xmsg_stream *s, xmsg_xel *el);
+/* The login is complete: phase ready, one info line. */
+void xmsg_stream_ready_now(xmsg_stream *s);
+
+/* auth.c */
+xmsg_err xmsg_stream_begin_auth(xmsg_stream *s);
+xmsg_err xmsg_stream_on_sasl(xmsg_stream *s, const xmsg_xel *el);
+xmsg_err xmsg_stream_on_legacy(xmsg_stream *s, const xmsg_xel *el);
 
 #endif /* XMSG_XMPP_STREAMINT_H */
