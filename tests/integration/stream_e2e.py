@@ -197,6 +197,21 @@ def test_resume():
           r["sent"] == r["acked"] == r["unacked_at_cut"], r)
 
 
+def test_silent_peers():
+    """A peer that accepts and never answers, and one that answers with a
+    header and then nothing: timeout at the deadline (never earlier)."""
+    for mode in ("--silent", "--header"):
+        proxy, port = start_proxy([mode])
+        try:
+            r, _ = probe("t12", "--ca-file", CA, "--timeout", "1",
+                         port=port)
+        finally:
+            proxy.terminate()
+            proxy.wait()
+        check("peer %s: timeout" % mode, not r["ok"] and
+              r["error"] == "timeout" and r["elapsed_ms"] >= 1000, r)
+
+
 def test_plain_server():
     r, _ = probe("t08")
     check("mandatoryTLS refuses a server without STARTTLS",
@@ -252,6 +267,8 @@ def main():
                       test_mechanisms, test_tls_refusals, test_key_cache,
                       test_direct_tls, test_resume):
                 t()
+            if LAB["XMSG_LAB_SERVER"] == "prosody":
+                test_silent_peers()
     finally:
         shutil.rmtree(STATE, ignore_errors=True)
     if FAILS:
