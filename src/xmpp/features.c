@@ -45,10 +45,8 @@ static xmsg_err parse_mechs(const xmsg_xel *mechs, xmsg_stream_features *out)
             free(name);
             return XMSG_ERR_PROTOCOL;
         }
-        if (xmsg_strvec_push_owned(&out->mechs, name)) {
-            free(name);
-            return XMSG_ERR_INTERNAL;
-        }
+        if (xmsg_strvec_push_owned(&out->mechs, name))
+            return XMSG_ERR_INTERNAL; /* name freed by the push */
     }
     return XMSG_OK;
 }

@@ -140,6 +140,10 @@ static int on_open(const xmsg_xel *root, const char *default_ns, void *ud)
     (void)default_ns;
     free(s->stream_id);
     s->stream_id = id ? xmsg_strdup(id) : NULL;
+    if (id && !s->stream_id) {
+        xmsg_stream_fail(s, XMSG_ERR_INTERNAL, "out of memory");
+        return 1;
+    }
     xmsg_stream_logf(s, XMSG_LOG_DEBUG, "RECV: stream header (id %s)",
                      id ? "set" : "none");
     return 0;
@@ -595,10 +599,9 @@ xmsg_err xmsg_stream_send_raw(xmsg_stream *s, const char *xml, size_t len)
     if (s->sm_on && is_stanza_text(xml, len)) {
         char *copy = xmsg_strndup(xml, len);
 
-        if (!copy || xmsg_strvec_push_owned(&s->unacked, copy)) {
-            free(copy);
+        /* the push frees copy when it fails */
+        if (!copy || xmsg_strvec_push_owned(&s->unacked, copy))
             return xmsg_stream_fail(s, XMSG_ERR_INTERNAL, "out of memory");
-        }
         s->sm_out++;
     }
     return xmsg_stream_queue(s, xml, len);

@@ -14,6 +14,52 @@
 
 #include "xmpp/stream.h"
 
+/* ---- allocations that fail on purpose (linked with --wrap=malloc...) ---- */
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t n, size_t size);
+void *__real_realloc(void *p, size_t n);
+void *__wrap_malloc(size_t n);
+void *__wrap_calloc(size_t n, size_t size);
+void *__wrap_realloc(void *p, size_t n);
+
+static long oom_at; /* when > 0: the oom_at-th allocation from now fails */
+static long oom_n;  /* allocations counted since */
+
+static int oom_now(void)
+{
+    return oom_at > 0 && ++oom_n == oom_at;
+}
+
+void *__wrap_malloc(size_t n)
+{
+    return oom_now() ? NULL : __real_malloc(n);
+}
+
+void *__wrap_calloc(size_t n, size_t size)
+{
+    return oom_now() ? NULL : __real_calloc(n, size);
+}
+
+void *__wrap_realloc(void *p, size_t n)
+{
+    return oom_now() ? NULL : __real_realloc(p, n);
+}
+
+static void oom_arm(long at)
+{
+    oom_n = 0;
+    oom_at = at;
+}
+
+/* 1 if the armed failure happened; disarms. */
+static int oom_disarm(void)
+{
+    const int hit = oom_at > 0 && oom_n >= oom_at;
+
+    oom_at = 0;
+    return hit;
+}
+
 #define HDR                                                                    \
     "<?xml version='1.0'?><stream:stream xmlns='jabber:client' "               \
     "xmlns:stream='http://etherx.jabber.org/streams' id='s-1' "                \
@@ -384,6 +430,32 @@ static xmsg_stream *fake_stream(fake *f, const char *json, xmsg_status *st)
     return s;
 }
 
+/* fake_stream for the allocation tests: NULL is a result, not a failure
+ * (params are made before the count starts). */
+static xmsg_stream *fake_stream_oom(fake *f, xmsg_status *st)
+{
+    char buf[256];
+    long at = oom_at;
+    xmsg_params *p;
+    xmsg_stream *s;
+
+    oom_at = 0;
+    snprintf(buf, sizeof(buf),
+             "{\"port\":%d,\"mandatoryTLS\":false,"
+             "\"enableLegacyAuth\":true}",
+             fake_listen(f));
+    p = params(buf);
+    oom_arm(at);
+    s = xmsg_stream_new(p, st);
+    if (s)
+        xmsg_stream_extend(s, 30000);
+    at = oom_at;
+    oom_at = 0;
+    xmsg_params_free(p);
+    oom_at = at;
+    return s;
+}
+
 static const step strip_steps[] = {
     {"<stream:stream", HDR "<stream:features><mechanisms " SASL
                            "><mechanism>PLAIN</mechanism></mechanisms>"
@@ -540,6 +612,75 @@ static void test_deadline(void **state)
     xmsg_status_free(st);
 }
 
+/* Features under a failing allocator: each failure is XMSG_ERR_INTERNAL
+ * and leaves nothing allocated (ASan / valgrind see leaks). */
+static void test_oom_features(void **state)
+{
+    xmsg_xel *el = parse_el(feat_rows[1].xml);
+    xmsg_stream_features f;
+    xmsg_err rc;
+    long at;
+    int hit;
+
+    (void)state;
+    for (at = 1; at < 1000; at++) {
+        oom_arm(at);
+        rc = xmsg_stream_features_parse(el, &f);
+        hit = oom_disarm();
+        if (!hit) {
+            assert_int_equal(rc, XMSG_OK);
+            assert_int_equal(f.mechs.n, 2);
+            xmsg_stream_features_clear(&f);
+            break;
+        }
+        assert_int_equal(rc, XMSG_ERR_INTERNAL);
+        assert_int_equal(f.mechs.n, 0);
+    }
+    assert_true(at > 2 && at < 1000);
+    xmsg_xel_free(el);
+}
+
+/* The whole XEP-0078 login against the fake server with the at-th
+ * allocation failing, for every at: a value each time (internal, or a
+ * login that went on because only a log line was lost), never a crash
+ * or a leak. */
+static void test_oom_login(void **state)
+{
+    long at;
+    int hit = 1;
+
+    (void)state;
+    for (at = 1; hit && at < 5000; at++) {
+        xmsg_status *st = xmsg_status_new();
+        fake f = {0};
+        xmsg_stream *s;
+        run_result r = {XMSG_OK, 0};
+        char d[41];
+
+        assert_int_equal(xmsg_legacy_digest("s-1", "s3cret-pw", d), 0);
+        snprintf(digest_expect, sizeof(digest_expect), "<digest>%s</digest>",
+                 d);
+        f.steps = legacy_steps;
+        f.n = N_ROWS(legacy_steps);
+        oom_arm(at);
+        s = fake_stream_oom(&f, st);
+        if (s)
+            r = drive(s, &f, 300);
+        hit = oom_disarm();
+        if (!s)
+            assert_int_equal(xmsg_status_code(st), XMSG_ERR_INTERNAL);
+        else if (r.rc != XMSG_OK && r.rc != XMSG_ERR_INTERNAL)
+            fail_msg("allocation %ld: %d %s", at, r.rc, xmsg_status_text(st));
+        else if (r.rc == XMSG_OK && !r.ready)
+            fail_msg("allocation %ld: a stall (%zu bytes from the client)", at,
+                     f.len);
+        xmsg_stream_free(s);
+        fake_close(&f);
+        xmsg_status_free(st);
+    }
+    assert_true(at > 50 && at < 5000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -555,6 +696,8 @@ int main(void)
         cmocka_unit_test(test_stream_error_named),
         cmocka_unit_test(test_legacy_digest_login),
         cmocka_unit_test(test_deadline),
+        cmocka_unit_test(test_oom_features),
+        cmocka_unit_test(test_oom_login),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
