@@ -27,6 +27,7 @@ HOST, PORT = LAB["XMSG_LAB_HOST"], LAB["XMSG_LAB_PORT"]
 CA = LAB.get("XMSG_LAB_CA", "")
 STATE = tempfile.mkdtemp(prefix="xmsg-stream-e2e-")
 FAILS = []
+ME = "@me"  # in probe()'s arguments: the user's own bare JID
 
 
 def probe(user, *args, password=None, state=None, port=None, log=False):
@@ -38,7 +39,8 @@ def probe(user, *args, password=None, state=None, port=None, log=False):
         env["XMSG_PROBE_LOG"] = "1"
     cmd = [PROBE, "--jid", "%s@%s" % (user, LAB["XMSG_LAB_DOMAIN"]),
            "--host", HOST, "--port", str(port or PORT), "--timeout", "15"]
-    cmd += list(args)
+    cmd += [a if a != ME else "%s@%s" % (user, LAB["XMSG_LAB_DOMAIN"])
+            for a in args]
     p = subprocess.run(cmd, env=env, capture_output=True, text=True,
                        timeout=120)
     try:
@@ -62,15 +64,15 @@ def fresh_state():
 
 
 def test_login_send_ack():
-    r, _ = probe("t01", "--ca-file", CA, "--send", "bob@localhost",
+    r, _ = probe("s01", "--ca-file", CA, "--send", ME,
                  "--ping")
     check("login + send + ack", r["ok"] and r["sm"] and r["sent"] == 2 and
           r["acked"] == 2 and r["pings"] == 1 and r["tls"] in ("1.2", "1.3")
-          and r["jid"].startswith("t01@"), r)
+          and r["jid"].startswith("s01@"), r)
 
 
 def test_wrong_password():
-    r, _ = probe("t02", "--ca-file", CA, password="wrong-pw",
+    r, _ = probe("s02", "--ca-file", CA, password="wrong-pw",
                  state=fresh_state())
     check("wrong password is auth", not r["ok"] and r["error"] == "auth", r)
 
@@ -78,25 +80,25 @@ def test_wrong_password():
 def test_mechanisms():
     for spec, want in (("SCRAM-SHA-1", "SCRAM-SHA-1"), ("PLAIN", "PLAIN"),
                        ("no-plain", None)):
-        r, _ = probe("t03", "--ca-file", CA, "--mechs", spec)
+        r, _ = probe("s03", "--ca-file", CA, "--mechs", spec)
         ok = r["ok"] and (r["mech"] == want if want else
                           r["mech"].startswith("SCRAM-"))
         check("saslMechanisms %s -> %s" % (spec, want or "SCRAM"), ok, r)
-    r, _ = probe("t03", "--ca-file", CA, "--mechs", "SCRAM-SHA-256,no-plain")
+    r, _ = probe("s03", "--ca-file", CA, "--mechs", "SCRAM-SHA-256,no-plain")
     check("a restriction the server cannot meet is auth",
           not r["ok"] and r["error"] == "auth" and r["mech"] == "", r)
 
 
 def test_tls_refusals():
-    r, _ = probe("t04", "--ca-file", LAB["XMSG_LAB_OTHER_CA"])
+    r, _ = probe("s04", "--ca-file", LAB["XMSG_LAB_OTHER_CA"])
     check("wrong CA is tls", not r["ok"] and r["error"] == "tls", r)
-    r, _ = probe("t04", "--trust", "--pin", LAB["XMSG_LAB_PIN"])
+    r, _ = probe("s04", "--trust", "--pin", LAB["XMSG_LAB_PIN"])
     check("right pin (trustTLS) logs in", r["ok"], r)
     wrong = "sha256//" + base64.b64encode(b"\0" * 32).decode()
-    r, _ = probe("t04", "--ca-file", CA, "--pin", wrong)
+    r, _ = probe("s04", "--ca-file", CA, "--pin", wrong)
     check("wrong pin is tls, nothing sent", not r["ok"] and
           r["error"] == "tls" and r["mech"] == "", r)
-    r, _ = probe("t04", "--no-tls")
+    r, _ = probe("s04", "--no-tls")
     check("disableTLS against a TLS-only server is tls",
           not r["ok"] and r["error"] == "tls" and r["mech"] == "", r)
 
@@ -122,25 +124,25 @@ def rewrite_cache(state, user, other_password):
 
 def test_key_cache():
     state = fresh_state()
-    r, _ = probe("t05", "--ca-file", CA, state=state)
+    r, _ = probe("s05", "--ca-file", CA, state=state)
     check("first login runs PBKDF2", r["ok"] and r["pbkdf2"] == 1, r)
-    r, _ = probe("t05", "--ca-file", CA, state=state)
+    r, _ = probe("s05", "--ca-file", CA, state=state)
     check("second login runs no PBKDF2", r["ok"] and r["pbkdf2"] == 0, r)
-    r, _ = probe("t05", "--ca-file", CA, "--no-key-cache", state=state)
+    r, _ = probe("s05", "--ca-file", CA, "--no-key-cache", state=state)
     check("saslKeyCache false runs PBKDF2", r["ok"] and r["pbkdf2"] == 1, r)
-    ok = rewrite_cache(state, "t05", "an-old-password")
-    r, err = probe("t05", "--ca-file", CA, state=state, log=True)
+    ok = rewrite_cache(state, "s05", "an-old-password")
+    r, err = probe("s05", "--ca-file", CA, state=state, log=True)
     check("refused cached keys: forgotten, PBKDF2, success", ok and r["ok"]
           and r["pbkdf2"] == 1 and "refused the cached keys" in err, r)
-    r, _ = probe("t05", "--ca-file", CA, state=state)
+    r, _ = probe("s05", "--ca-file", CA, state=state)
     check("then cached again", r["ok"] and r["pbkdf2"] == 0, r)
     if LAB["XMSG_LAB_SERVER"] == "ejabberd":
-        set_password("t05", "pw-t05-new")
+        set_password("s05", "pw-s05-new")
         try:
-            r, _ = probe("t05", "--ca-file", CA, state=state,
-                         password="pw-t05-new")
+            r, _ = probe("s05", "--ca-file", CA, state=state,
+                         password="pw-s05-new")
         finally:
-            set_password("t05", "pw-t05-Zq8")
+            set_password("s05", "pw-s05-Zq8")
         check("changed password on the server: PBKDF2, success",
               r["ok"] and r["pbkdf2"] == 1, r)
 
@@ -155,8 +157,8 @@ def set_password(user, password):
 def test_direct_tls():
     if not LAB.get("XMSG_LAB_TLS_PORT"):
         return
-    r, _ = probe("t06", "--ca-file", CA, "--legacy-tls", "--send",
-                 "bob@localhost", port=LAB["XMSG_LAB_TLS_PORT"])
+    r, _ = probe("s06", "--ca-file", CA, "--legacy-tls", "--send", ME,
+                 port=LAB["XMSG_LAB_TLS_PORT"])
     check("legacyTLS on the direct TLS port", r["ok"] and r["acked"] == 1, r)
 
 
@@ -177,7 +179,7 @@ def cut_run(user, *extra):
                                "--trigger", "c2s:appdata:14",
                                "--action", "cut"])
     try:
-        return probe(user, "--ca-file", CA, "--send", "bob@localhost",
+        return probe(user, "--ca-file", CA, "--send", ME,
                      "--until-cut", "40", *extra, port=port, log=True)
     finally:
         proxy.terminate()
@@ -185,11 +187,11 @@ def cut_run(user, *extra):
 
 
 def test_resume():
-    r, _ = cut_run("t07")
+    r, _ = cut_run("s07")
     check("cut after enable, resumed on a new connection", r["ok"] and
           r["cut"] and r["resumed"] and r["sm"] and r["sent"] > 0 and
           r["acked"] == r["sent"], r)
-    r, err = cut_run("t11", "--steal")
+    r, err = cut_run("s11", "--steal")
     check("session replaced meanwhile: resume fails, fresh login, "
           "unacknowledged re-sent", r["ok"] and r["cut"] and
           not r["resumed"] and r["sm"] and
@@ -203,7 +205,7 @@ def test_silent_peers():
     for mode in ("--silent", "--header"):
         proxy, port = start_proxy([mode])
         try:
-            r, _ = probe("t12", "--ca-file", CA, "--timeout", "1",
+            r, _ = probe("s12", "--ca-file", CA, "--timeout", "1",
                          port=port)
         finally:
             proxy.terminate()
@@ -213,14 +215,14 @@ def test_silent_peers():
 
 
 def test_plain_server():
-    r, _ = probe("t08")
+    r, _ = probe("s08")
     check("mandatoryTLS refuses a server without STARTTLS",
           not r["ok"] and r["error"] == "tls" and r["mech"] == "", r)
-    r, _ = probe("t08", "--allow-plaintext", "--send", "bob@localhost")
+    r, _ = probe("s08", "--allow-plaintext", "--send", ME)
     check("allowed plaintext logs in with SCRAM",
           r["ok"] and r["tls"] == "none" and r["mech"].startswith("SCRAM"),
           r)
-    r, _ = probe("t08", "--allow-plaintext", "--mechs", "PLAIN")
+    r, _ = probe("s08", "--allow-plaintext", "--mechs", "PLAIN")
     check("PLAIN without TLS is refused (tls), nothing sent",
           not r["ok"] and r["error"] == "tls", r)
 
@@ -228,24 +230,23 @@ def test_plain_server():
 def test_tls12_plus():
     want = {"prosody": "SCRAM-SHA-1-PLUS",
             "ejabberd": "SCRAM-SHA-512-PLUS"}[LAB["XMSG_LAB_SERVER"]]
-    r, _ = probe("t09", "--ca-file", CA, "--send", "bob@localhost")
+    r, _ = probe("s09", "--ca-file", CA, "--send", ME)
     check("TLS 1.2: %s over tls-unique" % want, r["ok"] and
           r["tls"] == "1.2" and r["mech"] == want and
           r["cb"] == "tls-unique" and r["acked"] == 1, r)
-    r, _ = probe("t09", "--ca-file", CA, "--mechs", "plus-only")
+    r, _ = probe("s09", "--ca-file", CA, "--mechs", "plus-only")
     check("plus-only logs in", r["ok"] and r["mech"] == want, r)
 
 
 def test_legacy_auth():
-    r, _ = probe("t10", "--ca-file", CA)
+    r, _ = probe("s10", "--ca-file", CA)
     check("no SASL and no enableLegacyAuth is auth",
           not r["ok"] and r["error"] == "auth", r)
-    r, _ = probe("t10", "--ca-file", CA, "--legacy-auth", "--send",
-                 "bob@localhost")
+    r, _ = probe("s10", "--ca-file", CA, "--legacy-auth", "--send", ME)
     check("XEP-0078 with a bare JID gets a resource", r["ok"] and
-          r["mech"] == "XEP-0078" and r["jid"].startswith("t10@localhost/"),
+          r["mech"] == "XEP-0078" and r["jid"].startswith("s10@localhost/"),
           r)
-    r, _ = probe("t10", "--ca-file", CA, "--legacy-auth", password="wrong")
+    r, _ = probe("s10", "--ca-file", CA, "--legacy-auth", password="wrong")
     check("XEP-0078 wrong password is auth",
           not r["ok"] and r["error"] == "auth", r)
 
