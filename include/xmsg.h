@@ -126,7 +126,8 @@ typedef enum xmsg_log_level {
 /** New params with every default set: port 5222, logLevel debug,
  *  keepAlive false, keepAliveTimeout 60, keepAliveInterval 1, timeout 20,
  *  disableTLS false, mandatoryTLS true, legacyTLS false, trustTLS false,
- *  enableLegacyAuth false. jid and password have no default.
+ *  enableLegacyAuth false, saslKeyCache true. jid and password have no
+ *  default.
  *  @return owned handle, or NULL when out of memory. */
 xmsg_params *xmsg_params_new(void);
 
@@ -134,8 +135,10 @@ xmsg_params *xmsg_params_new(void);
 void xmsg_params_free(xmsg_params *p);
 
 /** Sets a string param by its JSON name: "jid", "password", "host",
- *  "caFile", "stateFile" (absolute path of the collection checkpoint), or
- *  "logLevel" ("debug", "info", "warn", "error").
+ *  "caFile", "stateFile" (absolute path of the collection checkpoint),
+ *  "saslMechanisms" (restricts SASL: mechanism names, "no-plain",
+ *  "plus-only", comma-separated), or "logLevel" ("debug", "info", "warn",
+ *  "error").
  *  @return XMSG_OK; XMSG_ERR_INPUT (unknown name, wrong type, invalid
  *  value: detail in st when st is not NULL); XMSG_ERR_INTERNAL (memory). */
 xmsg_err xmsg_params_set_string(xmsg_params *p, const char *name,
@@ -153,7 +156,8 @@ xmsg_err xmsg_params_set_int(xmsg_params *p, const char *name, long value,
  *  "mandatoryTLS", "legacyTLS", "trustTLS", "enableLegacyAuth", "mam"
  *  (collect from the message archive when the server has one; default
  *  true), "checkpoint" (sessions: xmsg_session_poll() shares the state
- *  file of xmsg_connect_each(), see there; default false).
+ *  file of xmsg_connect_each(), see there; default false), "saslKeyCache"
+ *  (keep SCRAM's derived keys in the state directory; default true).
  *  @return XMSG_OK or XMSG_ERR_INPUT (detail in st). */
 xmsg_err xmsg_params_set_bool(xmsg_params *p, const char *name, int value,
                               xmsg_status *st);

@@ -46,9 +46,10 @@ struct xmsg_params {
     char *ca_file;
     char *state_file;
     char *pin;
-    char *room;          /* a MUC room's bare JID: send and listen there */
-    char *nick;          /* our nick in it (default: the JID's local part) */
-    char *room_password; /* its password (a secret: redacted) */
+    char *room;            /* a MUC room's bare JID: send and listen there */
+    char *nick;            /* our nick in it (default: the JID's local part) */
+    char *room_password;   /* its password (a secret: redacted) */
+    char *sasl_mechanisms; /* saslMechanisms: restriction (sasl.h syntax) */
     long port;
     long page_size;
     long window; /* messages of a batch in flight */
@@ -63,8 +64,9 @@ struct xmsg_params {
     int trust_tls;
     int legacy_auth;
     int mam;
-    int reconnect;  /* sessions: log in again when the connection is lost */
-    int checkpoint; /* sessions: share connect's checkpoint (stateFile) */
+    int reconnect;      /* sessions: log in again when the connection is lost */
+    int checkpoint;     /* sessions: share connect's checkpoint (stateFile) */
+    int sasl_key_cache; /* saslKeyCache: keep SCRAM keys in the state dir */
 };
 
 /* 1 if type is valid for kind ("message", "presence", "iq"; NULL is
@@ -187,7 +189,7 @@ typedef struct xmsg_sigpipe {
 void xmsg_sigpipe_block(xmsg_sigpipe *sp);
 void xmsg_sigpipe_restore(xmsg_sigpipe *sp);
 
-/* Monotonic clock in milliseconds (session.c). */
+/* Monotonic clock in milliseconds (clock.c). */
 uint64_t xmsg_now_ms(void);
 void xmsg_sleep_ms(uint64_t ms);
 

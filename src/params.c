@@ -46,6 +46,8 @@ static const struct pdesc table[] = {
     {"legacyTLS", P_BOOL, F(legacy_tls), 0, 1},
     {"trustTLS", P_BOOL, F(trust_tls), 0, 1},
     {"enableLegacyAuth", P_BOOL, F(legacy_auth), 0, 1},
+    {"saslMechanisms", P_STR, F(sasl_mechanisms), 0, 0},
+    {"saslKeyCache", P_BOOL, F(sasl_key_cache), 0, 1},
 };
 #undef F
 
@@ -75,6 +77,7 @@ xmsg_params *xmsg_params_new(void)
     p->page_size = 100;
     p->window = 64;
     p->mam = 1;
+    p->sasl_key_cache = 1;
     return p;
 }
 
@@ -94,13 +97,14 @@ xmsg_params *xmsg_params_dup(const xmsg_params *p)
     *d = *p;
     d->jid = d->password = d->host = d->ca_file = NULL;
     d->state_file = d->pin = NULL;
-    d->room = d->nick = d->room_password = NULL;
+    d->room = d->nick = d->room_password = d->sasl_mechanisms = NULL;
     if (dup_field(&d->jid, p->jid) || dup_field(&d->password, p->password) ||
         dup_field(&d->host, p->host) || dup_field(&d->ca_file, p->ca_file) ||
         dup_field(&d->state_file, p->state_file) ||
         dup_field(&d->pin, p->pin) || dup_field(&d->room, p->room) ||
         dup_field(&d->nick, p->nick) ||
-        dup_field(&d->room_password, p->room_password)) {
+        dup_field(&d->room_password, p->room_password) ||
+        dup_field(&d->sasl_mechanisms, p->sasl_mechanisms)) {
         xmsg_params_free(d);
         return NULL;
     }
@@ -120,6 +124,7 @@ void xmsg_params_free(xmsg_params *p)
     free(p->ca_file);
     free(p->state_file);
     free(p->pin);
+    free(p->sasl_mechanisms);
     free(p);
 }
 

@@ -43,22 +43,6 @@ void xmsg_strophe_init(void)
     pthread_once(&init_once, init_strophe);
 }
 
-uint64_t xmsg_now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-void xmsg_sleep_ms(uint64_t ms)
-{
-    struct timespec ts = {(time_t)(ms / 1000u), (long)(ms % 1000u) * 1000000L};
-
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
-
 /* Texts built from libstrophe's messages get the log's redaction too. */
 static void redact_in_place(xmsg_conn *c, char *text, size_t size)
 {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Throw-away ejabberd (23.01) on loopback for xmsg tests. See tests/lab/README.md.
 #
-#   tests/lab/ejabberd.sh start DIR [tls]
+#   tests/lab/ejabberd.sh start DIR [tls|tls12]
 #   tests/lab/ejabberd.sh stop DIR
 #   tests/lab/ejabberd.sh ctl DIR COMMAND [ARG...]   # ejabberdctl command against that node
 #
@@ -21,7 +21,7 @@ HERE=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
 NODE=xmsglab@localhost   # fixed per DIR: the mnesia schema in DIR/spool is bound to it
 
 usage() {
-	echo "usage: $0 start DIR [tls]" >&2
+	echo "usage: $0 start DIR [tls|tls12]" >&2
 	echo "       $0 stop DIR" >&2
 	echo "       $0 ctl DIR COMMAND [ARG...]" >&2
 	exit 2
@@ -40,7 +40,13 @@ erl_libs() {
 }
 
 write_config() {
-	local dir="$1" c2s="$2" dtls="$3" addrs=(127.0.0.1) a
+	local dir="$1" c2s="$2" dtls="$3" mode="$4" addrs=(127.0.0.1) a hash=sha proto=""
+	# tls12: TLS 1.2 only and SCRAM-SHA-512, where ejabberd 23.01 offers
+	# SCRAM-SHA-512-PLUS (tls-unique).
+	if [ "$mode" = tls12 ]; then
+		hash=sha512
+		proto=$'\n    protocol_options: ["no_sslv3", "no_tlsv1", "no_tlsv1_1", "no_tlsv1_3"]'
+	fi
 	lab_have_ipv6_lo && addrs+=("::1")
 	{
 		cat <<-EOF
@@ -59,6 +65,7 @@ write_config() {
 			s2s_access: none
 			auth_method: internal
 			auth_password_format: scram
+			auth_scram_hash: $hash
 			acl:
 			  local:
 			    user_regexp: ""
@@ -83,14 +90,14 @@ write_config() {
 				  - port: $c2s
 				    ip: "$a"
 				    module: ejabberd_c2s
-				    starttls_required: true
+				    starttls_required: true$proto
 				    max_stanza_size: 1048576
 				    backlog: 128
 				    access: c2s
 				  - port: $dtls
 				    ip: "$a"
 				    module: ejabberd_c2s
-				    tls: true
+				    tls: true$proto
 				    max_stanza_size: 1048576
 				    backlog: 128
 				    access: c2s
@@ -185,7 +192,7 @@ erl_env() {
 
 do_start() {
 	local dir="$1" mode="$2" attempt ports c2s dtls dist pid rc saved picked ready
-	[ "$mode" = tls ] || lab_die "unknown mode '$mode' (ejabberd supports only tls)"
+	[ "$mode" = tls ] || [ "$mode" = tls12 ] || lab_die "unknown mode '$mode' (tls or tls12)"
 	lab_need erl ss flock ps openssl setsid
 	lab_lock "$dir"
 	lab_stop "$dir"
@@ -200,7 +207,7 @@ do_start() {
 		picked=$(lab_pick_ports 3 $saved)
 		read -r c2s dtls dist <<<"$picked"
 		echo "$dist" >"$dir/run/distport"
-		write_config "$dir" "$c2s" "$dtls"
+		write_config "$dir" "$c2s" "$dtls" "$mode"
 		ports=("$c2s" "$dtls" "$dist")
 		rm -f "$dir/run/ready" "$dir/run/ready.tmp" "$dir/logs/ejabberd.log" "$dir/logs/error.log" "$dir/logs/crash.log"
 		erl_env "$dir"
@@ -250,8 +257,8 @@ case "$1" in
 start)
 	[ "$#" -le 3 ] || usage
 	case "${3:-tls}" in
-	tls) ;;
-	*) lab_die "unknown mode '$3' (ejabberd supports only tls)" ;;
+	tls | tls12) ;;
+	*) lab_die "unknown mode '$3' (tls or tls12)" ;;
 	esac
 	DIR=$(lab_absdir "$2")
 	do_start "$DIR" "${3:-tls}"

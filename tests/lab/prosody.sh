@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Throw-away Prosody (0.12) on loopback for xmsg tests. See tests/lab/README.md.
 #
-#   tests/lab/prosody.sh start DIR [tls|plain|legacyauth]
+#   tests/lab/prosody.sh start DIR [tls|tls12|plain|legacyauth]
 #   tests/lab/prosody.sh stop DIR
 #
 # Everything lives in DIR (config, data, logs, certs, pid); nothing under /etc is touched.
@@ -17,7 +17,7 @@ HERE=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
 . "$HERE/certs.sh"
 
 usage() {
-	echo "usage: $0 start DIR [tls|plain|legacyauth]" >&2
+	echo "usage: $0 start DIR [tls|tls12|plain|legacyauth]" >&2
 	echo "       $0 stop DIR" >&2
 	exit 2
 }
@@ -32,7 +32,7 @@ write_config() {
 
 	modules='"roster"; "disco"; "ping"; "carbons"; "mam"; "offline"; "smacks"; "posix"; "xmsg_lab"'
 	case "$mode" in
-	tls)
+	tls | tls12)
 		modules="\"saslauth\"; \"tls\"; $modules"
 		require_enc=true plain_auth=false
 		;;
@@ -49,15 +49,19 @@ write_config() {
 		;;
 	esac
 
+	# tls12: TLS 1.2 only, where Prosody 0.12 offers SCRAM-SHA-1-PLUS
+	# (tls-unique).
+	local proto=""
+	[ "$mode" = tls12 ] && proto='; protocol = "tlsv1_2"'
 	if [ "$mode" = plain ]; then
 		mkdir -p "$dir/no-certs"
 		tls_lines="certificates = $(lua_str "$dir/no-certs")
 c2s_direct_tls_ports = {}"
 	else
 		tls_lines="certificates = $(lua_str "$dir/certs")
-ssl = { certificate = $(lua_str "$dir/certs/localhost.crt"); key = $(lua_str "$dir/certs/localhost.key") }
+ssl = { certificate = $(lua_str "$dir/certs/localhost.crt"); key = $(lua_str "$dir/certs/localhost.key")$proto }
 c2s_direct_tls_ports = { $dtls }
-c2s_direct_tls_ssl = { certificate = $(lua_str "$dir/certs/localhost.crt"); key = $(lua_str "$dir/certs/localhost.key") }"
+c2s_direct_tls_ssl = { certificate = $(lua_str "$dir/certs/localhost.crt"); key = $(lua_str "$dir/certs/localhost.key")$proto }"
 	fi
 
 	cat >"$dir/prosody.cfg.lua.tmp" <<EOF
@@ -154,8 +158,8 @@ EOF
 do_start() {
 	local dir="$1" mode="$2" attempt ports c2s dtls pid rc saved picked ready
 	case "$mode" in
-	tls | plain | legacyauth) ;;
-	*) lab_die "unknown mode '$mode' (tls, plain or legacyauth)" ;;
+	tls | tls12 | plain | legacyauth) ;;
+	*) lab_die "unknown mode '$mode' (tls, tls12, plain or legacyauth)" ;;
 	esac
 	lab_need prosody ss flock ps openssl
 	lab_lock "$dir"
@@ -204,8 +208,8 @@ case "$1" in
 start)
 	[ "$#" -le 3 ] || usage
 	case "${3:-tls}" in
-	tls | plain | legacyauth) ;;
-	*) lab_die "unknown mode '$3' (tls, plain or legacyauth)" ;;
+	tls | tls12 | plain | legacyauth) ;;
+	*) lab_die "unknown mode '$3' (tls, tls12, plain or legacyauth)" ;;
 	esac
 	DIR=$(lab_absdir "$2")
 	do_start "$DIR" "${3:-tls}"
