@@ -84,6 +84,28 @@ static void entry_fail(struct entry *e, xmsg_err code, const char *fmt, ...)
     e->final = 1;
 }
 
+/* ---- the caller's callbacks: time spent there is not the server's ---- */
+
+static xmsg_next call_next(struct batch *b, int may_block, xmsg_message **m,
+                           char *err, size_t errlen)
+{
+    const uint64_t t = xmsg_conn_pause(b->c);
+    const xmsg_next r = b->io->next(b->io->userdata, may_block, m, err, errlen);
+
+    xmsg_conn_resume(b->c, t);
+    return r;
+}
+
+static int call_done(struct batch *b, const struct entry *e)
+{
+    const uint64_t t = xmsg_conn_pause(b->c);
+    const int stop =
+        b->io->done(b->io->userdata, e->index, e->m, e->code, e->text);
+
+    xmsg_conn_resume(b->c, t);
+    return stop;
+}
+
 /* ---- writing ---- */
 
 /* Hands the serialised messages to libstrophe as one write: a TLS record
@@ -268,7 +290,7 @@ static void report_head(struct batch *b)
     }
     if (xmsg_err_rank(e->code) > xmsg_err_rank(b->worst))
         b->worst = e->code;
-    stop = b->io->done(b->io->userdata, e->index, e->m, e->code, e->text);
+    stop = call_done(b, e);
     if (stop && !b->stopped) {
         b->stopped = 1;
         xmsg_conn_log(b->c, XMSG_LOG_INFO,
@@ -398,14 +420,12 @@ static int take_input(struct batch *b)
     xmsg_message *m = NULL;
     xmsg_next r;
 
-    r = b->io->next(b->io->userdata, b->n == 0, &m, err, sizeof(err));
+    r = call_next(b, b->n == 0, &m, err, sizeof(err));
     if (r == XMSG_NEXT_LATER && b->n) {
         settle(b);
         if (b->c->closed)
             return 1;
-        xmsg_conn_leave(b->c);
-        r = b->io->next(b->io->userdata, 1, &m, err, sizeof(err));
-        xmsg_conn_enter(b->c);
+        r = call_next(b, 1, &m, err, sizeof(err));
         if (!b->io->keep_deadline)
             xmsg_conn_extend(b->c);
     }

@@ -62,6 +62,16 @@ static void batch_clear(struct collect *s)
     s->n_batch = 0;
 }
 
+/* The caller's callback: time spent there is not the server's. */
+static int call_cb(struct collect *s, const xmsg_message *m)
+{
+    const uint64_t t = xmsg_conn_pause(s->c);
+    const int rc = s->cb(m, s->userdata);
+
+    xmsg_conn_resume(s->c, t);
+    return rc;
+}
+
 /* Hands the batch over: each message, then NULL (make them durable). */
 static xmsg_err hand_over(struct collect *s)
 {
@@ -69,9 +79,9 @@ static xmsg_err hand_over(struct collect *s)
     int rc = 0;
 
     for (i = 0; i < s->n_batch && !rc; i++)
-        rc = s->cb(s->batch[i], s->userdata);
+        rc = call_cb(s, s->batch[i]);
     if (!rc)
-        rc = s->cb(NULL, s->userdata);
+        rc = call_cb(s, NULL);
     if (!rc) {
         s->handed += s->n_batch;
         s->c->st->collected = s->handed;

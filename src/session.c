@@ -716,6 +716,22 @@ void xmsg_conn_set_deadline(xmsg_conn *c, uint64_t ms)
         xmsg_watchdog_set_deadline(&c->wd, ms);
 }
 
+uint64_t xmsg_conn_pause(xmsg_conn *c)
+{
+    if (c->entered)
+        xmsg_watchdog_set_deadline(&c->wd, UINT64_MAX);
+    return xmsg_now_ms();
+}
+
+void xmsg_conn_resume(xmsg_conn *c, uint64_t paused_at)
+{
+    const uint64_t now = xmsg_now_ms();
+    const uint64_t spent = now > paused_at ? now - paused_at : 0;
+
+    xmsg_conn_set_deadline(
+        c, c->deadline < UINT64_MAX - spent ? c->deadline + spent : UINT64_MAX);
+}
+
 void xmsg_conn_extend(xmsg_conn *c)
 {
     xmsg_conn_set_deadline(c, xmsg_now_ms() +

@@ -88,6 +88,14 @@ xmsg_err xmsg_conn_wait(xmsg_conn *c, const int *flag);
 void xmsg_conn_enter(xmsg_conn *c);
 void xmsg_conn_leave(xmsg_conn *c);
 
+/* A caller's callback runs between the two: the deadline measures the
+ * server, never the caller. _pause stops the watchdog and returns the
+ * time; _resume adds the time spent since back to the deadline. Every
+ * user callback (batch input and results, collected messages, poll) is
+ * called between them. */
+uint64_t xmsg_conn_pause(xmsg_conn *c);
+void xmsg_conn_resume(xmsg_conn *c, uint64_t paused_at);
+
 /* Moves the deadline to now + the params' timeout: progress was made. */
 void xmsg_conn_extend(xmsg_conn *c);
 /* Sets the deadline (monotonic ms). */

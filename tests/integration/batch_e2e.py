@@ -6,6 +6,8 @@
 - what was reported delivered arrives, in input order (collected back);
 - a JSON array file works the same;
 - a refused login reports every input as not sent (auth, exit 5);
+- a producer slower than the timeout is not the server's fault: its
+  input is sent and confirmed;
 - 10,000 lines keep peak RSS flat: no more than 2 MiB above 1,000 lines.
 
 - (mode "fault", a plaintext server) the connection cut in the middle of
@@ -160,6 +162,29 @@ def test_login_refused():
           "every input reported, not sent: %s" % codes)
 
 
+def test_slow_producer():
+    """Time the producer takes is not the server's: input that comes 5 s
+    after the login, then 5 s after the first result, with -T 3, is sent
+    and confirmed (the server kept the stream meanwhile)."""
+    collect("t49")
+    args, env = base("t50")
+    line = lambda body: "echo '%s'" % json.dumps(dict(to=to("t49"),
+                                                      body=body))
+    producer = "sleep 5; %s; sleep 5; %s" % (line("after a pause"),
+                                             line("after another"))
+    cmd = "(%s) | %s" % (producer, " ".join(
+        "'%s'" % a for a in [XMSG, "send"] + args[1:] + ["--batch", "-T", "3"]))
+    p = subprocess.run(["sh", "-c", cmd], capture_output=True, env=env,
+                       timeout=120)
+    lines = [json.loads(l) for l in p.stdout.decode().splitlines()]
+    check(p.returncode == 0 and len(lines) == 3 and
+          all(r.get("delivered") for r in lines[:2]),
+          "a producer slower than -T: both delivered, exit 0 (got %d: %s)" %
+          (p.returncode, lines[:2]))
+    check([m["body"] for m in collect("t49")] ==
+          ["after a pause", "after another"], "and both arrived")
+
+
 def peak_rss_kb(n, user_to):
     data = "".join('{"to":"%s","body":"message number %d"}\n' % (
         to(user_to), i) for i in range(n)).encode()
@@ -253,6 +278,7 @@ test_mixed_inputs()
 test_order_and_array()
 test_array_malformed()
 test_login_refused()
+test_slow_producer()
 if BIG:
     test_flat_memory()
 print("%d failed" % len(FAILS))

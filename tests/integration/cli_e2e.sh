@@ -138,6 +138,27 @@ xm alice send -j "alice@$D" "${srv[@]}" -t "t41@$D" -m "quiet-body-7" -vv \
 check "the last of -v and -l wins" '[ "$(jqv ".log | length")" = 0 ]'
 xm t41 connect -j "t41@$D" "${srv[@]}"
 
+# 8. A slow reader of connect's output is not the server's fault: archive
+# pages larger than a pipe's buffer (100 messages of ~900 bytes a line),
+# read only after 6 s, with -T 3: everything is collected, exit 0.
+if [ "${XMSG_VALGRIND:-}" != 1 ]; then
+  xm t28 connect -j "t28@$D" "${srv[@]}" -l error # checkpoint at the end
+  body=$(head -c 700 /dev/zero | tr '\0' x)
+  for i in $(seq -w 300); do
+    printf '{"to":"t28@%s","body":"%s %s"}\n' "$D" "$i" "$body"
+  done | XMSG_PASSWORD=pw-t50-Zq8 "$xmsg" send -j "t50@$D" "${srv[@]}" \
+    --batch -l error >"$tmp/out"
+  rc=${PIPESTATUS[1]}
+  check "300 messages for the slow reader sent" '[ "$rc" = 0 ]'
+  XMSG_PASSWORD=pw-t28-Zq8 "$xmsg" connect -j "t28@$D" "${srv[@]}" -T 3 \
+    --page-size 100 -l error 2>"$tmp/err" | (sleep 6; cat >"$tmp/slow")
+  rc=${PIPESTATUS[0]}
+  out=$(cat "$tmp/slow")
+  check "connect to a reader slower than -T exits 0 (got $rc)" '[ "$rc" = 0 ]'
+  check "and hands over all 300, in order" \
+    '[ "$(msgs "[.[].body[0:3]] | join(\",\")")" = "$(seq -s, -w 300)" ]'
+fi
+
 if [ "${XMSG_VALGRIND:-}" = 1 ]; then
   check "valgrind found no error or leak in the runs above" \
     '! grep -q "ERROR SUMMARY: [1-9]" "$tmp/err"'

@@ -893,6 +893,96 @@ static void test_batch_stop_is_cancelled(void **state)
         assert_int_equal(f.codes[i], XMSG_OK);
     assert_cancelled(st);
     xmsg_status_free(st);
+
+/* ---- the caller's time is not the server's ---- */
+
+static void sleep_s(time_t s)
+{
+    const struct timespec ts = {s, 0};
+
+    nanosleep(&ts, NULL);
+}
+
+struct slow {
+    int given;
+    size_t results;
+    xmsg_err codes[2];
+};
+
+/* Sleeps past the 2 s timeout before the first input, and gives the
+ * second only once the first result was reported (which sleeps too). */
+static xmsg_next slow_next(void *userdata, int may_block, xmsg_message **m,
+                           char *err, size_t errlen)
+{
+    struct slow *f = userdata;
+    char body[32];
+
+    (void)err;
+    (void)errlen;
+    if (f->given == 2 || (f->given == 1 && !f->results && may_block))
+        return XMSG_NEXT_END;
+    if (f->given == 1 && !f->results)
+        return XMSG_NEXT_LATER;
+    if (f->given == 0)
+        sleep_s(3);
+    snprintf(body, sizeof(body), "slow %d", f->given++);
+    *m = xmsg_message_new();
+    assert_non_null(*m);
+    assert_int_equal(xmsg_message_set(*m, "to", jid_of("t29"), NULL), 0);
+    assert_int_equal(xmsg_message_set(*m, "body", body, NULL), 0);
+    return XMSG_NEXT_MESSAGE;
+}
+
+static int slow_done(void *userdata, size_t index, const xmsg_message *m,
+                     xmsg_err code, const char *text)
+{
+    struct slow *f = userdata;
+
+    (void)m;
+    (void)text;
+    assert_int_equal(index, f->results);
+    f->codes[f->results++] = code;
+    if (f->results == 1)
+        sleep_s(3);
+    return 0;
+}
+
+static int slow_collected(const xmsg_message *m, void *userdata)
+{
+    int *n = userdata;
+
+    if (m && (*n)++ == 0)
+        sleep_s(3);
+    return 0;
+}
+
+/* Callbacks slower than the timeout (2 s): the batch's input and results,
+ * and the collected messages; the server is as quick as ever, so every
+ * call succeeds. */
+static void test_slow_callbacks(void **state)
+{
+    xmsg_params *p = typed_params("t50", 2), *q = typed_params("t29", 2);
+    xmsg_status *st = xmsg_status_new();
+    struct slow f = {0, 0, {XMSG_ERR_INTERNAL, XMSG_ERR_INTERNAL}};
+    xmsg_session *s = NULL;
+    int n = 0;
+
+    (void)state;
+    json_decref(collect_ok("t29")); /* the checkpoint at the archive end */
+    assert_int_equal(xmsg_session_open(p, &s, st), XMSG_OK);
+    if (xmsg_session_send_batch(s, slow_next, slow_done, &f, st) != XMSG_OK)
+        fail_msg("slow batch: %s", xmsg_status_text(st));
+    assert_int_equal(f.results, 2);
+    assert_int_equal(f.codes[0], XMSG_OK);
+    assert_int_equal(f.codes[1], XMSG_OK);
+    xmsg_session_close(s, st);
+    xmsg_status_free(st);
+    st = xmsg_status_new();
+    if (xmsg_connect_each(q, slow_collected, &n, st) != XMSG_OK)
+        fail_msg("slow collection: %s", xmsg_status_text(st));
+    assert_int_equal(n, 2);
+    xmsg_status_free(st);
+    xmsg_params_free(q);
     xmsg_params_free(p);
 }
 
@@ -922,6 +1012,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_session_send_many),
         cmocka_unit_test(test_collect_stop_is_cancelled),
         cmocka_unit_test(test_batch_stop_is_cancelled),
+
+        cmocka_unit_test(test_slow_callbacks),
     };
     const struct CMUnitTest plain_tests[] = {
         cmocka_unit_test(test_mandatory_tls_refuses_plaintext),
