@@ -371,13 +371,20 @@ xmsg_err xmsg_session_send_batch(xmsg_session *s, xmsg_next_cb next,
                                  xmsg_result_cb done, void *userdata,
                                  xmsg_status *st);
 
+/** Most stanzas a session keeps for xmsg_session_poll(): when one more
+ *  arrives, the oldest kept is dropped, and the log says so (once until
+ *  the next poll, which logs how many were dropped). */
+#define XMSG_SESSION_QUEUE_MAX 10000
+
 /** Waits up to timeout_ms (negative: without end) for stanzas and hands
  *  each one received to cb, oldest first, as an object: "kind"
  *  (message, presence or iq), the stanza's attributes, the children xmsg
  *  knows as fields (body, thread; show, status, priority) and every other
  *  child element as XML text in "payload". What arrived during other
- *  calls is kept for poll too. Returns as soon as stanzas were handed
- *  over; cb returning non-zero stops there (the rest stays kept). The
+ *  calls is kept for poll too, XMSG_SESSION_QUEUE_MAX at most (the
+ *  oldest are dropped first). Returns as soon as stanzas were handed
+ *  over; cb returning non-zero stops there (the rest stays kept). Time
+ *  spent in cb counts against no deadline. The
  *  server's pings are answered; with params keepAlive, a silent server is
  *  pinged after keepAliveTimeout seconds, and one that does not answer
  *  within timeout is a lost connection. A message the server archived

@@ -213,7 +213,7 @@ static xmsg_err sync(xmsg_session *s, xmsg_state *state)
 {
     xmsg_err rc;
 
-    s->ck_before = s->inq_n;
+    s->ck_before = xmsg_session_kept_end(s);
     xmsg_strvec_clear(&s->ck_walk);
     xmsg_strvec_clear(&s->ck_skip);
     s->ck_known = 0;
@@ -248,7 +248,8 @@ static int covered(const xmsg_session *s, const xmsg_state *state, size_t i,
                    const char *aid)
 {
     return has(&state->seen, aid) ||
-           (s->ck_known && i < s->ck_before && !has_sorted(&s->ck_walk, aid));
+           (s->ck_known && s->inq_first + i < s->ck_before &&
+            !has_sorted(&s->ck_walk, aid));
 }
 
 /* Hands the queue over: 1 when the callback asked to stop. */
@@ -268,7 +269,7 @@ static int hand_over(xmsg_session *s, xmsg_state *state, xmsg_message_cb cb,
             xmsg_conn_log(&s->c, XMSG_LOG_DEBUG,
                           "message %s was handed over already", aid);
         } else {
-            r = cb(m, userdata);
+            r = xmsg_session_call(s, cb, m, userdata);
             stop = r != 0;
             (*n)++;
             /* Negative: cb could not take it (it is not recorded). */

@@ -172,11 +172,16 @@ xmsg_err xmsg_muc_leave(xmsg_session *s, const char *occupant)
     return rc;
 }
 
+struct reflection {
+    const char *occupant, *id;
+};
+
 /* The room sends every message back to every occupant, the sender too,
  * with the sender's id: that reflection proves the room took it. */
-static int is_reflection(const xmsg_message *r, const char *occupant,
-                         const char *id)
+static int is_reflection(const xmsg_message *r, const void *arg)
 {
+    const struct reflection *want = arg;
+    const char *occupant = want->occupant, *id = want->id;
     const char *from = xmsg_message_get(r, "from");
     const char *rid = xmsg_message_get(r, "id");
     const char *kind = xmsg_message_get(r, "kind");
@@ -191,20 +196,26 @@ xmsg_err xmsg_muc_send(xmsg_session *s, const xmsg_message *m, const char *room,
                        const char *occupant)
 {
     xmsg_message *full = xmsg_message_copy(m);
+    struct reflection want = {occupant, NULL};
+    const int take = (s->flags & XMSG_SESSION_NO_POLL) != 0;
     xmsg_err rc = XMSG_ERR_INTERNAL;
-    size_t i;
+    xmsg_message *r;
+    size_t from = 0;
 
     if (!full || xmsg_conn_give_id(&s->c, full) ||
         xmsg_message_put(full, "to", room) ||
         xmsg_message_put(full, "type", "groupchat"))
         goto out;
+    want.id = xmsg_message_get(full, "id");
+    xmsg_session_await(s, is_reflection, &want);
     rc = xmsg_session_send_one(&s->c, full, 1);
     while (!rc) {
-        for (i = 0; i < s->inq_n; i++) {
-            if (is_reflection(xmsg_session_kept(s, i), occupant,
-                              xmsg_message_get(full, "id")))
-                goto out;
-        }
+        /* Seen; a session that polls hands it out too. */
+        r = xmsg_session_find(s, &from, is_reflection, &want, take);
+        if (r && take)
+            xmsg_message_free(r);
+        if (r)
+            goto out;
         if (s->c.closed || xmsg_now_ms() >= s->c.deadline) {
             xmsg_conn_fail(&s->c, "waiting for the room's reflection");
             rc = xmsg_status_recode(s->c.st, XMSG_ERR_UNCONFIRMED,
@@ -215,6 +226,7 @@ xmsg_err xmsg_muc_send(xmsg_session *s, const xmsg_message *m, const char *room,
         xmsg_conn_run(&s->c, 100);
     }
 out:
+    xmsg_session_await(s, NULL, NULL);
     if (rc == XMSG_ERR_INTERNAL && !xmsg_status_code(s->c.st))
         xmsg_status_fail(s->c.st, rc, "out of memory");
     s->c.st->delivered = rc == XMSG_OK;

@@ -10,60 +10,119 @@
 
 #define NS_PING "urn:xmpp:ping"
 
-static xmsg_message *inq_at(const xmsg_session *s, size_t i)
+/* ---- the kept stanzas ----
+ * A ring of at most XMSG_SESSION_QUEUE_MAX slots, oldest first. A stanza
+ * taken out of the middle (a request's reply) leaves its slot empty
+ * (NULL) until the slot reaches the head, so that every removal is O(1);
+ * the head slot is never empty. Positions count from the session's start
+ * (inq_first is the head's), so a scan resumes where it stopped. */
+
+static xmsg_message **slot(const xmsg_session *s, size_t i)
 {
-    return s->inq[(s->inq_head + i) % s->inq_cap];
+    return &s->inq[(s->inq_head + i) % s->inq_cap];
 }
 
-xmsg_message *xmsg_session_kept(const xmsg_session *s, size_t i)
+/* Takes the oldest out (owned), and the empty slots behind it. */
+static xmsg_message *pop_head(xmsg_session *s)
 {
-    return inq_at(s, i);
+    xmsg_message *m = *slot(s, 0);
+
+    do {
+        *slot(s, 0) = NULL;
+        s->inq_head = (s->inq_head + 1) % s->inq_cap;
+        s->inq_first++;
+        s->inq_n--;
+    } while (s->inq_n && !*slot(s, 0));
+    return m;
+}
+
+static int grow(xmsg_session *s)
+{
+    size_t ncap = s->inq_cap ? s->inq_cap * 2 : 16, i;
+    xmsg_message **nq;
+
+    if (ncap > XMSG_SESSION_QUEUE_MAX)
+        ncap = XMSG_SESSION_QUEUE_MAX;
+    nq = calloc(ncap, sizeof(*nq));
+    if (!nq)
+        return -1;
+    for (i = 0; i < s->inq_n; i++)
+        nq[i] = *slot(s, i);
+    free(s->inq);
+    s->inq = nq;
+    s->inq_head = 0;
+    s->inq_cap = ncap;
+    return 0;
+}
+
+/* Full: the oldest goes, said in the log once until the next poll. */
+static void drop_oldest(xmsg_session *s)
+{
+    if (!s->inq_dropped++)
+        xmsg_conn_log(&s->c, XMSG_LOG_WARN,
+                      "%d received stanzas are kept and none was polled: "
+                      "the oldest are dropped",
+                      XMSG_SESSION_QUEUE_MAX);
+    xmsg_message_free(pop_head(s));
 }
 
 int xmsg_session_keep(xmsg_session *s, xmsg_message *m)
 {
-    xmsg_message **nq;
-    size_t i, ncap;
-
-    if (s->inq_n == s->inq_cap) {
-        ncap = s->inq_cap ? s->inq_cap * 2 : 16;
-        nq = malloc(ncap * sizeof(*nq));
-        if (!nq)
-            return -1;
-        for (i = 0; i < s->inq_n; i++)
-            nq[i] = inq_at(s, i);
-        free(s->inq);
-        s->inq = nq;
-        s->inq_head = 0;
-        s->inq_cap = ncap;
-    }
-    s->inq[(s->inq_head + s->inq_n++) % s->inq_cap] = m;
+    if (s->inq_n == XMSG_SESSION_QUEUE_MAX)
+        drop_oldest(s);
+    if (s->inq_n == s->inq_cap && grow(s))
+        return -1;
+    *slot(s, s->inq_n++) = m;
     return 0;
 }
 
-/* Takes the i-th kept stanza out; the others keep their order. */
-static xmsg_message *inq_take(xmsg_session *s, size_t i)
+size_t xmsg_session_kept_end(const xmsg_session *s)
 {
-    xmsg_message *m = inq_at(s, i);
+    return s->inq_first + s->inq_n;
+}
 
-    if (i < s->ck_before)
-        s->ck_before--;
+xmsg_message *xmsg_session_find(xmsg_session *s, size_t *from,
+                                xmsg_kept_match fn, const void *arg, int take)
+{
+    size_t i = *from > s->inq_first ? *from - s->inq_first : 0;
+    xmsg_message *m;
 
-    for (; i + 1 < s->inq_n; i++)
-        s->inq[(s->inq_head + i) % s->inq_cap] = inq_at(s, i + 1);
-    s->inq_n--;
-    return m;
+    for (; i < s->inq_n; i++) {
+        m = *slot(s, i);
+        if (!m || !fn(m, arg))
+            continue;
+        *from = s->inq_first + i + 1;
+        return take ? xmsg_session_take(s, i) : m;
+    }
+    *from = xmsg_session_kept_end(s);
+    return NULL;
+}
+
+xmsg_message *xmsg_session_kept(const xmsg_session *s, size_t i)
+{
+    return *slot(s, i);
 }
 
 xmsg_message *xmsg_session_take(xmsg_session *s, size_t i)
 {
-    return inq_take(s, i);
+    xmsg_message *m = *slot(s, i);
+
+    if (i == 0)
+        return pop_head(s);
+    *slot(s, i) = NULL;
+    return m;
+}
+
+void xmsg_session_await(xmsg_session *s, xmsg_kept_match fn, const void *arg)
+{
+    s->await_fn = fn;
+    s->await_arg = arg;
 }
 
 void xmsg_session_drop_queue(xmsg_session *s)
 {
     while (s->inq_n)
-        xmsg_message_free(inq_take(s, 0));
+        xmsg_message_free(pop_head(s));
     free(s->inq);
     s->inq = NULL;
     s->inq_cap = 0;
@@ -119,10 +178,19 @@ static int on_incoming(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata)
         return 1;
     if (aid)
         xmsg_session_saw(s, aid);
+    /* Nobody polls (a one-shot call): only what the call awaits is
+     * kept. */
+    if ((s->flags & XMSG_SESSION_NO_POLL) && !s->await_fn)
+        return 1;
     m = xmsg_object_from_stanza(stanza);
     if (m && aid && xmsg_message_put(m, "archiveId", aid)) {
         xmsg_message_free(m);
         m = NULL;
+    }
+    if (m && (s->flags & XMSG_SESSION_NO_POLL) &&
+        !s->await_fn(m, s->await_arg)) {
+        xmsg_message_free(m);
+        return 1;
     }
     if (!m || xmsg_session_keep(s, m)) {
         xmsg_message_free(m);
@@ -190,16 +258,32 @@ static xmsg_err lost(xmsg_session *s, uint64_t end)
     return XMSG_OK;
 }
 
-/* Hands out what is kept; 1 when the callback asked to stop. */
+int xmsg_session_call(xmsg_session *s, xmsg_message_cb cb,
+                      const xmsg_message *m, void *userdata)
+{
+    const uint64_t t = xmsg_conn_pause(&s->c);
+    const int r = cb(m, userdata);
+
+    xmsg_conn_resume(&s->c, t);
+    if (s->ka_sent)
+        s->ka_sent += xmsg_now_ms() - t;
+    return r;
+}
+
 int xmsg_session_deliver(xmsg_session *s, xmsg_message_cb cb, void *userdata,
                          size_t *n)
 {
     xmsg_message *m;
     int stop = 0;
 
+    if (s->inq_dropped)
+        xmsg_conn_log(&s->c, XMSG_LOG_WARN,
+                      "%zu received stanza(s) were dropped before this poll",
+                      s->inq_dropped);
+    s->inq_dropped = 0;
     while (s->inq_n && !stop) {
-        m = inq_take(s, 0);
-        stop = cb(m, userdata) != 0;
+        m = pop_head(s);
+        stop = xmsg_session_call(s, cb, m, userdata) != 0;
         xmsg_message_free(m);
         (*n)++;
     }
@@ -216,10 +300,12 @@ xmsg_err xmsg_session_poll(xmsg_session *s, int timeout_ms, xmsg_message_cb cb,
     if (!s || !cb)
         return xmsg_status_fail(st, XMSG_ERR_INPUT,
                                 "session and callback are required");
-    if (!s->ck_on && (xmsg_session_deliver(s, cb, userdata, &n) || n))
-        return XMSG_OK;
     if (!xmsg_session_begin(s, st))
         return XMSG_ERR_INTERNAL;
+    if (!s->ck_on && (xmsg_session_deliver(s, cb, userdata, &n) || n)) {
+        xmsg_session_end(s);
+        return XMSG_OK;
+    }
     rc = s->lost ? XMSG_OK : xmsg_session_alive(s);
     /* No deadline while waiting for stanzas: the caller's timeout ends
      * the wait, and the keepalive ping notices a dead server. */
@@ -292,23 +378,20 @@ static xmsg_message *as_request(xmsg_session *s, const xmsg_message *m)
     return full;
 }
 
-static void take_kept_reply(xmsg_session *s, const xmsg_message *sent,
-                            xmsg_message **reply)
+static int reply_to(const xmsg_message *r, const void *sent)
 {
-    size_t i;
-
-    for (i = 0; i < s->inq_n && !*reply; i++) {
-        if (is_reply(sent, inq_at(s, i)))
-            *reply = inq_take(s, i);
-    }
+    return is_reply(sent, r);
 }
 
-/* Runs the loop until a kept stanza answers sent, or the call ends. */
+/* Runs the loop until a kept stanza answers sent, or the call ends. Each
+ * turn looks only at what arrived since the last. */
 static xmsg_err wait_reply(xmsg_session *s, const xmsg_message *sent,
                            xmsg_message **reply)
 {
+    size_t from = 0;
+
     for (;;) {
-        take_kept_reply(s, sent, reply);
+        *reply = xmsg_session_find(s, &from, reply_to, sent, 1);
         if (*reply)
             return XMSG_OK;
         if (s->c.closed || xmsg_now_ms() >= s->c.deadline)
@@ -327,11 +410,13 @@ xmsg_err xmsg_session_exchange(xmsg_session *s, const xmsg_message *m,
     if (!full)
         return xmsg_status_fail(s->c.st, XMSG_ERR_INTERNAL, "out of memory");
     /* One deadline for the send and the reply: the call's. */
+    xmsg_session_await(s, reply_to, full);
     rc = xmsg_session_send_one(&s->c, full, 1);
     if (!rc)
         rc = wait_reply(s, full, reply);
-    else if (rc == XMSG_ERR_PROTOCOL)
-        take_kept_reply(s, full, reply); /* the error stanza itself */
+    else if (rc == XMSG_ERR_PROTOCOL) /* the error stanza itself */
+        *reply = xmsg_session_find(s, &(size_t){0}, reply_to, full, 1);
+    xmsg_session_await(s, NULL, NULL);
     rtype = *reply ? xmsg_message_get(*reply, "type") : NULL;
     if (!rc && rtype && strcmp(rtype, "error") == 0)
         rc = xmsg_status_fail(s->c.st, XMSG_ERR_PROTOCOL,

@@ -93,7 +93,7 @@ static xmsg_err catch_up(xmsg_session *s)
     xmsg_conn *c = &s->c;
     char *after = xmsg_strdup(s->last_aid);
     xmsg_err rc = XMSG_OK;
-    size_t got = s->inq_n;
+    size_t got = xmsg_session_kept_end(s);
 
     memset(&k, 0, sizeof(k));
     k.s = s;
@@ -122,7 +122,7 @@ static xmsg_err catch_up(xmsg_session *s)
         xmsg_conn_log(c, XMSG_LOG_INFO,
                       "%zu message(s) from the archive missed while the "
                       "connection was down",
-                      s->inq_n - got);
+                      xmsg_session_kept_end(s) - got);
     xmpp_handler_delete(c->conn, on_result);
     xmsg_mam_page_reset(&k.page);
     free(after);

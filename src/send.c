@@ -235,7 +235,8 @@ xmsg_err xmsg_send(const xmsg_params *p, const xmsg_message *m, xmsg_status *st)
                         buf, sizeof(buf));
     if (bad)
         return xmsg_status_fail(st, XMSG_ERR_INPUT, "%s", bad);
-    rc = xmsg_session_start(p, XMSG_SESSION_ONE_CALL, &s, st);
+    rc = xmsg_session_start(p, XMSG_SESSION_ONE_CALL | XMSG_SESSION_NO_POLL, &s,
+                            st);
     if (!rc)
         rc = xmsg_session_send(s, m, st);
     xmsg_session_close(s, st);
@@ -462,7 +463,7 @@ xmsg_err xmsg_send_batch(const xmsg_params *p, xmsg_next_cb next,
 
     if (!st)
         return XMSG_ERR_INPUT;
-    rc = xmsg_session_open(p, &s, st);
+    rc = xmsg_session_start(p, XMSG_SESSION_NO_POLL, &s, st);
     if (rc) {
         struct xmsg_batch_io io = {next, done, userdata, 0, 0};
         size_t index = 0, count = 0;

@@ -10,6 +10,12 @@
 #define XMSG_SESSION_ONE_CALL 1u /* a one-call function: one deadline */
 #define XMSG_SESSION_NO_SM 2u    /* no XEP-0198 (collection) */
 #define XMSG_SESSION_NO_KEEP 4u  /* keep no received stanza (collection) */
+#define XMSG_SESSION_NO_POLL                                                   \
+    8u /* nobody polls (one-shot send, batch):                                 \
+          keep only what a call awaits */
+
+/* 1 if kept stanza m is the one a call looks for (arg: what it is). */
+typedef int (*xmsg_kept_match)(const xmsg_message *m, const void *arg);
 
 struct xmsg_session {
     xmsg_conn c;
@@ -19,10 +25,16 @@ struct xmsg_session {
     xmsg_err dead;    /* the connection failed: every call fails so */
     char *dead_text;
     /* Stanzas received and not yet handed to xmsg_session_poll() (a
-     * FIFO): they arrive during any call, and none may be lost. */
+     * FIFO of at most XMSG_SESSION_QUEUE_MAX, poll.c): they arrive during
+     * any call. */
     xmsg_message **inq;
     size_t inq_head, inq_n, inq_cap;
-    int inq_failed;   /* one could not be kept (memory): reported */
+    size_t inq_first;   /* position of the oldest, from the session's start */
+    size_t inq_dropped; /* the oldest dropped (queue full) since a poll */
+    int inq_failed;     /* one could not be kept (memory): reported */
+    /* What the running call waits for (a reply, a room's reflection). */
+    xmsg_kept_match await_fn;
+    const void *await_arg;
     uint64_t ka_sent; /* keepalive ping sent at (ms), 0: none out */
     int ka_answered;
     char *occupant; /* room/nick once joined (params' room) */
@@ -36,8 +48,8 @@ struct xmsg_session {
     /* The checkpoint shared with connect (checkpoint.c, params
      * checkpoint): the state file, the last sync's `after` and walk (the
      * archive ids after it, sorted; those nobody hands over: the
-     * account's own, without body), how many queued stanzas arrived
-     * before the walk was asked for. */
+     * account's own, without body), the queue's end position when the
+     * walk was asked for. */
     int ck_on, ck_synced, ck_known, ck_dirty, ck_failed;
     char *ck_path;
     char *ck_after;
@@ -57,11 +69,30 @@ void xmsg_session_forget(xmsg_session *s);
  * back off from 0.5 to 10 s). XMSG_OK once reconnected; else the
  * session stays lost (s->lost) and the next poll tries again. */
 xmsg_err xmsg_session_reconnect(xmsg_session *s);
-/* poll.c: keeps m (taken) for poll; 0, or -1 out of memory. */
+/* poll.c: keeps m (taken) for poll; when XMSG_SESSION_QUEUE_MAX are
+ * kept, the oldest is dropped (logged). 0, or -1 out of memory. */
 int xmsg_session_keep(xmsg_session *s, xmsg_message *m);
-/* poll.c: takes the i-th kept stanza out (owned); hands out every kept
- * stanza to cb: 1 when cb asked to stop. */
+/* The position after the newest kept stanza (positions count from the
+ * session's start). */
+size_t xmsg_session_kept_end(const xmsg_session *s);
+/* The i-th kept slot (borrowed): NULL when its stanza was taken out of
+ * the middle (never the oldest, i 0). xmsg_session_take takes it out
+ * (owned), in O(1). */
+xmsg_message *xmsg_session_kept(const xmsg_session *s, size_t i);
 xmsg_message *xmsg_session_take(xmsg_session *s, size_t i);
+/* The oldest kept stanza at or after position *from that fn matches, or
+ * NULL; *from moves past what was looked at. take: taken out (owned),
+ * else borrowed and still kept. */
+xmsg_message *xmsg_session_find(xmsg_session *s, size_t *from,
+                                xmsg_kept_match fn, const void *arg, int take);
+/* What the running call waits for, until set to NULL: in a session of
+ * XMSG_SESSION_NO_POLL, nothing else is kept. */
+void xmsg_session_await(xmsg_session *s, xmsg_kept_match fn, const void *arg);
+/* Calls the caller's cb (its result as is) with the deadline paused
+ * (xmsg_conn_pause); hands out every kept stanza so: 1 when cb asked to
+ * stop. */
+int xmsg_session_call(xmsg_session *s, xmsg_message_cb cb,
+                      const xmsg_message *m, void *userdata);
 int xmsg_session_deliver(xmsg_session *s, xmsg_message_cb cb, void *userdata,
                          size_t *n);
 
@@ -73,9 +104,7 @@ int xmsg_checkpoint_deliver(xmsg_session *s, xmsg_message_cb cb, void *userdata,
                             size_t *n);
 void xmsg_checkpoint_free(xmsg_session *s);
 
-/* poll.c: the i-th stanza kept; sends m and waits for its reply (within
- * the call's deadline). */
-xmsg_message *xmsg_session_kept(const xmsg_session *s, size_t i);
+/* Sends m and waits for its reply (within the call's deadline). */
 xmsg_err xmsg_session_exchange(xmsg_session *s, const xmsg_message *m,
                                xmsg_message **reply);
 

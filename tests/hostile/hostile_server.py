@@ -17,6 +17,8 @@ PLAIN, then misbehaves as SCENARIO says. Prints its port, serves once.
                   by another JID: only the account's own may be taken
   slow-steps      honest but slow: SLOW seconds before the login's success,
                   SLOW more before acknowledging the message
+  flood           after bind, small <message/> stanzas without pause, and
+                  never an answer: for FLOOD_SECONDS at most, then silence
 """
 import re
 import socket
@@ -51,6 +53,7 @@ AFTER_LOGIN = {
     "deep-nesting": BIND,
     "invalid-utf8": BIND,
     "many-attrs": BIND,
+    "flood": BIND,
     "no-bind-empty": b"<stream:features/>",
     "no-bind-session": (b"<stream:features><session xmlns='urn:ietf:params:"
                         b"xml:ns:xmpp-session'/></stream:features>"),
@@ -87,6 +90,22 @@ AFTER_BIND = {
                                           for i in range(100000)) +
                            b"><body>x</body></message>") * 2,
 }
+
+
+# A flood ends by itself: it is bounded in time, and in bytes.
+FLOOD_SECONDS = 30
+FLOOD_BYTES = 2 * 1024 * 1024 * 1024
+
+
+def flood(conn):
+    """Small messages as fast as the client takes them, none answered."""
+    chunk = b"".join(MSG + b" type='chat' id='f%d'><body>flood %d</body>"
+                     b"</message>" % (i, i) for i in range(1000))
+    end = time.monotonic() + FLOOD_SECONDS
+    sent = 0
+    while time.monotonic() < end and sent < FLOOD_BYTES:
+        conn.sendall(chunk)
+        sent += len(chunk)
 
 
 def attr(data, name):
@@ -189,6 +208,9 @@ def main():
         if scenario == "slow-steps":
             answer_bind(conn)
             serve_acks(conn, SLOW)
+        if scenario == "flood":
+            answer_bind(conn)
+            flood(conn)
         if scenario in AFTER_BIND:
             answer_bind(conn)
             conn.sendall(AFTER_BIND[scenario]())
