@@ -233,7 +233,9 @@ char *xmsg_message_to_json(const xmsg_message *m);
  *  has the message, and closes the stream. Defaults: type "chat", ns
  *  "jabber:client", from the jid, xml:lang "en", id a fresh UUID-shaped id.
  * body and to are required. Nothing is sent when the input is invalid. The
- * whole call ends within params' timeout.
+ * whole call ends within params' timeout. Stanzas the server sends
+ * meanwhile are not kept: a flooding server costs neither memory nor time
+ * past the timeout.
  *  @return XMSG_OK (xmsg_status_delivered() is 1), or the failure's code
  *  (also recorded in st with its text). */
 xmsg_err xmsg_send(const xmsg_params *p, const xmsg_message *m,
@@ -267,6 +269,7 @@ typedef int (*xmsg_message_cb)(const xmsg_message *m, void *userdata);
  *  sets the checkpoint at the archive's end. Without an archive (or with
  *  params mam false) offline storage is drained as the 4D plugin did: at
  *  most once.
+ *  Time spent in cb is the caller's and counts against no deadline.
  *  @return XMSG_OK or the failure's code (also in st): XMSG_ERR_CANCELLED
  *  when cb asked to stop, XMSG_ERR_TIMEOUT also when the state file stayed
  *  locked. Messages handed over before a failure stay handed over. */
@@ -360,10 +363,11 @@ typedef int (*xmsg_result_cb)(void *userdata, size_t index,
  *  confirmed (or rejected) the message, in input order. Memory stays
  *  bounded by the window whatever the input's length. params' timeout
  *  bounds each wait for the server: the batch fails with XMSG_ERR_TIMEOUT
- *  when it sees no progress for that long. After a connection-level
- *  failure the messages in flight are reported unconfirmed (or not sent,
- *  when they never left) and the remaining inputs are read and reported
- *  with that failure.
+ *  when it sees no progress for that long. Time spent in next() and
+ *  done() is the caller's and counts against no deadline. After a
+ *  connection-level failure the messages in flight are reported
+ *  unconfirmed (or not sent, when they never left) and the remaining
+ *  inputs are read and reported with that failure.
  *  @return XMSG_OK when every input was delivered, else the worst failure
  *  (xmsg_err_rank(); XMSG_ERR_CANCELLED when done() stopped the batch);
  *  st gets the batch's log and the session's error. */
@@ -418,7 +422,8 @@ xmsg_err xmsg_session_request(xmsg_session *s, const xmsg_message *m,
 void xmsg_session_close(xmsg_session *s, xmsg_status *st);
 
 /** Opens a session, runs xmsg_session_send_batch(), closes it: the batch
- *  counterpart of xmsg_send(). */
+ *  counterpart of xmsg_send(). Like xmsg_send(), it keeps no stanza the
+ *  server sends meanwhile (nobody could poll it). */
 xmsg_err xmsg_send_batch(const xmsg_params *p, xmsg_next_cb next,
                          xmsg_result_cb done, void *userdata, xmsg_status *st);
 

@@ -1,7 +1,9 @@
 /* poll.c - what a session receives: kept in order from the session's
- * start (stanzas arrive during any call, and none may be lost), handed
- * out by xmsg_session_poll(), or matched as the reply of
- * xmsg_session_request(). Pings from the server are answered here. */
+ * start (stanzas arrive during any call), XMSG_SESSION_QUEUE_MAX at most
+ * (the oldest then go, logged), handed out by xmsg_session_poll(), or
+ * matched as the reply of xmsg_session_request(). A session nobody polls
+ * keeps only what its running call awaits. Pings from the server are
+ * answered here. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,8 +62,8 @@ static void drop_oldest(xmsg_session *s)
 {
     if (!s->inq_dropped++)
         xmsg_conn_log(&s->c, XMSG_LOG_WARN,
-                      "%d received stanzas are kept and none was polled: "
-                      "the oldest are dropped",
+                      "%d received stanzas wait for poll: the oldest are "
+                      "dropped",
                       XMSG_SESSION_QUEUE_MAX);
     xmsg_message_free(pop_head(s));
 }
