@@ -166,9 +166,9 @@ def test_slow_producer():
     """Time the producer takes is not the server's: input that comes 5 s
     after the login, then 5 s after the first result, with -T 3, is sent
     and confirmed (the server kept the stream meanwhile)."""
-    collect("t49")
+    collect("t63")
     args, env = base("t50")
-    line = lambda body: "echo '%s'" % json.dumps(dict(to=to("t49"),
+    line = lambda body: "echo '%s'" % json.dumps(dict(to=to("t63"),
                                                       body=body))
     producer = "sleep 5; %s; sleep 5; %s" % (line("after a pause"),
                                              line("after another"))
@@ -181,7 +181,7 @@ def test_slow_producer():
           all(r.get("delivered") for r in lines[:2]),
           "a producer slower than -T: both delivered, exit 0 (got %d: %s)" %
           (p.returncode, lines[:2]))
-    check([m["body"] for m in collect("t49")] ==
+    check([m["body"] for m in collect("t63")] ==
           ["after a pause", "after another"], "and both arrived")
 
 

@@ -142,15 +142,15 @@ xm t41 connect -j "t41@$D" "${srv[@]}"
 # pages larger than a pipe's buffer (100 messages of ~900 bytes a line),
 # read only after 6 s, with -T 3: everything is collected, exit 0.
 if [ "${XMSG_VALGRIND:-}" != 1 ]; then
-  xm t28 connect -j "t28@$D" "${srv[@]}" -l error # checkpoint at the end
+  xm t62 connect -j "t62@$D" "${srv[@]}" -l error # checkpoint at the end
   body=$(head -c 700 /dev/zero | tr '\0' x)
   for i in $(seq -w 300); do
-    printf '{"to":"t28@%s","body":"%s %s"}\n' "$D" "$i" "$body"
+    printf '{"to":"t62@%s","body":"%s %s"}\n' "$D" "$i" "$body"
   done | XMSG_PASSWORD=pw-t50-Zq8 "$xmsg" send -j "t50@$D" "${srv[@]}" \
     --batch -l error >"$tmp/out"
   rc=${PIPESTATUS[1]}
   check "300 messages for the slow reader sent" '[ "$rc" = 0 ]'
-  XMSG_PASSWORD=pw-t28-Zq8 "$xmsg" connect -j "t28@$D" "${srv[@]}" -T 3 \
+  XMSG_PASSWORD=pw-t62-Zq8 "$xmsg" connect -j "t62@$D" "${srv[@]}" -T 3 \
     --page-size 100 -l error 2>"$tmp/err" | (sleep 6; cat >"$tmp/slow")
   rc=${PIPESTATUS[0]}
   out=$(cat "$tmp/slow")

@@ -3,7 +3,7 @@
 # The caller sets LAB_PROG (for messages) and runs under `set -euo pipefail`.
 
 LAB_USERS=(alice bob carol dave)
-for _i in $(seq -w 1 60); do LAB_USERS+=("t$_i"); done
+for _i in $(seq -w 1 64); do LAB_USERS+=("t$_i"); done
 # s01..s16: src/xmpp/stream's end-to-end test (tests/integration/stream_e2e.py)
 for _i in $(seq -w 1 16); do LAB_USERS+=("s$_i"); done
 unset _i
