@@ -118,8 +118,6 @@ flood_case() {
 flood_case send 7 "timed out after 3 s" send -t bob@localhost -m hello
 # A session (request): the queue is bounded, and the log says it drops.
 flood_case request 7 "the oldest are dropped" request -t bob@localhost -m hi
-# listen hands out what comes, and ends after --duration.
-flood_case listen 0 "" listen --no-presence --duration 3
 
 echo "$pass passed, $failed failed"
 [ "$failed" = 0 ]
