@@ -129,7 +129,10 @@ static xmsg_err listen_loop(const struct cli_opts *o, xmsg_session *s,
     if (stop_signal)
         fprintf(stderr, "xmsg: listen: stopped by signal %d\n",
                 (int)stop_signal);
-    return l.failed ? XMSG_ERR_INTERNAL : rc;
+    if (l.failed)
+        return XMSG_ERR_INTERNAL;
+    /* Ended while offline (reconnecting): the failure that keeps it so. */
+    return rc ? rc : xmsg_status_code(st);
 }
 
 int cli_listen(const struct cli_opts *o, const xmsg_params *p, xmsg_status *st)

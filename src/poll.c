@@ -254,8 +254,9 @@ static xmsg_err lost(xmsg_session *s, uint64_t end)
     }
     if (rc == XMSG_ERR_AUTH || rc == XMSG_ERR_TLS)
         return rc; /* it would fail the same way again */
+    /* The attempt itself may have outlasted the poll's time. */
     now = xmsg_now_ms();
-    if (s->next_attempt > now)
+    if (s->next_attempt > now && end > now)
         xmsg_sleep_ms((s->next_attempt < end ? s->next_attempt : end) - now);
     return XMSG_OK;
 }

@@ -15,6 +15,8 @@ PLAIN, then misbehaves as SCENARIO says. Prints its port, serves once.
   entity-bomb     the stream starts with a DOCTYPE of nested entities
   forged-mam      archive results for the client's query, one of them sent
                   by another JID: only the account's own may be taken
+  drop-silent     after bind, closes the connection; then accepts every
+                  new one and never answers (a reconnection that stalls)
   slow-steps      honest but slow: SLOW seconds before the login's success,
                   SLOW more before acknowledging the message
   flood           after bind, small <message/> stanzas without pause, and
@@ -47,6 +49,7 @@ BOMB = (b"<?xml version='1.0'?><!DOCTYPE stream:stream ["
 AFTER_LOGIN = {
     "forged-mam": BIND,
     "slow-steps": BIND_SM,
+    "drop-silent": BIND,
     "entity-bomb": b"",
     "ack-more": BIND_SM,
     "huge-stanza": BIND,
@@ -173,6 +176,19 @@ def serve_acks(conn, delay):
         buf = buf[-16:] if re.search(rb"<[a-z]*$", buf[-16:]) else b""
 
 
+def stall_newcomers(srv, seconds):
+    """Accepts connections for seconds, answering none of them."""
+    kept, until = [], time.monotonic() + seconds
+    while time.monotonic() < until:
+        srv.settimeout(max(0.1, until - time.monotonic()))
+        try:
+            kept.append(srv.accept()[0])
+        except (socket.timeout, OSError):
+            pass
+    for c in kept:
+        c.close()
+
+
 def main():
     scenario = sys.argv[1]
     after = AFTER_LOGIN[scenario]
@@ -211,6 +227,11 @@ def main():
         if scenario == "flood":
             answer_bind(conn)
             flood(conn)
+        if scenario == "drop-silent":
+            answer_bind(conn)
+            conn.close()
+            stall_newcomers(srv, 10)
+            return
         if scenario in AFTER_BIND:
             answer_bind(conn)
             conn.sendall(AFTER_BIND[scenario]())

@@ -22,7 +22,9 @@ scenario() {
   for _ in $(seq 50); do [ -s "$tmp/port" ] && break; sleep 0.1; done
   port=$(cat "$tmp/port")
   t0=$SECONDS
-  XMSG_PASSWORD=hostile-pw python3 "$here/rss.py" "$tmp/rss" "$xmsg" \
+  # A hang is killed (exit 137): every scenario ends long before.
+  XMSG_PASSWORD=hostile-pw python3 "$here/rss.py" "$tmp/rss" \
+    timeout -s KILL 300 "$xmsg" \
     "${cmd[@]}" -j alice@localhost -H 127.0.0.1 -P "$port" \
     --allow-plaintext -T "$t" -l error >"$tmp/out" 2>"$tmp/err"
   rc=$?
@@ -57,6 +59,10 @@ scenario entity-bomb 8 protocol 65536
 # -T is the server's time for each wait: a login of 2.5 s and then a
 # confirmation 2.5 s later are both within -T 4 (5 s in all).
 T=4 scenario slow-steps 0 null 262144 send -t bob@localhost -m hello
+# listen loses its connection, and every reconnection stalls (each attempt
+# takes -T): --duration still ends it (not a sleep that never ends), with
+# the failure that kept it offline.
+T=1 scenario drop-silent 6 timeout 262144 listen --no-presence --duration 4
 # Archive results not sent by the account itself are dropped: of a forged
 # and a genuine result, only the genuine one is handed over.
 mkdir -p "$tmp/state"
