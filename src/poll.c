@@ -150,40 +150,55 @@ static int answer_ping(xmsg_session *s, xmpp_stanza_t *stanza)
     return 1;
 }
 
+static void take_incoming(xmsg_session *s, xmpp_stanza_t *stanza);
+
+/* The handler's own work is bounded (one stanza) and owns what it builds:
+ * the arena's deadline check, whose longjmp would leak it, waits until the
+ * handler returns. */
 static int on_incoming(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata)
 {
     xmsg_session *s = userdata;
+    const uint64_t deadline = s->c.arena.deadline;
+
+    (void)conn;
+    s->c.arena.deadline = 0;
+    take_incoming(s, stanza);
+    s->c.arena.deadline = deadline;
+    return 1;
+}
+
+static void take_incoming(xmsg_session *s, xmpp_stanza_t *stanza)
+{
     const char *type = xmpp_stanza_get_type(stanza);
     const char *id = xmpp_stanza_get_id(stanza);
     const char *name = xmpp_stanza_get_name(stanza), *aid;
     xmsg_message *m;
 
-    (void)conn;
     if (!xmsg_is_stanza(stanza))
-        return 1;
+        return;
     /* The answers to xmsg's own pings are its business. */
     if (!strcmp(name, "iq") && type &&
         (!strcmp(type, "result") || !strcmp(type, "error")) && id &&
         xmsg_conn_owns_id(&s->c, id))
-        return 1;
+        return;
     if (!strcmp(name, "iq") && answer_ping(s, stanza))
-        return 1;
+        return;
     /* Archive results are the catch-up's (reconnect.c); a message seen
      * before (the archive, then offline storage) is dropped. */
     if (!strcmp(name, "message") && xmpp_stanza_get_child_by_name_and_ns(
                                         stanza, "result", "urn:xmpp:mam:2"))
-        return 1;
+        return;
     aid = !strcmp(name, "message") && s->bare
               ? xmsg_stanza_archive_id(stanza, s->bare)
               : NULL;
     if (aid && xmsg_session_seen(s, aid))
-        return 1;
+        return;
     if (aid)
         xmsg_session_saw(s, aid);
     /* Nobody polls (a one-shot call): only what the call awaits is
      * kept. */
     if ((s->flags & XMSG_SESSION_NO_POLL) && !s->await_fn)
-        return 1;
+        return;
     m = xmsg_object_from_stanza(stanza);
     if (m && aid && xmsg_message_put(m, "archiveId", aid)) {
         xmsg_message_free(m);
@@ -192,7 +207,7 @@ static int on_incoming(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata)
     if (m && (s->flags & XMSG_SESSION_NO_POLL) &&
         !s->await_fn(m, s->await_arg)) {
         xmsg_message_free(m);
-        return 1;
+        return;
     }
     if (!m || xmsg_session_keep(s, m)) {
         xmsg_message_free(m);
@@ -200,7 +215,6 @@ static int on_incoming(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata)
             xmsg_conn_log(&s->c, XMSG_LOG_ERROR,
                           "out of memory: a received stanza was lost");
     }
-    return 1;
 }
 
 void xmsg_session_listen(xmsg_session *s)
