@@ -171,8 +171,10 @@ def main():
 # ---- share: connect and listen hand each message over once ----
 
 def start_listen(user, *extra):
+    # At most 60 s: -T is the server's time, not the listening's.
     return subprocess.Popen(args("listen", "%s@%s" % (user, DOMAIN),
-                                 "--type", "message", *extra),
+                                 "--type", "message", "--duration", "60",
+                                 *extra),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             env=env_for(user), text=True)
 
