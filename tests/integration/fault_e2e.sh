@@ -268,17 +268,19 @@ deadlines() {
 
 # The same name with a resolver that never answers: the CLI runs in a
 # mount namespace of its own whose /etc/resolv.conf names a silent DNS
-# server on 127.0.0.77 (getaddrinfo alone would wait 10 s).
+# server on a loopback address of its own (getaddrinfo alone would wait
+# 10 s). The address is random: other runs of this test may hold theirs.
 silent_resolver() {
   local name="deadline: a resolver that never answers"
+  local dns=127.0.77.$((RANDOM % 200 + 20))
   if ! unshare -m true 2>/dev/null; then
     echo "# SKIP $name: unshare -m is not permitted here"
     return 0
   fi
-  printf 'nameserver 127.0.0.77\noptions timeout:10 attempts:1\n' \
+  printf 'nameserver %s\noptions timeout:10 attempts:1\n' "$dns" \
     >"$tmp/resolv.conf"
-  start_proxy --silent-dns 127.0.0.77 || {
-    bad "$name: cannot listen on 127.0.0.77:53"
+  start_proxy --silent-dns "$dns" || {
+    bad "$name: cannot listen on $dns:53"
     return 1
   }
   # shellcheck disable=SC2016 # $0 and $@ belong to the inner shell
