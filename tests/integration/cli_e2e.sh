@@ -15,10 +15,15 @@ bad() { failed=$((failed + 1)); echo "FAIL - $1"; }
 check() { if eval "$2"; then ok "$1"; else bad "$1"; fi; }
 
 run=("$xmsg")
+slow=()
 if [ "${XMSG_VALGRIND:-}" = 1 ]; then
   run=(valgrind -q --error-exitcode=99 --leak-check=full
        --errors-for-leak-kinds=definite,indirect
        --show-leak-kinds=definite,indirect "$xmsg")
+  # The client's own work (TLS, SCRAM) is some fifty times slower under
+  # valgrind, on a machine other passes share: each wait gets a generous
+  # -T (cases about -T itself are not run here).
+  slow=(-T 60)
 fi
 srv=(-H "$XMSG_LAB_HOST" -P "$XMSG_LAB_PORT" --ca-file "$XMSG_LAB_CA")
 D=$XMSG_LAB_DOMAIN
@@ -27,7 +32,8 @@ D=$XMSG_LAB_DOMAIN
 xm() {
   local user=$1
   shift
-  XMSG_PASSWORD=pw-$user-Zq8 "${run[@]}" "$@" >"$tmp/out" 2>"$tmp/err"
+  XMSG_PASSWORD=pw-$user-Zq8 "${run[@]}" "$1" "${slow[@]}" "${@:2}" \
+    >"$tmp/out" 2>"$tmp/err"
   rc=$?
   out=$(cat "$tmp/out")
   err=$(cat "$tmp/err")
@@ -46,7 +52,7 @@ xm alice send -j "alice@$D" "${srv[@]}" -t "t41@$D" -m "flag body" \
 check "send with flags exits 0" '[ "$rc" = 0 ]'
 check "send prints delivered:true" '[ "$(jqv .delivered)" = true ]'
 # 2. body from stdin, one trailing newline removed.
-printf 'stdin body\n' | XMSG_PASSWORD=pw-alice-Zq8 "${run[@]}" send \
+printf 'stdin body\n' | XMSG_PASSWORD=pw-alice-Zq8 "${run[@]}" send "${slow[@]}" \
   -j "alice@$D" "${srv[@]}" -t "t41@$D" >"$tmp/out" 2>"$tmp/err"
 check "send with body on stdin exits 0" '[ $? = 0 ]'
 # 3. params and message files.
@@ -72,7 +78,7 @@ check "a second connect hands nothing over again" \
   '[ "$(status .collected)" = 0 ] && [ "$(printf "%s\n" "$out" | wc -l)" = 1 ]'
 
 # 4. exit codes for each failure, with error.code in the JSON.
-XMSG_PASSWORD=wrong-Zebra-1 "${run[@]}" connect -j "t42@$D" "${srv[@]}" \
+XMSG_PASSWORD=wrong-Zebra-1 "${run[@]}" connect "${slow[@]}" -j "t42@$D" "${srv[@]}" \
   -l debug >"$tmp/out" 2>"$tmp/err"
 rc=$?
 out=$(cat "$tmp/out")

@@ -123,8 +123,8 @@ def test_timeout_is_the_servers():
     ends it."""
     params = os.path.join(STATE, "t1s.json")
     with open(params, "w") as f:
-        json.dump({"timeout": 1}, f)
-    for how in (["-T", "1"], ["--params", params]):
+        json.dump({"timeout": 2}, f)
+    for how in (["-T", "2"], ["--params", params]):
         t0 = time.time()
         p = start_listen("t36", "--duration", "4", *how)
         rc, msgs, status, _ = finish(p)

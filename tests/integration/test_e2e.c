@@ -766,10 +766,10 @@ static void test_session_send_many(void **state)
 {
     /* The timeout is long enough for a loaded machine under ASan (a
      * session call races nothing); the idle outlasts it all the same. */
-    xmsg_params *p = typed_params("t59", 4);
+    xmsg_params *p = typed_params("t59", 10);
     xmsg_status *st = xmsg_status_new();
     struct feed f = {0, 5, 0, {0}};
-    const struct timespec idle = {5, 0};
+    const struct timespec idle = {11, 0};
     xmsg_session *s = NULL;
     json_t *got, *msgs;
     static const char *const want[] = {"one",     "two",     "batch 0",
