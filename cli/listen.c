@@ -43,18 +43,6 @@ struct listening {
     int failed; /* stdout lost */
 };
 
-/* --from JID: a bare JID matches all its resources. */
-static int from_matches(const char *want, const char *from)
-{
-    size_t n = strlen(want);
-
-    if (!from)
-        return 0;
-    if (strchr(want, '/'))
-        return strcmp(want, from) == 0;
-    return strncmp(want, from, n) == 0 && (from[n] == '\0' || from[n] == '/');
-}
-
 static int print_stanza(const xmsg_message *m, void *userdata)
 {
     struct listening *l = userdata;
@@ -64,7 +52,7 @@ static int print_stanza(const xmsg_message *m, void *userdata)
     if (l->o->only_kind && (!kind || strcmp(kind, l->o->only_kind) != 0))
         return 0;
     if (l->o->only_from &&
-        !from_matches(l->o->only_from, xmsg_message_get(m, "from")))
+        !xmsg_jid_matches(xmsg_message_get(m, "from"), l->o->only_from))
         return 0;
     json = xmsg_message_to_json(m);
     if (!json || fprintf(stdout, "%s\n", json) < 0 ||

@@ -66,6 +66,13 @@ const char *xmsg_strerror(xmsg_err code);
  *  jansson's and OpenSSL's as loaded. Static string. */
 const char *xmsg_version(void);
 
+/** 1 when jid is want, compared as the library compares JIDs (RFC 7622):
+ *  local part and domain without ASCII case, a trailing dot of the domain
+ *  ignored, the resource byte for byte. A bare want matches it with any
+ *  resource; a full want only that resource. 0 otherwise, or when either
+ *  is NULL. */
+int xmsg_jid_matches(const char *jid, const char *want);
+
 /** Frees anything this library returned as an owned char *. NULL-safe. */
 void xmsg_free(void *ptr);
 

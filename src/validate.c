@@ -190,6 +190,19 @@ int xmsg_jid_bare_is(const char *jid, const char *bare)
     return 1;
 }
 
+int xmsg_jid_matches(const char *jid, const char *want)
+{
+    const char *res, *want_res;
+
+    if (!xmsg_jid_bare_is(jid, want))
+        return 0;
+    want_res = strchr(want, '/');
+    if (!want_res)
+        return 1;
+    res = strchr(jid, '/');
+    return res && strcmp(res, want_res) == 0;
+}
+
 char *xmsg_jid_bare_norm(const char *jid)
 {
     char *bare;

@@ -400,6 +400,39 @@ static void test_bare_norm_table(void **state)
     assert_null(xmsg_jid_bare_norm(NULL));
 }
 
+/* xmsg_jid_matches: a bare want takes any resource; a full want only its
+ * own; the bare part without ASCII case, the resource byte for byte. */
+static const struct {
+    const char *jid, *want;
+    int match;
+} match_cases[] = {
+    {"t56@localhost/r", "t56@localhost", 1},
+    {"T56@LocalHost./r", "t56@localhost", 1},
+    {"t56@localhost", "T56@LOCALHOST", 1},
+    {"t56@localhost/r", "T56@Localhost/r", 1},
+    {"t56@localhost/R", "t56@localhost/r", 0},
+    {"t56@localhost", "t56@localhost/r", 0},
+    {"t56@localhost/r", "t5@localhost", 0},
+    {"t56@localhost.org/r", "t56@localhost", 0},
+    {NULL, "t56@localhost", 0},
+    {"t56@localhost", NULL, 0},
+};
+
+static void test_jid_matches_table(void **state)
+{
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < N_ROWS(match_cases); i++) {
+        if (xmsg_jid_matches(match_cases[i].jid, match_cases[i].want) !=
+            match_cases[i].match)
+            fail_msg("xmsg_jid_matches(%s, %s): want %d",
+                     match_cases[i].jid ? match_cases[i].jid : "NULL",
+                     match_cases[i].want ? match_cases[i].want : "NULL",
+                     match_cases[i].match);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -411,6 +444,7 @@ int main(void)
         cmocka_unit_test(test_attr_table),
         cmocka_unit_test(test_bare_is_table),
         cmocka_unit_test(test_bare_norm_table),
+        cmocka_unit_test(test_jid_matches_table),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
