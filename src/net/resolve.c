@@ -2,6 +2,7 @@
  * Phase 1 asks the SRV records of both services in parallel (none with an
  * explicit host), phase 2 the A/AAAA of every chosen target in parallel;
  * the candidates are then the targets' addresses, in the targets' order. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,7 +39,7 @@ typedef struct qctx {
 
 struct xmsg_resolver {
     ares_channel ch;
-    int ch_ok, lib_ok, freeing;
+    int ch_ok, freeing;
     char domain[XMSG_NET_NAME_MAX], host[XMSG_NET_NAME_MAX];
     xmsg_net_cfg cfg; /* its strings point into domain and host */
     uint64_t deadline;
@@ -343,14 +344,27 @@ static int copy_cfg(xmsg_resolver *r, const xmsg_net_cfg *cfg,
     return 0;
 }
 
+/* c-ares 1.18's ares_library_init/_cleanup count their callers in a plain
+ * int: not thread-safe, while resolvers of distinct streams may start on
+ * distinct threads. Initialised once per process, never cleaned up (on
+ * Linux it holds nothing to release). */
+static pthread_once_t ares_once = PTHREAD_ONCE_INIT;
+static int ares_init_rc = ARES_ENOTINITIALIZED;
+
+static void ares_init_once(void)
+{
+    ares_init_rc = ares_library_init(ARES_LIB_INIT_ALL);
+}
+
 static int start_channel(xmsg_resolver *r, xmsg_net_err *err)
 {
     struct ares_options o;
-    int rc = ares_library_init(ARES_LIB_INIT_ALL);
+    int rc;
 
+    pthread_once(&ares_once, ares_init_once);
+    rc = ares_init_rc;
     if (rc != ARES_SUCCESS)
         goto fail;
-    r->lib_ok = 1;
     memset(&o, 0, sizeof(o));
     o.sock_state_cb = on_sock_state;
     o.sock_state_cb_data = r;
@@ -476,7 +490,5 @@ void xmsg_resolver_free(xmsg_resolver *r)
     r->freeing = 1; /* callbacks with ARES_EDESTRUCTION touch nothing */
     if (r->ch_ok)
         ares_destroy(r->ch);
-    if (r->lib_ok)
-        ares_library_cleanup();
     free(r);
 }
