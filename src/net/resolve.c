@@ -11,6 +11,7 @@
 #include <sys/time.h>
 
 #include <ares.h>
+#include <arpa/inet.h>
 #include <arpa/nameser.h>
 #include <netinet/in.h>
 
@@ -218,6 +219,32 @@ static void on_addrinfo(void *arg, int status, int timeouts,
         ares_freeaddrinfo(res);
 }
 
+/* A literal address needs no DNS: c-ares 1.18 asks the DNS for it all the
+ * same (A and AAAA), so a silent DNS server would hold an explicit
+ * "127.0.0.1" until the deadline. 1 when name was a literal. */
+static int literal_addr(xmsg_resolver *r, size_t i)
+{
+    target_addrs *ta = &r->addrs[i];
+    struct sockaddr_in *a4 = (struct sockaddr_in *)&ta->a[0];
+    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ta->a[0];
+    const char *name = r->targets[i].name;
+
+    memset(&ta->a[0], 0, sizeof(ta->a[0]));
+    if (inet_pton(AF_INET, name, &a4->sin_addr) == 1) {
+        a4->sin_family = AF_INET;
+        ta->len[0] = sizeof(*a4);
+    } else if (inet_pton(AF_INET6, name, &a6->sin6_addr) == 1) {
+        a6->sin6_family = AF_INET6;
+        ta->len[0] = sizeof(*a6);
+    } else {
+        return 0;
+    }
+    set_port(&ta->a[0], r->targets[i].port);
+    ta->n = 1;
+    ta->status = ARES_SUCCESS;
+    return 1;
+}
+
 static void start_addrs(xmsg_resolver *r)
 {
     struct ares_addrinfo_hints hints;
@@ -228,6 +255,8 @@ static void start_addrs(xmsg_resolver *r)
     hints.ai_socktype = SOCK_STREAM;
     r->phase = PH_ADDR;
     for (i = 0; i < r->ntargets; i++) {
+        if (literal_addr(r, i))
+            continue;
         r->addr_q[i].r = r;
         r->addr_q[i].idx = (int)i;
         r->pending++;
