@@ -232,23 +232,10 @@ static int report(const worker *w)
     return ok;
 }
 
-int main(int argc, char **argv)
+static void setup(worker *ws, const char *dir)
 {
-    static worker ws[THREADS];
-    pthread_t th[THREADS];
-    char dir[] = "/tmp/xmsg-threads.XXXXXX";
-    int i, started = 0, ok = 1,
-           serial = argc > 1 && strcmp(argv[1], "--serial") == 0;
+    int i;
 
-    if (strstr(xmsg_version(), "libstrophe") && !serial &&
-        !getenv("XMSG_THREADS_FORCE")) {
-        printf("skipped: %s: libstrophe's SHA-1 is not thread-safe (a static "
-               "workspace); set XMSG_THREADS_FORCE=1 to run anyway\n",
-               xmsg_version());
-        return 77;
-    }
-    if (lab_load_env("XMSG_LAB_ENV") || !mkdtemp(dir))
-        return 1;
     for (i = 0; i < THREADS; i++) {
         worker *w = &ws[i];
 
@@ -260,15 +247,13 @@ int main(int argc, char **argv)
                  (int)getpid(), i);
         snprintf(w->state, sizeof(w->state), "%s/%s.json", dir, w->to);
     }
-    for (i = 0; i < THREADS; i++) {
-        if (pthread_create(&th[i], NULL, run, &ws[i]) != 0)
-            break;
-        started++;
-        if (serial)
-            pthread_join(th[i], NULL); /* one at a time: a control */
-    }
-    for (i = 0; i < started && !serial; i++)
-        pthread_join(th[i], NULL);
+}
+
+/* Reports every worker and removes its state file: 1 when all passed. */
+static int finish(const worker *ws, int started, const char *dir)
+{
+    int i, ok = 1;
+
     for (i = 0; i < THREADS; i++) {
         char lock[300];
 
@@ -279,5 +264,34 @@ int main(int argc, char **argv)
     }
     rmdir(dir);
     printf("%s\n", ok ? "all passed" : "FAILED");
-    return ok ? 0 : 1;
+    return ok;
+}
+
+int main(int argc, char **argv)
+{
+    static worker ws[THREADS];
+    pthread_t th[THREADS];
+    char dir[] = "/tmp/xmsg-threads.XXXXXX";
+    int i, started = 0, serial = argc > 1 && strcmp(argv[1], "--serial") == 0;
+
+    if (strstr(xmsg_version(), "libstrophe") && !serial &&
+        !getenv("XMSG_THREADS_FORCE")) {
+        printf("skipped: %s: libstrophe's SHA-1 is not thread-safe (a static "
+               "workspace); set XMSG_THREADS_FORCE=1 to run anyway\n",
+               xmsg_version());
+        return 77;
+    }
+    if (lab_load_env("XMSG_LAB_ENV") || !mkdtemp(dir))
+        return 1;
+    setup(ws, dir);
+    for (i = 0; i < THREADS; i++) {
+        if (pthread_create(&th[i], NULL, run, &ws[i]) != 0)
+            break;
+        started++;
+        if (serial)
+            pthread_join(th[i], NULL); /* one at a time: a control */
+    }
+    for (i = 0; i < started && !serial; i++)
+        pthread_join(th[i], NULL);
+    return finish(ws, started, dir) ? 0 : 1;
 }

@@ -438,7 +438,6 @@ static int bind_resource(conn *c)
 static long top_len(conn *c)
 {
     char name[32], close[40], *gt;
-    long end;
 
     while (!(gt = strchr(c->in, '>')))
         if (more(c))
@@ -448,8 +447,7 @@ static long top_len(conn *c)
     snprintf(name, sizeof(name), "%.*s", (int)strcspn(c->in + 1, " />"),
              c->in + 1);
     snprintf(close, sizeof(close), "</%s>", name);
-    end = wait_for(c, close);
-    return end;
+    return wait_for(c, close);
 }
 
 /* Answers one top-level element after bind; 1 at the end of the stream. */
