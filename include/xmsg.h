@@ -13,7 +13,9 @@
  * status JSON and as the CLI's exit code (see xmsg(1)).
  *
  * Thread safety: handles are not shared between threads; distinct handles
- * may be used from distinct threads at once.
+ * may be used from distinct threads at once. Not yet while the calls run
+ * over libstrophe 0.12.2, whose SHA-1 is not thread-safe: two SCRAM-SHA-1
+ * logins at once may fail with XMSG_ERR_AUTH (docs/design.md).
  */
 #ifndef XMSG_H
 #define XMSG_H

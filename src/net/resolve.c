@@ -2,6 +2,7 @@
  * Phase 1 asks the SRV records of both services in parallel (none with an
  * explicit host), phase 2 the A/AAAA of every chosen target in parallel;
  * the candidates are then the targets' addresses, in the targets' order. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include <sys/time.h>
 
 #include <ares.h>
+#include <arpa/inet.h>
 #include <arpa/nameser.h>
 #include <netinet/in.h>
 
@@ -38,7 +40,7 @@ typedef struct qctx {
 
 struct xmsg_resolver {
     ares_channel ch;
-    int ch_ok, lib_ok, freeing;
+    int ch_ok, freeing;
     char domain[XMSG_NET_NAME_MAX], host[XMSG_NET_NAME_MAX];
     xmsg_net_cfg cfg; /* its strings point into domain and host */
     uint64_t deadline;
@@ -217,6 +219,32 @@ static void on_addrinfo(void *arg, int status, int timeouts,
         ares_freeaddrinfo(res);
 }
 
+/* A literal address needs no DNS: c-ares 1.18 asks the DNS for it all the
+ * same (A and AAAA), so a silent DNS server would hold an explicit
+ * "127.0.0.1" until the deadline. 1 when name was a literal. */
+static int literal_addr(xmsg_resolver *r, size_t i)
+{
+    target_addrs *ta = &r->addrs[i];
+    struct sockaddr_in *a4 = (struct sockaddr_in *)&ta->a[0];
+    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ta->a[0];
+    const char *name = r->targets[i].name;
+
+    memset(&ta->a[0], 0, sizeof(ta->a[0]));
+    if (inet_pton(AF_INET, name, &a4->sin_addr) == 1) {
+        a4->sin_family = AF_INET;
+        ta->len[0] = sizeof(*a4);
+    } else if (inet_pton(AF_INET6, name, &a6->sin6_addr) == 1) {
+        a6->sin6_family = AF_INET6;
+        ta->len[0] = sizeof(*a6);
+    } else {
+        return 0;
+    }
+    set_port(&ta->a[0], r->targets[i].port);
+    ta->n = 1;
+    ta->status = ARES_SUCCESS;
+    return 1;
+}
+
 static void start_addrs(xmsg_resolver *r)
 {
     struct ares_addrinfo_hints hints;
@@ -227,6 +255,8 @@ static void start_addrs(xmsg_resolver *r)
     hints.ai_socktype = SOCK_STREAM;
     r->phase = PH_ADDR;
     for (i = 0; i < r->ntargets; i++) {
+        if (literal_addr(r, i))
+            continue;
         r->addr_q[i].r = r;
         r->addr_q[i].idx = (int)i;
         r->pending++;
@@ -343,14 +373,27 @@ static int copy_cfg(xmsg_resolver *r, const xmsg_net_cfg *cfg,
     return 0;
 }
 
+/* c-ares 1.18's ares_library_init/_cleanup count their callers in a plain
+ * int: not thread-safe, while resolvers of distinct streams may start on
+ * distinct threads. Initialised once per process, never cleaned up (on
+ * Linux it holds nothing to release). */
+static pthread_once_t ares_once = PTHREAD_ONCE_INIT;
+static int ares_init_rc = ARES_ENOTINITIALIZED;
+
+static void ares_init_once(void)
+{
+    ares_init_rc = ares_library_init(ARES_LIB_INIT_ALL);
+}
+
 static int start_channel(xmsg_resolver *r, xmsg_net_err *err)
 {
     struct ares_options o;
-    int rc = ares_library_init(ARES_LIB_INIT_ALL);
+    int rc;
 
+    pthread_once(&ares_once, ares_init_once);
+    rc = ares_init_rc;
     if (rc != ARES_SUCCESS)
         goto fail;
-    r->lib_ok = 1;
     memset(&o, 0, sizeof(o));
     o.sock_state_cb = on_sock_state;
     o.sock_state_cb_data = r;
@@ -476,7 +519,5 @@ void xmsg_resolver_free(xmsg_resolver *r)
     r->freeing = 1; /* callbacks with ARES_EDESTRUCTION touch nothing */
     if (r->ch_ok)
         ares_destroy(r->ch);
-    if (r->lib_ok)
-        ares_library_cleanup();
     free(r);
 }
