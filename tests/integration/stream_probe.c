@@ -146,7 +146,9 @@ static int steal(const xmsg_params *p, const char *jid)
     xmsg_stream *s = NULL;
     int rc = -1;
 
-    if (!q || !st || xmsg_params_set_string(q, "jid", jid, st))
+    /* A generous timeout: a loaded machine must not fail the steal. */
+    if (!q || !st || xmsg_params_set_string(q, "jid", jid, st) ||
+        xmsg_params_set_int(q, "timeout", 60, st))
         goto out;
     s = xmsg_stream_new(q, st);
     if (s && xmsg_stream_open(s) == XMSG_OK)
