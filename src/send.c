@@ -347,8 +347,10 @@ xmsg_status *xmsg_session_begin(xmsg_session *s, xmsg_status *st)
     /* A one-call session keeps its one deadline, and stays entered. */
     if (s->flags & XMSG_SESSION_ONE_CALL)
         return st;
-    xmsg_conn_enter(&s->c);
+    /* The deadline first: entering arms the watchdog with it, and the
+     * previous call's has passed when the session idled longer. */
     xmsg_conn_extend(&s->c);
+    xmsg_conn_enter(&s->c);
     return st;
 }
 
