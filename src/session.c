@@ -649,8 +649,10 @@ void xmsg_conn_close(xmsg_conn *c)
 {
     uint64_t now;
 
-    if (!c->entered)
+    if (!c->entered && c->params) {
+        xmsg_conn_extend(c); /* not the last call's deadline, long passed */
         xmsg_conn_enter(c);
+    }
     /* Our closing tag is written; the server's is not awaited: everything
      * xmsg needed from the stream was confirmed before (and ejabberd takes
      * ~100 ms to answer it, most of a one-shot send). */
