@@ -112,7 +112,13 @@ if [ "${XMSG_VALGRIND:-}" != 1 ]; then
     <"$tmp/fifo" >/dev/null 2>&1 &
   pid=$!
   exec 7>"$tmp/fifo"
-  sleep 0.3
+  # The limit is set first thing; a slow start (ASan, a loaded machine)
+  # gets up to 30 s to reach it.
+  for _ in $(seq 1 300); do
+    grep -Eq "^Max core file size +0 +0 " "/proc/$pid/limits" 2>/dev/null &&
+      break
+    sleep 0.1
+  done
   check "xmsg runs with a core file limit of 0" \
     'grep -Eq "^Max core file size +0 +0 " /proc/$pid/limits'
   echo "core check" >&7

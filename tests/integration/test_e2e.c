@@ -905,6 +905,9 @@ static void sleep_s(time_t s)
     nanosleep(&ts, NULL);
 }
 
+#define SLOW_TIMEOUT_S 5
+#define SLOW_CALLBACK_S (SLOW_TIMEOUT_S + 1)
+
 struct slow {
     int given;
     size_t results;
@@ -926,7 +929,7 @@ static xmsg_next slow_next(void *userdata, int may_block, xmsg_message **m,
     if (f->given == 1 && !f->results)
         return XMSG_NEXT_LATER;
     if (f->given == 0)
-        sleep_s(3);
+        sleep_s(SLOW_CALLBACK_S);
     snprintf(body, sizeof(body), "slow %d", f->given++);
     *m = xmsg_message_new();
     assert_non_null(*m);
@@ -945,7 +948,7 @@ static int slow_done(void *userdata, size_t index, const xmsg_message *m,
     assert_int_equal(index, f->results);
     f->codes[f->results++] = code;
     if (f->results == 1)
-        sleep_s(3);
+        sleep_s(SLOW_CALLBACK_S);
     return 0;
 }
 
@@ -954,16 +957,18 @@ static int slow_collected(const xmsg_message *m, void *userdata)
     int *n = userdata;
 
     if (m && (*n)++ == 0)
-        sleep_s(3);
+        sleep_s(SLOW_CALLBACK_S);
     return 0;
 }
 
-/* Callbacks slower than the timeout (2 s): the batch's input and results,
- * and the collected messages; the server is as quick as ever, so every
+/* Callbacks slower than the timeout (5 s: a login under ASan on a loaded
+ * machine fits in it): the batch's input and results, and the collected
+ * messages; the server is as quick as ever, so every
  * call succeeds. */
 static void test_slow_callbacks(void **state)
 {
-    xmsg_params *p = typed_params("t50", 2), *q = typed_params("t61", 2);
+    xmsg_params *p = typed_params("t50", SLOW_TIMEOUT_S);
+    xmsg_params *q = typed_params("t61", SLOW_TIMEOUT_S);
     xmsg_status *st = xmsg_status_new();
     struct slow f = {0, 0, {XMSG_ERR_INTERNAL, XMSG_ERR_INTERNAL}};
     xmsg_session *s = NULL;
