@@ -162,7 +162,9 @@ int main(int argc, char **argv)
     cli_lazy_ca_store();
     setvbuf(stdout, NULL, _IOLBF, 0);
     rc = cli_parse(argc, argv, &o);
-    if (rc == CLI_RUN)
+    if (rc == CLI_RUN && o.cmd == CLI_CMD_CONFIG)
+        rc = cli_config_show(&o);
+    else if (rc == CLI_RUN)
         rc = run(&o);
     cli_opts_free(&o);
     return rc;

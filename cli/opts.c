@@ -65,6 +65,8 @@ const struct cli_optdef cli_optdefs[] = {
      "show this help and exit"},
     {"params", OPT_PARAMS, REQ, BOTH, CLI_ACT_PARAMS_FILE, NULL, "FILE",
      "params as a JSON object in FILE ('-': stdin)"},
+    {"account", 'a', REQ, BOTH, CLI_ACT_ACCOUNT, NULL, "NAME",
+     "use account NAME of the config file (see xmsg-config(5))"},
     {"jid", 'j', REQ, BOTH, CLI_ACT_PARAM_STR, "jid", "JID",
      "account to log in as, user@domain[/resource]"},
     {"password-file", OPT_PASSWORD_FILE, REQ, BOTH, CLI_ACT_PASSWORD_FILE, NULL,
@@ -387,6 +389,9 @@ static int apply_option(struct cli_opts *o, const struct cli_optdef *d,
     case CLI_ACT_PASSWORD_FILE:
         o->password_file = arg;
         return CLI_RUN;
+    case CLI_ACT_ACCOUNT:
+        o->account = arg;
+        return CLI_RUN;
     case CLI_ACT_PARAM_STR:
         return add_setting(o, CLI_SET_STR, d->key, arg, 0);
     case CLI_ACT_PARAM_INT:
@@ -551,6 +556,8 @@ static enum cli_cmd find_command(const char *name)
         return CLI_CMD_LISTEN;
     if (strcmp(name, "request") == 0)
         return CLI_CMD_REQUEST;
+    if (strcmp(name, "config") == 0)
+        return CLI_CMD_CONFIG;
     return CLI_CMD_NONE;
 }
 
@@ -573,7 +580,7 @@ static int parse_global(int argc, char **argv, int *cmd_at)
         return bad_option(argv, c);
     }
     if (optind >= argc) {
-        cli_err("missing command: send, connect, listen or request");
+        cli_err("missing command: send, connect, listen, request or config");
         return cli_usage_hint();
     }
     *cmd_at = optind;

@@ -169,6 +169,24 @@ xmsg_err xmsg_params_set_bool(xmsg_params *p, const char *name, int value,
 xmsg_err xmsg_params_from_json(xmsg_params *p, const char *json,
                                xmsg_status *st);
 
+/** Sets a param from its text, as a config file holds it: a string as
+ *  it is; a number in decimal; a boolean as true/false, yes/no, on/off or
+ *  1/0; logLevel as a name or 0-3.
+ *  @return XMSG_OK, XMSG_ERR_INPUT (unknown name, text not of the param's
+ *  type, invalid value; detail in st), XMSG_ERR_INTERNAL. */
+xmsg_err xmsg_params_set_text(xmsg_params *p, const char *name,
+                              const char *text, xmsg_status *st);
+
+/** The current value of param name as text (numbers in decimal, booleans
+ *  "true"/"false", logLevel by name); the password too, so treat it as a
+ *  secret. @return owned string (xmsg_free), or NULL for an unset string
+ *  param, an unknown name, or out of memory. */
+char *xmsg_params_get_text(const xmsg_params *p, const char *name);
+
+/** The name of param i (0, 1, ...) in the library's table, for listing
+ *  them all. @return static string, or NULL past the last one. */
+const char *xmsg_params_name(size_t i);
+
 /** Checks that the params are complete and coherent (jid with a local part
  *  and a domain, password present, no contradicting TLS flags; a pin
  *  makes TLS mandatory, so it contradicts disableTLS and mandatoryTLS
