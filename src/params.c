@@ -291,8 +291,9 @@ xmsg_err xmsg_params_check(const xmsg_params *p, xmsg_status *st)
     if (p->room && (!xmsg_jid_valid(p->room) || strchr(p->room, '/') ||
                     !strchr(p->room, '@')))
         return bad(st, "room", "must be a room's bare JID, room@service");
-    if ((p->nick || p->room_password) && !p->room)
-        return bad(st, p->nick ? "nick" : "roomPassword", "needs a room");
+    /* A nick alone is a default for rooms (a config file's). */
+    if (p->room_password && !p->room)
+        return bad(st, "roomPassword", "needs a room");
     if (p->nick && (!*p->nick || strlen(p->nick) > XMSG_JID_PART_MAX))
         return bad(st, "nick", "must be 1 to 1023 bytes");
     return XMSG_OK;

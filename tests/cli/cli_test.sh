@@ -9,6 +9,9 @@ set -u
 
 XMSG=${1:?usage: cli_test.sh PATH/TO/xmsg}
 TMP=$(mktemp -d) || exit 1
+# No config file of the user running the tests may change the cases.
+export HOME=$TMP/home
+unset XDG_CONFIG_HOME XMSG_CONFIG
 trap 'rm -rf "$TMP"' EXIT
 OUT=$TMP/out
 ERR=$TMP/err

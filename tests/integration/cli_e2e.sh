@@ -159,6 +159,41 @@ if [ "${XMSG_VALGRIND:-}" != 1 ]; then
     '[ "$(msgs "[.[].body[0:3]] | join(\",\")")" = "$(seq -s, -w 300)" ]'
 fi
 
+# 9. Nothing but a config file: server, CA, account, passwordCommand.
+cfg=$tmp/config
+mkdir -p "$cfg/xmsg"
+cat >"$cfg/xmsg/config" <<EOF
+# lab defaults
+host = $XMSG_LAB_HOST
+port = $XMSG_LAB_PORT
+caFile = $XMSG_LAB_CA
+default = sender
+
+[account sender]
+jid = u01@$D
+passwordCommand = printf '%s\n' pw-u01-Zq8
+
+[account reader]
+jid = u02@$D
+passwordFile = $tmp/u02.pw
+EOF
+printf 'pw-u02-Zq8\n' >"$tmp/u02.pw"
+chmod 600 "$tmp/u02.pw"
+cfgrun() {
+  env -u XMSG_PASSWORD XDG_CONFIG_HOME="$cfg" "${run[@]}" "$@" \
+    >"$tmp/out" 2>"$tmp/err"
+  rc=$?
+  out=$(cat "$tmp/out")
+}
+cfgrun connect -a reader -l error
+cfgrun send -t "u02@$D" -m "config-only body"
+check "send with only a config file exits 0 (got $rc)" '[ "$rc" = 0 ]'
+cfgrun connect -a reader
+check "connect -a reader collects it" \
+  '[ "$rc" = 0 ] && [ "$(msgs "[.[].body] | join(\"|\")")" = "config-only body" ]'
+check "from the default account" \
+  '[ "$(msgs ".[0].from" | cut -d/ -f1)" = "u01@$D" ]'
+
 if [ "${XMSG_VALGRIND:-}" = 1 ]; then
   check "valgrind found no error or leak in the runs above" \
     '! grep -q "ERROR SUMMARY: [1-9]" "$tmp/err"'
