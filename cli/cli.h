@@ -52,6 +52,7 @@ enum cli_action {
     CLI_ACT_MESSAGE_FILE,
     CLI_ACT_PASSWORD_FILE,
     CLI_ACT_ACCOUNT,     /* -a NAME: an account of the config file */
+    CLI_ACT_RECIPIENTS,  /* send --recipients FILE */
     CLI_ACT_PARAM_STR,   /* xmsg_params_set_string(key, arg) */
     CLI_ACT_PARAM_INT,   /* xmsg_params_set_int(key, number(arg)) */
     CLI_ACT_PARAM_TRUE,  /* xmsg_params_set_bool(key, 1) */
@@ -103,12 +104,14 @@ struct cli_opts {
     const char *params_file; /* borrowed from argv; NULL when none */
     const char *message_file;
     const char *password_file;
-    const char *account;     /* -a NAME, or NULL */
-    int batch;               /* send --batch */
-    int raw;                 /* send --raw */
-    long count;              /* listen: stop after this many (0: none) */
-    long idle;               /* listen: stop after this many idle s */
-    long duration;           /* listen: stop after this many s (0: none) */
+    const char *account;         /* -a NAME, or NULL */
+    const char *recipients_file; /* send --recipients FILE, or NULL */
+    int multi;     /* send: several -t or --recipients: a batch of copies */
+    int batch;     /* send --batch */
+    int raw;       /* send --raw */
+    long count;    /* listen: stop after this many (0: none) */
+    long idle;     /* listen: stop after this many idle s */
+    long duration; /* listen: stop after this many s (0: none) */
     const char *only_kind;   /* listen: message (default), presence, iq;
                                 NULL: all */
     const char *only_from;   /* listen: a bare or full JID */
@@ -288,7 +291,23 @@ int cli_request(const xmsg_params *p, const xmsg_message *m, xmsg_status *st);
 /* 1 if the user set the param name on the command line. */
 int cli_opts_has(const struct cli_opts *o, const char *name);
 
-/* batch.c: send --batch. Returns the exit code. */
+/* rcpt.c: the recipients of send's several -t and --recipients. */
+struct cli_rcpt {
+    const char *jid; /* borrowed from argv or from file */
+    size_t line;     /* in the file, from 1; 0 for a -t */
+};
+struct cli_rcpts {
+    struct cli_buf file;
+    struct cli_rcpt *v; /* owned, n used */
+    size_t n, cap, next;
+};
+/* The -t ones in order, then the file's. Returns an exit code
+ * (reported). Free with cli_rcpts_free() in every case. */
+int cli_rcpts_load(const struct cli_opts *o, struct cli_rcpts *r);
+void cli_rcpts_free(struct cli_rcpts *r);
+
+/* batch.c: send --batch, and send to several recipients. Returns the
+ * exit code. */
 int cli_send_batch(const struct cli_opts *o, const xmsg_params *p,
                    xmsg_status *st);
 

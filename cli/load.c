@@ -421,6 +421,8 @@ static const char *stdin_taken_by(const struct cli_opts *o)
         return "--message";
     if (o->password_file && strcmp(o->password_file, "-") == 0)
         return "--password-file";
+    if (o->recipients_file && strcmp(o->recipients_file, "-") == 0)
+        return "--recipients";
     return NULL;
 }
 

@@ -19,7 +19,7 @@ static int load(const struct cli_opts *o, xmsg_params *p, xmsg_message **m,
 {
     int rc = cli_load_params(o, p, st);
 
-    if (rc != CLI_EXIT_OK || o->batch ||
+    if (rc != CLI_EXIT_OK || o->batch || o->multi ||
         (o->cmd != CLI_CMD_SEND && o->cmd != CLI_CMD_REQUEST))
         return rc;
     *m = xmsg_message_new();
@@ -89,7 +89,7 @@ static int call(const struct cli_opts *o, const xmsg_params *p,
     struct batch b = {NULL, 0, 0, st};
     xmsg_err err;
 
-    if (o->batch)
+    if (o->batch || o->multi)
         return cli_send_batch(o, p, st);
     if (o->cmd == CLI_CMD_LISTEN)
         return cli_listen(o, p, st);

@@ -181,6 +181,27 @@ test_usage() {
     usage_error
     err_has "'extra'"
     end
+    begin "several recipients and --batch"
+    run "$XMSG" send -j "$JID" -t "$PEER" -t "$JID" --batch
+    usage_error
+    err_has "several recipients"
+    end
+    begin "several recipients and --id"
+    run "$XMSG" send -j "$JID" -t "$PEER" -t "$JID" --id x -m hi
+    usage_error
+    err_has "--id"
+    end
+    begin "--recipients and --params both on stdin"
+    run "$XMSG" send --recipients - --params - -m hi
+    usage_error
+    err_has "standard input"
+    end
+    begin "--recipients file without a JID"
+    printf '# nobody\n\n' >"$TMP/rcpts"
+    PW=$SECRET run "$XMSG" send -j "$JID" --recipients "$TMP/rcpts" -m hi
+    expect_rc 2
+    err_has "no recipients"
+    end
 }
 
 test_numbers() {
