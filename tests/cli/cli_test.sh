@@ -143,6 +143,9 @@ test_help() {
     expect_rc 0
     err_empty
     grep -qE '^xmsg [0-9]+\.[0-9]+\.[0-9]+' "$OUT" || problem "no version"
+    for opt in jansson OpenSSL expat c-ares; do
+        out_has "$opt"
+    done
     end
 }
 
