@@ -20,6 +20,7 @@ struct run {
     char *out; /* result lines not yet written */
     size_t olen, ocap;
     int io_failed;
+    struct cli_progress pr;
     xmsg_status *st; /* an I/O failure is recorded there as internal */
 };
 
@@ -217,8 +218,13 @@ static xmsg_next next(void *userdata, int may_block, xmsg_message **m,
     const char *text = NULL;
     enum cli_item it;
 
-    if (r->rcpts)
-        return next_copy(r, m, err, errlen);
+    if (r->rcpts) {
+        xmsg_next n = next_copy(r, m, err, errlen);
+
+        if (n != XMSG_NEXT_END)
+            cli_progress_sent(&r->pr);
+        return n;
+    }
     /* Nothing is in flight: show the results so far before waiting. */
     if (may_block)
         out_flush(r);
@@ -233,6 +239,7 @@ static xmsg_next next(void *userdata, int may_block, xmsg_message **m,
         r->io_failed = 1;
         return XMSG_NEXT_END;
     }
+    cli_progress_sent(&r->pr);
     switch (it) {
     case CLI_ITEM_TEXT:
         return parse(r, text, m, err, errlen);
@@ -257,6 +264,7 @@ static int done(void *userdata, size_t index, const xmsg_message *m,
     char head[96];
     int rc;
 
+    cli_progress_confirmed(&r->pr);
     if (r->in.is_array || (r->rcpts && line == 0))
         snprintf(head, sizeof(head), "{\"index\":%zu", index);
     else
@@ -314,7 +322,12 @@ int cli_send_batch(const struct cli_opts *o, const xmsg_params *p,
     }
     if (rc != CLI_EXIT_OK)
         goto out;
+    cli_progress_init(&r.pr, o);
+    r.pr.total = rcpts.n;
+    r.pr.fd = r.in.file ? fileno(r.in.file) : r.in.fd;
+    r.pr.size = o->multi ? -1 : cli_progress_file_size(r.pr.fd);
     err = xmsg_send_batch(p, next, done, &r, st);
+    cli_progress_end(&r.pr);
     out_flush(&r);
     rc = r.io_failed ? CLI_EXIT_INTERNAL : cli_exit_code(err);
 out:

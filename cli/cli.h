@@ -53,6 +53,8 @@ enum cli_action {
     CLI_ACT_PASSWORD_FILE,
     CLI_ACT_ACCOUNT,     /* -a NAME: an account of the config file */
     CLI_ACT_RECIPIENTS,  /* send --recipients FILE */
+    CLI_ACT_NO_PROGRESS, /* --no-progress */
+    CLI_ACT_QUIET,       /* -q: no progress, errors only in the log */
     CLI_ACT_PARAM_STR,   /* xmsg_params_set_string(key, arg) */
     CLI_ACT_PARAM_INT,   /* xmsg_params_set_int(key, number(arg)) */
     CLI_ACT_PARAM_TRUE,  /* xmsg_params_set_bool(key, 1) */
@@ -116,6 +118,7 @@ struct cli_opts {
                                 NULL: all */
     const char *only_from;   /* listen: a bare or full JID */
     int no_presence;         /* listen: stay unavailable */
+    int no_progress;         /* --no-progress, --quiet */
     int verbose;             /* -v given this many times */
     struct cli_setting *set; /* owned, nset used */
     size_t nset, capset;
@@ -305,6 +308,24 @@ struct cli_rcpts {
  * (reported). Free with cli_rcpts_free() in every case. */
 int cli_rcpts_load(const struct cli_opts *o, struct cli_rcpts *r);
 void cli_rcpts_free(struct cli_rcpts *r);
+
+/* progress.c: a progress line on stderr when it is a terminal. */
+struct cli_progress {
+    int on, drawn;
+    double start, last;             /* monotonic seconds */
+    size_t count, confirmed, pages; /* messages collected or sent */
+    size_t total;                   /* inputs, when known (0: not) */
+    long long size;                 /* bytes of the input file, or -1 */
+    int fd;                         /* the input's descriptor, or -1 */
+};
+void cli_progress_init(struct cli_progress *p, const struct cli_opts *o);
+long long cli_progress_file_size(int fd);
+void cli_progress_message(struct cli_progress *p);
+void cli_progress_page(struct cli_progress *p);
+void cli_progress_sent(struct cli_progress *p);
+void cli_progress_confirmed(struct cli_progress *p);
+/* The last line, with its newline (only when there was progress). */
+void cli_progress_end(struct cli_progress *p);
 
 /* batch.c: send --batch, and send to several recipients. Returns the
  * exit code. */

@@ -59,7 +59,8 @@ enum {
     OPT_NICK,
     OPT_NO_RECONNECT,
     OPT_SUBJECT,
-    OPT_RECIPIENTS
+    OPT_RECIPIENTS,
+    OPT_NO_PROGRESS
 };
 
 const struct cli_optdef cli_optdefs[] = {
@@ -101,6 +102,10 @@ const struct cli_optdef cli_optdefs[] = {
      "debug, info, warn, error or 0-3 (default warn)"},
     {"verbose", 'v', no_argument, BOTH, CLI_ACT_VERBOSE, "logLevel", NULL,
      "log more: -v info, -vv debug (raw XML, secrets redacted)"},
+    {"quiet", 'q', no_argument, BOTH, CLI_ACT_QUIET, "logLevel", NULL,
+     "no progress line, and only errors in the log"},
+    {"no-progress", OPT_NO_PROGRESS, no_argument, BOTH, CLI_ACT_NO_PROGRESS,
+     NULL, NULL, "no progress line on a terminal's stderr (connect, batches)"},
     {"state-file", OPT_STATE_FILE, REQ, CONNECT | LISTEN, CLI_ACT_PARAM_STR,
      "stateFile", "F",
      "checkpoint file (default $XDG_STATE_HOME/xmsg/JID.json)"},
@@ -404,6 +409,12 @@ static int apply_option(struct cli_opts *o, const struct cli_optdef *d,
     case CLI_ACT_RECIPIENTS:
         o->recipients_file = arg;
         return CLI_RUN;
+    case CLI_ACT_NO_PROGRESS:
+        o->no_progress = 1;
+        return CLI_RUN;
+    case CLI_ACT_QUIET:
+        o->no_progress = 1;
+        return add_setting(o, CLI_SET_INT, d->key, NULL, XMSG_LOG_ERROR);
     case CLI_ACT_PARAM_STR:
         return add_setting(o, CLI_SET_STR, d->key, arg, 0);
     case CLI_ACT_PARAM_INT:
