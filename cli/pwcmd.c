@@ -188,6 +188,10 @@ static int check_exit(const char *prog, int status, long timeout,
         snprintf(why, sizeof(why), "killed by signal %d", WTERMSIG(status));
         return fail(prog, st, why);
     }
+    /* 127: the spawned child could not exec (glibc reports that as an
+     * error of posix_spawn, other implementations as this status). */
+    if (WEXITSTATUS(status) == 127)
+        return fail(prog, st, "cannot run it (exit status 127)");
     if (WEXITSTATUS(status) != 0) {
         snprintf(why, sizeof(why), "exited with status %d",
                  WEXITSTATUS(status));

@@ -5,6 +5,8 @@
 # 127.0.0.1 (exit 3), which shows that the params were complete.
 #
 # Usage: config_test.sh PATH/TO/xmsg
+# XMSG_VALGRIND=1 runs every case under valgrind (a leak or a memory error
+# is exit 99, which no case expects).
 set -u
 
 XMSG=${1:?usage: config_test.sh PATH/TO/xmsg}
@@ -28,9 +30,16 @@ problems=
 
 # run ARGS...: with HOME=$H, no XDG_CONFIG_HOME, XMSG_CONFIG or
 # XMSG_PASSWORD unless given as NAME=VALUE in ENVS; stdin from $IN.
+VG=()
+if [ "${XMSG_VALGRIND:-0}" = 1 ]; then
+    VG=(valgrind -q --error-exitcode=99 --leak-check=full
+        '--errors-for-leak-kinds=definite,indirect')
+fi
 run() {
+    local cmd=("$@")
+    [ "$1" != "$XMSG" ] || cmd=("${VG[@]}" "$@")
     env -u XDG_CONFIG_HOME -u XMSG_CONFIG -u XMSG_PASSWORD HOME="$H" \
-        ${ENVS:-} "$@" <"${IN:-/dev/null}" >"$OUT" 2>"$ERR"
+        ${ENVS:-} "${cmd[@]}" <"${IN:-/dev/null}" >"$OUT" 2>"$ERR"
     rc=$?
 }
 
