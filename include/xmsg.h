@@ -205,7 +205,8 @@ xmsg_message *xmsg_message_new(void);
 void xmsg_message_free(xmsg_message *m);
 
 /** Sets field name to value (copied). "body", "to", "type", "ns", "from",
- *  "xml:lang", "id" are the known fields, "kind", "thread", "payload",
+ *  "xml:lang", "id", "subject" are the known fields, "kind", "thread",
+ *  "payload",
  *  "xml" and a presence's children "show", "status", "priority" the
  *  fields of the other kinds; any other name (and show, status, priority
  *  on a message or an iq) becomes an attribute of the stanza (of
@@ -401,7 +402,8 @@ xmsg_err xmsg_session_send_batch(xmsg_session *s, xmsg_next_cb next,
 /** Waits up to timeout_ms (negative: without end) for stanzas and hands
  *  each one received to cb, oldest first, as an object: "kind"
  *  (message, presence or iq), the stanza's attributes, the children xmsg
- *  knows as fields (body, thread; show, status, priority) and every other
+ *  knows as fields (body, thread, subject; show, status, priority) and
+ *  every other
  *  child element as XML text in "payload". What arrived during other
  *  calls is kept for poll too, XMSG_SESSION_QUEUE_MAX at most (the
  *  oldest are dropped first). Returns as soon as stanzas were handed
