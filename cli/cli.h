@@ -202,6 +202,9 @@ int cli_config_load(const char *account, struct cli_config *c, xmsg_status *st);
 int cli_config_load_peer(const char *account, struct cli_config *c,
                          xmsg_status *st);
 void cli_config_free(struct cli_config *c);
+/* Chooses the account: wanted (from -a), else the "default" entry. */
+int cli_config_choose(struct cli_config *c, const char *wanted,
+                      xmsg_status *st);
 /* The entry key of section (NULL: the defaults), or NULL. */
 const struct cli_cfg_entry *cli_config_get(const struct cli_config *c,
                                            const char *section,

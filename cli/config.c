@@ -355,8 +355,7 @@ void cli_config_check_mode(const struct cli_config *c)
 
 /* ---- the account ---- */
 
-static int choose_account(struct cli_config *c, const char *wanted,
-                          xmsg_status *st)
+int cli_config_choose(struct cli_config *c, const char *wanted, xmsg_status *st)
 {
     const struct cli_cfg_entry *def = cli_config_get(c, NULL, "default");
     const char *name = wanted ? wanted : def ? def->value : NULL;
@@ -392,7 +391,7 @@ int cli_config_load(const char *account, struct cli_config *c, xmsg_status *st)
     rc = parse_text(c, b.data, st);
     cli_buf_wipe(&b);
     if (rc == CLI_EXIT_OK)
-        rc = choose_account(c, account, st);
+        rc = cli_config_choose(c, account, st);
     if (rc == CLI_EXIT_OK)
         cli_config_check_mode(c);
     return rc;

@@ -13,6 +13,9 @@
  *   alias: NICK             nick
  *   user@server[;host][:port] password    sendxmpp's one-line format
  *
+ * Else xmppc's ~/.config/xmppc.conf: each [NAME] section an account
+ * (jid=, pwd= its password), [default] the default one.
+ *
  * Other keys are ignored with a warning naming file and line.
  */
 #include <ctype.h>
@@ -150,18 +153,25 @@ static int parse_peer(const struct cli_config *c, char *text, struct peer *p,
     return CLI_EXIT_OK;
 }
 
-/* Adds key = value as a default entry, checked as an xmsg entry. */
-static int put(struct cli_config *c, const char *key, const char *value,
-               size_t line, xmsg_status *st)
+/* Adds key = value to section (NULL: the defaults), checked as an xmsg
+ * entry. */
+static int put_in(struct cli_config *c, const char *section, const char *key,
+                  const char *value, size_t line, xmsg_status *st)
 {
     int rc;
 
     if (!value || !*value)
         return CLI_EXIT_OK;
-    rc = cli_config_check(c, NULL, key, value, line, st);
-    if (rc == CLI_EXIT_OK && cli_config_add(c, NULL, key, value, line))
+    rc = cli_config_check(c, section, key, value, line, st);
+    if (rc == CLI_EXIT_OK && cli_config_add(c, section, key, value, line))
         rc = cli_oom();
     return rc;
+}
+
+static int put(struct cli_config *c, const char *key, const char *value,
+               size_t line, xmsg_status *st)
+{
+    return put_in(c, NULL, key, value, line, st);
 }
 
 /* The JID: username as it is when it has a domain; sendxmpp's bare user
@@ -238,11 +248,92 @@ static int exists(const char *path)
     return path && stat(path, &sb) == 0;
 }
 
+/* One line of xmppc.conf: "[NAME]" (*section, borrowed from line), or
+ * jid= / pwd= of the section. */
+static int xmppc_line(struct cli_config *c, char *line, size_t no,
+                      char **section, xmsg_status *st)
+{
+    char *eq = strchr(line, '='), *end = strchr(line, ']');
+
+    if (*line == '[' && end && end[1] == '\0' && end > line + 1) {
+        *end = '\0';
+        *section = line + 1;
+        if (cli_config_has_section(c, *section))
+            return cli_config_fail(c, no, st, "account '%s' twice", *section);
+        return cli_config_add(c, *section, "", "", no) ? cli_oom()
+                                                       : CLI_EXIT_OK;
+    }
+    if (!eq || !*section)
+        return cli_config_fail(c, no, st, "not a line of xmppc's format");
+    *eq = '\0';
+    if (!strcmp(trim(line), "jid"))
+        return put_in(c, *section, "jid", trim(eq + 1), no, st);
+    if (!strcmp(trim(line), "pwd"))
+        return put_in(c, *section, "password", trim(eq + 1), no, st);
+    cli_err("warning: %s:%zu: '%s' has no meaning for xmsg: ignored", c->path,
+            no, trim(line));
+    return CLI_EXIT_OK;
+}
+
+/* xmppc's accounts; [default] is the default one. */
+static int read_xmppc(struct cli_config *c, const char *account,
+                      xmsg_status *st)
+{
+    struct cli_buf b = {NULL, 0};
+    char *line, *nl, *t, *section = NULL;
+    size_t no = 0;
+    int rc = cli_read_file(c->path, &b);
+
+    if (rc != CLI_EXIT_OK)
+        return cli_config_fail(c, 0, st, "cannot read the config file");
+    cli_err("no xmsg config: using xmppc's %s (see xmsg-config(5))", c->path);
+    for (line = b.data; rc == CLI_EXIT_OK && line && *line;
+         line = nl ? nl + 1 : NULL) {
+        nl = strchr(line, '\n');
+        if (nl)
+            *nl = '\0';
+        no++;
+        t = trim(line);
+        if (*t && *t != '#' && *t != ';')
+            rc = xmppc_line(c, t, no, &section, st);
+    }
+    if (rc == CLI_EXIT_OK && cli_config_has_section(c, "default") &&
+        cli_config_add(c, NULL, "default", "default", 0))
+        rc = cli_oom();
+    cli_buf_wipe(&b);
+    if (rc == CLI_EXIT_OK)
+        rc = cli_config_choose(c, account, st);
+    if (rc == CLI_EXIT_OK)
+        cli_config_check_mode(c);
+    return rc;
+}
+
 int cli_config_load_peer(const char *account, struct cli_config *c,
                          xmsg_status *st)
 {
     char *go = cli_config_home_path("go-sendxmpp/config");
     char *rc_path = exists(go) ? NULL : sendxmpprc();
+    char *xmppc;
+
+    if (!exists(go) && !exists(rc_path)) {
+        free(go);
+        free(rc_path);
+        xmppc = cli_config_home_path("xmppc.conf");
+        if (!exists(xmppc)) {
+            free(xmppc);
+            xmppc = NULL;
+        }
+        c->path = xmppc;
+        c->format = "xmppc";
+        if (xmppc)
+            return read_xmppc(c, account, st);
+        if (account)
+            return cli_config_fail(c, 0, st,
+                                   "-a %s: accounts are sections of an xmsg "
+                                   "config file, and there is none",
+                                   account);
+        return CLI_EXIT_OK;
+    }
 
     if (exists(go)) {
         c->path = go;

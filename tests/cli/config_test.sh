@@ -354,6 +354,26 @@ test_migration() {
     expect_rc 2
     err_has "$H/.sendxmpprc:1: not a line of sendxmpp's format"
     end
+    local xc=$H/.config/xmppc.conf
+    begin "xmppc's accounts: [default] and -a NAME"
+    rm -f "$H/.sendxmpprc"
+    printf '%s\n' '[default]' 'jid=alice@example.test' 'pwd=Xc-Secret-7' \
+        '' '[work]' 'jid = bob@example.test' 'pwd = x' 'colour=red' >"$xc"
+    chmod 600 "$xc"
+    run "$XMSG" config
+    expect_rc 0
+    err_has "using xmppc's $xc"
+    err_has "$xc:8: 'colour' has no meaning for xmsg: ignored"
+    out_has "# account: default"
+    out_line jid alice@example.test "$xc:2 \\[account default\\]"
+    out_line password '\(secret\)' "$xc:3 \\[account default\\]"
+    out_lacks Xc-Secret-7
+    run "$XMSG" config -a work
+    out_line jid bob@example.test "$xc:6 \\[account work\\]"
+    run "$XMSG" config -a nobody
+    expect_rc 2
+    err_has "no account 'nobody'"
+    end
 }
 
 main() {
