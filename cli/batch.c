@@ -13,12 +13,14 @@
 
 struct run {
     struct cli_input in;
-    xmsg_message *defaults; /* message options: fields an input lacks */
-    size_t *lines;          /* line of each input in flight (a FIFO) */
+    struct cli_rcpts *rcpts; /* several recipients: copies of defaults */
+    xmsg_message *defaults;  /* message options: fields an input lacks */
+    size_t *lines;           /* line of each input in flight (a FIFO) */
     size_t lhead, ln, lcap;
     char *out; /* result lines not yet written */
     size_t olen, ocap;
     int io_failed;
+    struct cli_progress pr;
     xmsg_status *st; /* an I/O failure is recorded there as internal */
 };
 
@@ -176,6 +178,39 @@ static xmsg_next invalid(char *err, size_t errlen, const char *fmt, ...)
     return XMSG_NEXT_INVALID;
 }
 
+/* The next recipient's copy of the message. */
+static xmsg_next next_copy(struct run *r, xmsg_message **m, char *err,
+                           size_t errlen)
+{
+    const struct cli_rcpt *to;
+    xmsg_status *st;
+    xmsg_err rc = XMSG_ERR_INTERNAL;
+
+    if (r->rcpts->next == r->rcpts->n)
+        return XMSG_NEXT_END;
+    to = &r->rcpts->v[r->rcpts->next++];
+    st = xmsg_status_new();
+    *m = st ? xmsg_message_new() : NULL;
+    if (push_line(r, to->line) || !*m) {
+        r->io_failed = 1;
+        xmsg_message_free(*m);
+        xmsg_status_free(st);
+        *m = NULL;
+        return XMSG_NEXT_END;
+    }
+    rc = xmsg_message_set(*m, "to", to->jid, st);
+    if (!rc)
+        rc = add_defaults(r, *m, st);
+    if (rc) {
+        snprintf(err, errlen, "%s",
+                 xmsg_status_text(st) ? xmsg_status_text(st) : "out of memory");
+        xmsg_message_free(*m);
+        *m = NULL;
+    }
+    xmsg_status_free(st);
+    return rc ? XMSG_NEXT_INVALID : XMSG_NEXT_MESSAGE;
+}
+
 static xmsg_next next(void *userdata, int may_block, xmsg_message **m,
                       char *err, size_t errlen)
 {
@@ -183,6 +218,13 @@ static xmsg_next next(void *userdata, int may_block, xmsg_message **m,
     const char *text = NULL;
     enum cli_item it;
 
+    if (r->rcpts) {
+        xmsg_next n = next_copy(r, m, err, errlen);
+
+        if (n != XMSG_NEXT_END)
+            cli_progress_sent(&r->pr);
+        return n;
+    }
     /* Nothing is in flight: show the results so far before waiting. */
     if (may_block)
         out_flush(r);
@@ -197,6 +239,7 @@ static xmsg_next next(void *userdata, int may_block, xmsg_message **m,
         r->io_failed = 1;
         return XMSG_NEXT_END;
     }
+    cli_progress_sent(&r->pr);
     switch (it) {
     case CLI_ITEM_TEXT:
         return parse(r, text, m, err, errlen);
@@ -221,7 +264,8 @@ static int done(void *userdata, size_t index, const xmsg_message *m,
     char head[96];
     int rc;
 
-    if (r->in.is_array)
+    cli_progress_confirmed(&r->pr);
+    if (r->in.is_array || (r->rcpts && line == 0))
         snprintf(head, sizeof(head), "{\"index\":%zu", index);
     else
         snprintf(head, sizeof(head), "{\"index\":%zu,\"line\":%zu", index,
@@ -254,23 +298,40 @@ int cli_send_batch(const struct cli_opts *o, const xmsg_params *p,
                    xmsg_status *st)
 {
     struct run r;
+    struct cli_rcpts rcpts;
     xmsg_err err;
     int rc;
 
     memset(&r, 0, sizeof(r));
+    memset(&rcpts, 0, sizeof(rcpts));
+    r.in.fd = -1;
     r.st = st;
     r.defaults = xmsg_message_new();
     if (!r.defaults)
         return cli_oom();
-    rc = cli_load_defaults(o, r.defaults, st);
-    if (rc == CLI_EXIT_OK)
-        rc = cli_input_open(&r.in, o->message_file);
+    if (o->multi) {
+        /* One message, whole (body from stdin too), copied to each. */
+        r.rcpts = &rcpts;
+        rc = cli_rcpts_load(o, &rcpts);
+        if (rc == CLI_EXIT_OK)
+            rc = cli_load_message(o, r.defaults, st);
+    } else {
+        rc = cli_load_defaults(o, r.defaults, st);
+        if (rc == CLI_EXIT_OK)
+            rc = cli_input_open(&r.in, o->message_file);
+    }
     if (rc != CLI_EXIT_OK)
         goto out;
+    cli_progress_init(&r.pr, o);
+    r.pr.total = rcpts.n;
+    r.pr.fd = r.in.file ? fileno(r.in.file) : r.in.fd;
+    r.pr.size = o->multi ? -1 : cli_progress_file_size(r.pr.fd);
     err = xmsg_send_batch(p, next, done, &r, st);
+    cli_progress_end(&r.pr);
     out_flush(&r);
     rc = r.io_failed ? CLI_EXIT_INTERNAL : cli_exit_code(err);
 out:
+    cli_rcpts_free(&rcpts);
     cli_input_close(&r.in);
     xmsg_message_free(r.defaults);
     free(r.lines);

@@ -34,14 +34,16 @@ enum cli_cmd {
     CLI_CMD_SEND = 1,
     CLI_CMD_CONNECT = 2,
     CLI_CMD_LISTEN = 3,
-    CLI_CMD_REQUEST = 4
+    CLI_CMD_REQUEST = 4,
+    CLI_CMD_CONFIG = 5
 };
 
 /* Bit of a command in struct cli_optdef.cmds. */
 #define CLI_CMD_BIT(cmd) (1u << (cmd))
 #define CLI_CMDS_ALL                                                           \
     (CLI_CMD_BIT(CLI_CMD_SEND) | CLI_CMD_BIT(CLI_CMD_CONNECT) |                \
-     CLI_CMD_BIT(CLI_CMD_LISTEN) | CLI_CMD_BIT(CLI_CMD_REQUEST))
+     CLI_CMD_BIT(CLI_CMD_LISTEN) | CLI_CMD_BIT(CLI_CMD_REQUEST) |              \
+     CLI_CMD_BIT(CLI_CMD_CONFIG))
 
 /* What an option does; see the table in opts.c. */
 enum cli_action {
@@ -49,6 +51,10 @@ enum cli_action {
     CLI_ACT_PARAMS_FILE,
     CLI_ACT_MESSAGE_FILE,
     CLI_ACT_PASSWORD_FILE,
+    CLI_ACT_ACCOUNT,     /* -a NAME: an account of the config file */
+    CLI_ACT_RECIPIENTS,  /* send --recipients FILE */
+    CLI_ACT_NO_PROGRESS, /* --no-progress */
+    CLI_ACT_QUIET,       /* -q: no progress, errors only in the log */
     CLI_ACT_PARAM_STR,   /* xmsg_params_set_string(key, arg) */
     CLI_ACT_PARAM_INT,   /* xmsg_params_set_int(key, number(arg)) */
     CLI_ACT_PARAM_TRUE,  /* xmsg_params_set_bool(key, 1) */
@@ -100,19 +106,25 @@ struct cli_opts {
     const char *params_file; /* borrowed from argv; NULL when none */
     const char *message_file;
     const char *password_file;
-    int batch;               /* send --batch */
-    int raw;                 /* send --raw */
-    long count;              /* listen: stop after this many (0: none) */
-    long idle;               /* listen: stop after this many idle s */
-    long duration;           /* listen: stop after this many s (0: none) */
+    const char *account;         /* -a NAME, or NULL */
+    const char *recipients_file; /* send --recipients FILE, or NULL */
+    int multi;     /* send: several -t or --recipients: a batch of copies */
+    int batch;     /* send --batch */
+    int raw;       /* send --raw */
+    long count;    /* listen: stop after this many (0: none) */
+    long idle;     /* listen: stop after this many idle s */
+    long duration; /* listen: stop after this many s (0: none) */
     const char *only_kind;   /* listen: message (default), presence, iq;
                                 NULL: all */
     const char *only_from;   /* listen: a bare or full JID */
     int no_presence;         /* listen: stay unavailable */
+    int no_progress;         /* --no-progress, --quiet */
     int verbose;             /* -v given this many times */
     struct cli_setting *set; /* owned, nset used */
     size_t nset, capset;
 };
+
+struct cli_trace;
 
 /* Result of cli_parse() that means "go on and run the command". */
 #define CLI_RUN (-1)
@@ -133,6 +145,10 @@ int cli_version(void);
 /* load.c: builds the library's inputs. Return an exit code; failures
  * the library recorded are in st, others are already reported. */
 int cli_load_params(const struct cli_opts *o, xmsg_params *p, xmsg_status *st);
+/* The same, recording where each value came from in tr (not NULL), and
+ * without running a passwordCommand or checking the params' coherence. */
+int cli_load_params_traced(const struct cli_opts *o, xmsg_params *p,
+                           xmsg_status *st, struct cli_trace *tr);
 int cli_load_message(const struct cli_opts *o, xmsg_message *m,
                      xmsg_status *st);
 /* The message options alone into m (defaults of a batch's messages). */
@@ -159,6 +175,90 @@ int cli_flush_stdout(void);
 /* Flushes stdio, then writes buf to fd 1 directly (one write(2) when the
  * kernel takes it whole). CLI_EXIT_OK or CLI_EXIT_INTERNAL (reported). */
 int cli_write_stdout(const char *buf, size_t len);
+
+/* config.c, peers.c: the config file, see xmsg-config(5). */
+struct cli_cfg_entry {
+    char *section; /* owned: the account's name, NULL for the defaults */
+    char *key;     /* owned; "" marks the start of a section */
+    char *value;   /* owned, wiped when freed */
+    size_t line;
+    int shell; /* passwordCommand: run as sh -c value (go-sendxmpp's) */
+};
+
+struct cli_config {
+    char *path;              /* owned: the file read, or NULL when none */
+    const char *format;      /* "xmsg", "go-sendxmpp" or "sendxmpp" */
+    char *account;           /* owned: the account chosen, or NULL */
+    int explicit_account;    /* chosen by -a, not by "default =" */
+    struct cli_cfg_entry *e; /* owned, n used */
+    size_t n, cap;
+};
+
+/* Finds and reads the config file (or a peer's, with none) into c, and
+ * chooses the account (account: from -a, or NULL). Errors are recorded
+ * in st as input errors naming file and line. Returns an exit code; c
+ * must be freed with cli_config_free() in every case. */
+int cli_config_load(const char *account, struct cli_config *c, xmsg_status *st);
+int cli_config_load_peer(const char *account, struct cli_config *c,
+                         xmsg_status *st);
+void cli_config_free(struct cli_config *c);
+/* Chooses the account: wanted (from -a), else the "default" entry. */
+int cli_config_choose(struct cli_config *c, const char *wanted,
+                      xmsg_status *st);
+/* The entry key of section (NULL: the defaults), or NULL. */
+const struct cli_cfg_entry *cli_config_get(const struct cli_config *c,
+                                           const char *section,
+                                           const char *key);
+/* The password, passwordFile or passwordCommand of section, or NULL. */
+const struct cli_cfg_entry *cli_config_password(const struct cli_config *c,
+                                                const char *section);
+int cli_config_is_password_key(const char *key);
+int cli_config_has_section(const struct cli_config *c, const char *name);
+/* Checks key = value for section before it is added (known key, valid
+ * value, not twice, one password source). Returns an exit code. */
+int cli_config_check(const struct cli_config *c, const char *section,
+                     const char *key, const char *value, size_t line,
+                     xmsg_status *st);
+/* Appends an entry (copies). 0 ok, -1 out of memory. */
+int cli_config_add(struct cli_config *c, const char *section, const char *key,
+                   const char *value, size_t line);
+/* Records "PATH:LINE: text" as an input error; returns CLI_EXIT_INPUT. */
+int cli_config_fail(const struct cli_config *c, size_t line, xmsg_status *st,
+                    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Warns when c's file holds a password and others may read it. */
+void cli_config_check_mode(const struct cli_config *c);
+/* rel under $XDG_CONFIG_HOME, else ~/.config: owned, or NULL. */
+char *cli_config_home_path(const char *rel);
+/* a + sep + b, owned, or NULL when out of memory. */
+char *cli_join(const char *a, const char *sep, const char *b);
+
+/* pwcmd.c: passwordCommand. */
+/* Splits cmd into words (see pwcmd.c). 0 ok, -1 out of memory, -2
+ * unclosed quote, -3 no word. *argv is owned: cli_argv_free(). */
+int cli_split_command(const char *cmd, char ***argv);
+void cli_argv_free(char **argv);
+/* Runs cmd (shell: as sh -c cmd) and puts the first line of its output in
+ * b, within timeout seconds. Failures are input errors in st. */
+int cli_password_command(const char *cmd, int shell, long timeout,
+                         struct cli_buf *b, xmsg_status *st);
+
+/* show.c: xmsg config, the effective configuration and its sources. */
+#define CLI_TRACE_MAX 64
+struct cli_trace {
+    char *value[CLI_TRACE_MAX];  /* owned: each param's text, or NULL */
+    char *source[CLI_TRACE_MAX]; /* owned: where it came from */
+    char *password_note;         /* owned: where a passwordFile or
+                                    passwordCommand not run is */
+    const char *password_key;    /* its key, static */
+    char *config;                /* owned: the config file read */
+    char *account;               /* owned: the account used */
+};
+/* Records source for every param whose value p changed. NULL-safe. */
+void cli_trace_step(struct cli_trace *tr, const xmsg_params *p,
+                    const char *source);
+void cli_trace_free(struct cli_trace *tr);
+/* xmsg config. Returns the exit code. */
+int cli_config_show(const struct cli_opts *o);
 
 /* input.c: the inputs of send --batch, one at a time. */
 enum cli_item {
@@ -197,7 +297,41 @@ int cli_request(const xmsg_params *p, const xmsg_message *m, xmsg_status *st);
 /* 1 if the user set the param name on the command line. */
 int cli_opts_has(const struct cli_opts *o, const char *name);
 
-/* batch.c: send --batch. Returns the exit code. */
+/* rcpt.c: the recipients of send's several -t and --recipients. */
+struct cli_rcpt {
+    const char *jid; /* borrowed from argv or from file */
+    size_t line;     /* in the file, from 1; 0 for a -t */
+};
+struct cli_rcpts {
+    struct cli_buf file;
+    struct cli_rcpt *v; /* owned, n used */
+    size_t n, cap, next;
+};
+/* The -t ones in order, then the file's. Returns an exit code
+ * (reported). Free with cli_rcpts_free() in every case. */
+int cli_rcpts_load(const struct cli_opts *o, struct cli_rcpts *r);
+void cli_rcpts_free(struct cli_rcpts *r);
+
+/* progress.c: a progress line on stderr when it is a terminal. */
+struct cli_progress {
+    int on, drawn;
+    double start, last;             /* monotonic seconds */
+    size_t count, confirmed, pages; /* messages collected or sent */
+    size_t total;                   /* inputs, when known (0: not) */
+    long long size;                 /* bytes of the input file, or -1 */
+    int fd;                         /* the input's descriptor, or -1 */
+};
+void cli_progress_init(struct cli_progress *p, const struct cli_opts *o);
+long long cli_progress_file_size(int fd);
+void cli_progress_message(struct cli_progress *p);
+void cli_progress_page(struct cli_progress *p);
+void cli_progress_sent(struct cli_progress *p);
+void cli_progress_confirmed(struct cli_progress *p);
+/* The last line, with its newline (only when there was progress). */
+void cli_progress_end(struct cli_progress *p);
+
+/* batch.c: send --batch, and send to several recipients. Returns the
+ * exit code. */
 int cli_send_batch(const struct cli_opts *o, const xmsg_params *p,
                    xmsg_status *st);
 

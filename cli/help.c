@@ -13,6 +13,7 @@ static const char main_help[] =
     "       xmsg connect [--params FILE] [OPTIONS]\n"
     "       xmsg listen [--params FILE] [OPTIONS]\n"
     "       xmsg request [--params FILE] [--message FILE] [OPTIONS]\n"
+    "       xmsg config [-a NAME] [OPTIONS]\n"
     "       xmsg --help | --version\n"
     "\n"
     "Drop a message into XMPP, pick messages up later.\n"
@@ -23,13 +24,21 @@ static const char main_help[] =
     "  connect   log in, collect the messages stored for the account\n"
     "  listen    log in, print every stanza that arrives, as it comes\n"
     "  request   send a message or iq, print the reply\n"
+    "  config    print the effective configuration and where each value\n"
+    "            comes from (secrets hidden)\n"
+    "\n"
+    "Defaults and accounts come from the config file (see xmsg-config(5)):\n"
+    "$XDG_CONFIG_HOME/xmsg/config, else ~/.config/xmsg/config, else\n"
+    "/etc/xmsg/config. Precedence: options > --params file > account >\n"
+    "the config's defaults.\n"
     "\n"
     "Each command prints its status as one JSON line on standard output.\n"
     "Run 'xmsg COMMAND --help' for the options of a command.\n"
     "\n"
     "Environment:\n"
     "  XMSG_PASSWORD   the account's password; --password-file wins over\n"
-    "                  it, and it wins over the params file\n"
+    "                  it, and it wins over the params file and the config\n"
+    "  XMSG_CONFIG     the config file to read instead of the usual ones\n"
     "\n"
     "Exit status:\n";
 
@@ -67,6 +76,13 @@ static const char request_intro[] =
     "or a message from the recipient in the same thread) within --timeout,\n"
     "print it as one JSON line, then the status line. Exit 6 without reply.\n";
 
+static const char config_intro[] =
+    "Usage: xmsg config [-a NAME] [--params FILE] [OPTIONS]\n"
+    "\n"
+    "Print the params a command given the same options would use, one\n"
+    "'key = value  # source' line each, in the config file's syntax:\n"
+    "secrets are shown as (secret), a passwordCommand is not run.\n";
+
 static const char command_outro[] =
     "\n"
     "--timeout S is the server's time, one rule for every command: give\n"
@@ -75,7 +91,8 @@ static const char command_outro[] =
     "answer) within S seconds of the start or of its last delivery. Time\n"
     "it does not owe (input, a slow reader, listening) never counts.\n"
     "The password comes from --password-file, else XMSG_PASSWORD, else\n"
-    "the params file. See 'xmsg --help' for the exit status.\n";
+    "the params file, else the config file (password, passwordFile or\n"
+    "passwordCommand). See 'xmsg --help' for the exit status.\n";
 
 int cli_version(void)
 {
@@ -125,11 +142,15 @@ static void print_optdefs(enum cli_cmd cmd, int common)
 
 int cli_help_command(enum cli_cmd cmd)
 {
-    static const char *const intros[] = {NULL, send_intro, connect_intro,
-                                         listen_intro, request_intro};
-    static const char *const own[] = {
-        NULL, "\nMessage options:\n", "\nCollection options:\n",
-        "\nListening options:\n", "\nMessage options:\n"};
+    static const char *const intros[] = {NULL,          send_intro,
+                                         connect_intro, listen_intro,
+                                         request_intro, config_intro};
+    static const char *const own[] = {NULL,
+                                      "\nMessage options:\n",
+                                      "\nCollection options:\n",
+                                      "\nListening options:\n",
+                                      "\nMessage options:\n",
+                                      ""};
 
     fputs(intros[cmd], stdout);
     fputs("\nOptions:\n", stdout);

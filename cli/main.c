@@ -19,7 +19,7 @@ static int load(const struct cli_opts *o, xmsg_params *p, xmsg_message **m,
 {
     int rc = cli_load_params(o, p, st);
 
-    if (rc != CLI_EXIT_OK || o->batch ||
+    if (rc != CLI_EXIT_OK || o->batch || o->multi ||
         (o->cmd != CLI_CMD_SEND && o->cmd != CLI_CMD_REQUEST))
         return rc;
     *m = xmsg_message_new();
@@ -33,6 +33,7 @@ struct batch {
     char *buf;
     size_t len, cap;
     xmsg_status *st; /* where a failure to hand over is recorded */
+    struct cli_progress pr;
 };
 
 static int batch_append(struct batch *b, const char *json)
@@ -74,10 +75,13 @@ static int print_message(const xmsg_message *m, void *userdata)
         json = xmsg_message_to_json(m);
         rc = json ? batch_append(b, json) : -1;
         xmsg_free(json);
+        if (!rc)
+            cli_progress_message(&b->pr);
         return rc ? print_failed(b, "out of memory") : 0;
     }
     rc = cli_write_stdout(b->buf, b->len);
     b->len = 0;
+    cli_progress_page(&b->pr);
     return rc == CLI_EXIT_OK
                ? 0
                : print_failed(b, "cannot write to standard output");
@@ -86,19 +90,21 @@ static int print_message(const xmsg_message *m, void *userdata)
 static int call(const struct cli_opts *o, const xmsg_params *p,
                 const xmsg_message *m, xmsg_status *st)
 {
-    struct batch b = {NULL, 0, 0, st};
+    struct batch b = {NULL, 0, 0, st, {0}};
     xmsg_err err;
 
-    if (o->batch)
+    if (o->batch || o->multi)
         return cli_send_batch(o, p, st);
     if (o->cmd == CLI_CMD_LISTEN)
         return cli_listen(o, p, st);
     if (o->cmd == CLI_CMD_REQUEST)
         return cli_request(p, m, st);
+    cli_progress_init(&b.pr, o);
     if (o->cmd == CLI_CMD_SEND)
         err = xmsg_send(p, m, st);
     else
         err = xmsg_connect_each(p, print_message, &b, st);
+    cli_progress_end(&b.pr);
     free(b.buf);
     return cli_exit_code(err);
 }
@@ -162,7 +168,9 @@ int main(int argc, char **argv)
     cli_lazy_ca_store();
     setvbuf(stdout, NULL, _IOLBF, 0);
     rc = cli_parse(argc, argv, &o);
-    if (rc == CLI_RUN)
+    if (rc == CLI_RUN && o.cmd == CLI_CMD_CONFIG)
+        rc = cli_config_show(&o);
+    else if (rc == CLI_RUN)
         rc = run(&o);
     cli_opts_free(&o);
     return rc;

@@ -57,7 +57,10 @@ enum {
     OPT_NO_PRESENCE,
     OPT_ROOM,
     OPT_NICK,
-    OPT_NO_RECONNECT
+    OPT_NO_RECONNECT,
+    OPT_SUBJECT,
+    OPT_RECIPIENTS,
+    OPT_NO_PROGRESS
 };
 
 const struct cli_optdef cli_optdefs[] = {
@@ -65,6 +68,8 @@ const struct cli_optdef cli_optdefs[] = {
      "show this help and exit"},
     {"params", OPT_PARAMS, REQ, BOTH, CLI_ACT_PARAMS_FILE, NULL, "FILE",
      "params as a JSON object in FILE ('-': stdin)"},
+    {"account", 'a', REQ, BOTH, CLI_ACT_ACCOUNT, NULL, "NAME",
+     "use account NAME of the config file (see xmsg-config(5))"},
     {"jid", 'j', REQ, BOTH, CLI_ACT_PARAM_STR, "jid", "JID",
      "account to log in as, user@domain[/resource]"},
     {"password-file", OPT_PASSWORD_FILE, REQ, BOTH, CLI_ACT_PASSWORD_FILE, NULL,
@@ -97,6 +102,10 @@ const struct cli_optdef cli_optdefs[] = {
      "debug, info, warn, error or 0-3 (default warn)"},
     {"verbose", 'v', no_argument, BOTH, CLI_ACT_VERBOSE, "logLevel", NULL,
      "log more: -v info, -vv debug (raw XML, secrets redacted)"},
+    {"quiet", 'q', no_argument, BOTH, CLI_ACT_QUIET, "logLevel", NULL,
+     "no progress line, and only errors in the log"},
+    {"no-progress", OPT_NO_PROGRESS, no_argument, BOTH, CLI_ACT_NO_PROGRESS,
+     NULL, NULL, "no progress line on a terminal's stderr (connect, batches)"},
     {"state-file", OPT_STATE_FILE, REQ, CONNECT | LISTEN, CLI_ACT_PARAM_STR,
      "stateFile", "F",
      "checkpoint file (default $XDG_STATE_HOME/xmsg/JID.json)"},
@@ -117,11 +126,18 @@ const struct cli_optdef cli_optdefs[] = {
      "FILE or standard input"},
     {"window", OPT_WINDOW, REQ, SEND, CLI_ACT_PARAM_INT, "window", "N",
      "--batch: messages awaiting the server's ack at most (default 64)"},
-    {"to", 't', REQ, MSG, CLI_ACT_MSG, "to", "JID", "recipient (required)"},
+    {"to", 't', REQ, MSG, CLI_ACT_MSG, "to", "JID",
+     "recipient (required; send: repeatable, one login, one result line "
+     "each)"},
+    {"recipients", OPT_RECIPIENTS, REQ, SEND, CLI_ACT_RECIPIENTS, NULL, "FILE",
+     "send to every JID of FILE too (one a line, # comments; '-': stdin)"},
+    {"subject", OPT_SUBJECT, REQ, MSG, CLI_ACT_MSG, "subject", "TEXT",
+     "the message's subject"},
     {"body", 'm', REQ, MSG, CLI_ACT_MSG, "body", "TEXT",
      "message text (default: all of standard input)"},
     {"type", OPT_TYPE, REQ, MSG, CLI_ACT_MSG, "type", "T",
-     "message type (default chat)"},
+     "message type: chat (default), normal, headline (notifications: "
+     "never stored offline), groupchat"},
     {"id", OPT_ID, REQ, MSG, CLI_ACT_MSG, "id", "ID",
      "stanza id (default: a fresh UUID)"},
     {"from", OPT_FROM, REQ, MSG, CLI_ACT_MSG, "from", "JID",
@@ -387,6 +403,18 @@ static int apply_option(struct cli_opts *o, const struct cli_optdef *d,
     case CLI_ACT_PASSWORD_FILE:
         o->password_file = arg;
         return CLI_RUN;
+    case CLI_ACT_ACCOUNT:
+        o->account = arg;
+        return CLI_RUN;
+    case CLI_ACT_RECIPIENTS:
+        o->recipients_file = arg;
+        return CLI_RUN;
+    case CLI_ACT_NO_PROGRESS:
+        o->no_progress = 1;
+        return CLI_RUN;
+    case CLI_ACT_QUIET:
+        o->no_progress = 1;
+        return add_setting(o, CLI_SET_INT, d->key, NULL, XMSG_LOG_ERROR);
     case CLI_ACT_PARAM_STR:
         return add_setting(o, CLI_SET_STR, d->key, arg, 0);
     case CLI_ACT_PARAM_INT:
@@ -497,19 +525,44 @@ static int check_batch(const struct cli_opts *o)
     return CLI_RUN;
 }
 
+/* Several -t or --recipients: copies of one message, as a batch. */
+static int check_multi(struct cli_opts *o)
+{
+    size_t i, n = 0;
+
+    for (i = 0; i < o->nset; i++)
+        n += o->set[i].kind == CLI_SET_MSG && !strcmp(o->set[i].name, "to");
+    o->multi = n > 1 || o->recipients_file;
+    if (!o->multi)
+        return CLI_RUN;
+    if (o->batch || o->raw || cli_opts_has(o, "room")) {
+        cli_err("several recipients (-t, --recipients) go with neither "
+                "--batch, --raw nor --room");
+        return cli_usage_hint();
+    }
+    if (cli_opts_has(o, "id")) {
+        cli_err("--id cannot go with several recipients: each message "
+                "needs its own id");
+        return cli_usage_hint();
+    }
+    return CLI_RUN;
+}
+
 /* At most one input can be standard input. */
-static int check_stdin(const struct cli_opts *o)
+static int check_stdin(struct cli_opts *o)
 {
     const char *const files[] = {o->params_file, o->message_file,
-                                 o->password_file};
+                                 o->password_file, o->recipients_file};
     size_t i, n = (o->batch || o->raw) && !o->message_file;
 
     for (i = 0; i < sizeof(files) / sizeof(files[0]); i++)
         n += files[i] && strcmp(files[i], "-") == 0;
+    if (n <= 1 && check_batch(o) == CLI_RUN)
+        return check_multi(o);
     if (n <= 1)
-        return check_batch(o);
-    cli_err("only one of --params, --message, --password-file and --batch "
-            "can read standard input");
+        return CLI_EXIT_INPUT;
+    cli_err("only one of --params, --message, --password-file, --recipients "
+            "and --batch can read standard input");
     return cli_usage_hint();
 }
 
@@ -551,6 +604,8 @@ static enum cli_cmd find_command(const char *name)
         return CLI_CMD_LISTEN;
     if (strcmp(name, "request") == 0)
         return CLI_CMD_REQUEST;
+    if (strcmp(name, "config") == 0)
+        return CLI_CMD_CONFIG;
     return CLI_CMD_NONE;
 }
 
@@ -573,7 +628,7 @@ static int parse_global(int argc, char **argv, int *cmd_at)
         return bad_option(argv, c);
     }
     if (optind >= argc) {
-        cli_err("missing command: send, connect, listen or request");
+        cli_err("missing command: send, connect, listen, request or config");
         return cli_usage_hint();
     }
     *cmd_at = optind;

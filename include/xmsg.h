@@ -63,9 +63,9 @@ const char *xmsg_err_name(xmsg_err code);
 const char *xmsg_strerror(xmsg_err code);
 
 /** The library's version and those of the libraries it runs with, e.g.
- *  "0.1.0 (libstrophe 0.12.2, jansson 2.14, OpenSSL 3.0.11 19 Sep 2023)":
- *  libstrophe's as built against (it has no runtime version call),
- *  jansson's and OpenSSL's as loaded. Static string. */
+ *  "0.1.0 (libstrophe 0.12.2, jansson 2.14, OpenSSL 3.0.11 19 Sep 2023,
+ *  expat 2.5.0, c-ares 1.18.1)": libstrophe's as built against (it has no
+ *  runtime version call), the others' as loaded. Static string. */
 const char *xmsg_version(void);
 
 /** 1 when jid is want, compared as the library compares JIDs (RFC 7622):
@@ -178,6 +178,24 @@ xmsg_err xmsg_params_set_bool(xmsg_params *p, const char *name, int value,
 xmsg_err xmsg_params_from_json(xmsg_params *p, const char *json,
                                xmsg_status *st);
 
+/** Sets a param from its text, as a config file holds it: a string as
+ *  it is; a number in decimal; a boolean as true/false, yes/no, on/off or
+ *  1/0; logLevel as a name or 0-3.
+ *  @return XMSG_OK, XMSG_ERR_INPUT (unknown name, text not of the param's
+ *  type, invalid value; detail in st), XMSG_ERR_INTERNAL. */
+xmsg_err xmsg_params_set_text(xmsg_params *p, const char *name,
+                              const char *text, xmsg_status *st);
+
+/** The current value of param name as text (numbers in decimal, booleans
+ *  "true"/"false", logLevel by name); the password too, so treat it as a
+ *  secret. @return owned string (xmsg_free), or NULL for an unset string
+ *  param, an unknown name, or out of memory. */
+char *xmsg_params_get_text(const xmsg_params *p, const char *name);
+
+/** The name of param i (0, 1, ...) in the library's table, for listing
+ *  them all. @return static string, or NULL past the last one. */
+const char *xmsg_params_name(size_t i);
+
 /** Checks that the params are complete and coherent (jid with a local part
  *  and a domain, password present, no contradicting TLS flags; a pin
  *  makes TLS mandatory, so it contradicts disableTLS and mandatoryTLS
@@ -196,7 +214,8 @@ xmsg_message *xmsg_message_new(void);
 void xmsg_message_free(xmsg_message *m);
 
 /** Sets field name to value (copied). "body", "to", "type", "ns", "from",
- *  "xml:lang", "id" are the known fields, "kind", "thread", "payload",
+ *  "xml:lang", "id", "subject" are the known fields, "kind", "thread",
+ *  "payload",
  *  "xml" and a presence's children "show", "status", "priority" the
  *  fields of the other kinds; any other name (and show, status, priority
  *  on a message or an iq) becomes an attribute of the stanza (of
@@ -392,7 +411,8 @@ xmsg_err xmsg_session_send_batch(xmsg_session *s, xmsg_next_cb next,
 /** Waits up to timeout_ms (negative: without end) for stanzas and hands
  *  each one received to cb, oldest first, as an object: "kind"
  *  (message, presence or iq), the stanza's attributes, the children xmsg
- *  knows as fields (body, thread; show, status, priority) and every other
+ *  knows as fields (body, thread, subject; show, status, priority) and
+ *  every other
  *  child element as XML text in "payload". What arrived during other
  *  calls is kept for poll too, XMSG_SESSION_QUEUE_MAX at most (the
  *  oldest are dropped first). Returns as soon as stanzas were handed

@@ -3,6 +3,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <sys/select.h>
+
+#include <ares.h>
+#include <expat.h>
 #include <openssl/crypto.h>
 #include <strophe.h>
 
@@ -19,10 +23,14 @@ static pthread_once_t version_once = PTHREAD_ONCE_INIT;
 
 static void make_version(void)
 {
+    const XML_Expat_Version x = XML_ExpatVersionInfo();
+
     snprintf(version, sizeof(version),
              XMSG_VERSION_STRING " (libstrophe " XMSG_STROPHE_VERSION
-                                 ", jansson %s, %s)",
-             jansson_version_str(), OpenSSL_version(OPENSSL_VERSION));
+                                 ", jansson %s, %s, expat %d.%d.%d, "
+                                 "c-ares %s)",
+             jansson_version_str(), OpenSSL_version(OPENSSL_VERSION), x.major,
+             x.minor, x.micro, ares_version(NULL));
 }
 
 const char *xmsg_version(void)

@@ -10,7 +10,7 @@
 /* The children read into fields, per kind. */
 static int consumed(const char *kind, xmpp_stanza_t *c)
 {
-    static const char *const message[] = {"body", "thread", NULL};
+    static const char *const message[] = {"body", "thread", "subject", NULL};
     static const char *const presence[] = {"show", "status", "priority", NULL};
     const char *name = xmpp_stanza_get_name(c);
     const char *ns = xmpp_stanza_get_ns(c);
@@ -100,7 +100,7 @@ xmsg_message *xmsg_object_from_stanza(xmpp_stanza_t *stanza)
                 ? xmsg_message_from_stanza(stanza)
                 : base(stanza, "message");
         rc = !m || xmsg_message_put(m, "kind", "message") ||
-             take_text(m, stanza, "thread");
+             take_text(m, stanza, "thread") || take_text(m, stanza, "subject");
     } else if (strcmp(name, "presence") == 0) {
         m = base(stanza, "presence");
         rc = !m || take_text(m, stanza, "show") ||

@@ -112,8 +112,9 @@ xmsg_message *xmsg_message_copy(const xmsg_message *m)
 static int is_known(const char *name)
 {
     static const char *const known[] = {
-        "body", "to",     "type", "ns",     "from",     "xml:lang", "id",
-        "kind", "thread", "show", "status", "priority", "payload",  "xml"};
+        "body",     "to",       "type",    "ns",     "from",
+        "xml:lang", "id",       "kind",    "thread", "show",
+        "status",   "priority", "payload", "xml",    "subject"};
     size_t i;
 
     for (i = 0; i < sizeof(known) / sizeof(*known); i++) {

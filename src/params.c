@@ -1,6 +1,7 @@
 /* params.c - the params object: defaults, the one name -> field table,
  * JSON mapping and checks. */
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -290,9 +291,86 @@ xmsg_err xmsg_params_check(const xmsg_params *p, xmsg_status *st)
     if (p->room && (!xmsg_jid_valid(p->room) || strchr(p->room, '/') ||
                     !strchr(p->room, '@')))
         return bad(st, "room", "must be a room's bare JID, room@service");
-    if ((p->nick || p->room_password) && !p->room)
-        return bad(st, p->nick ? "nick" : "roomPassword", "needs a room");
+    /* A nick alone is a default for rooms (a config file's). */
+    if (p->room_password && !p->room)
+        return bad(st, "roomPassword", "needs a room");
     if (p->nick && (!*p->nick || strlen(p->nick) > XMSG_JID_PART_MAX))
         return bad(st, "nick", "must be 1 to 1023 bytes");
     return XMSG_OK;
+}
+
+const char *xmsg_params_name(size_t i)
+{
+    return i < sizeof(table) / sizeof(table[0]) ? table[i].name : NULL;
+}
+
+/* "true", "yes", "on", "1" -> 1; "false", "no", "off", "0" -> 0. */
+static int parse_bool(const char *text, int *out)
+{
+    static const char *const yes[] = {"true", "yes", "on", "1"};
+    static const char *const no[] = {"false", "no", "off", "0"};
+    size_t i;
+
+    for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+        if (strcasecmp(text, yes[i]) == 0 || strcasecmp(text, no[i]) == 0) {
+            *out = strcasecmp(text, yes[i]) == 0;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static int parse_whole_long(const char *text, long *out)
+{
+    char *end;
+
+    if (!*text || strspn(text, "+-0123456789") != strlen(text))
+        return -1;
+    *out = strtol(text, &end, 10);
+    return *end ? -1 : 0;
+}
+
+xmsg_err xmsg_params_set_text(xmsg_params *p, const char *name,
+                              const char *text, xmsg_status *st)
+{
+    const struct pdesc *d = find(name, st);
+    long n;
+    int b;
+
+    if (!d || !text)
+        return d ? bad(st, name, "no value") : XMSG_ERR_INPUT;
+    if (d->type == P_STR || d->type == P_LEVEL)
+        return xmsg_params_set_string(p, name, text, st);
+    if (d->type == P_BOOL) {
+        if (parse_bool(text, &b))
+            return bad(st, name, "must be true or false");
+        return xmsg_params_set_bool(p, name, b, st);
+    }
+    if (parse_whole_long(text, &n))
+        return bad(st, name, "must be a whole number");
+    return xmsg_params_set_int(p, name, n, st);
+}
+
+char *xmsg_params_get_text(const xmsg_params *p, const char *name)
+{
+    static const char *const levels[] = {"debug", "info", "warn", "error"};
+    const struct pdesc *d = lookup(name);
+    const char *at;
+    char num[32];
+
+    if (!d || !p)
+        return NULL;
+    at = (const char *)p + d->off;
+    switch (d->type) {
+    case P_STR:
+        return xmsg_strdup(*(char *const *)at);
+    case P_BOOL:
+        return xmsg_strdup(*(const int *)at ? "true" : "false");
+    case P_LEVEL:
+        return xmsg_strdup(levels[p->log_level & 3]);
+    case P_INT:
+        break;
+    }
+    snprintf(num, sizeof(num), "%ld", *(const long *)at);
+    return xmsg_strdup(num);
 }

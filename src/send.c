@@ -23,7 +23,8 @@ static const char *stray_field(const xmsg_message *m, char *buf, size_t len)
                      name);
         else if (!raw && strcmp(name, "xml") == 0)
             snprintf(buf, len, "message.xml: only with kind raw");
-        else if (!msg && (!strcmp(name, "body") || !strcmp(name, "thread")))
+        else if (!msg && (!strcmp(name, "body") || !strcmp(name, "thread") ||
+                          !strcmp(name, "subject")))
             snprintf(buf, len, "message.%s: only a message has one (kind %s)",
                      name, kind);
         else

@@ -24,8 +24,9 @@ static int in_set(const char *const *set, const char *name)
 static int is_custom(const char *name)
 {
     static const char *const known[] = {
-        "body",  "to",        "type", "ns",     "from",    "xml:lang", "id",
-        "stamp", "archiveId", "kind", "thread", "payload", "xml",      NULL};
+        "body",     "to",      "type",  "ns",        "from",
+        "xml:lang", "id",      "stamp", "archiveId", "kind",
+        "thread",   "payload", "xml",   "subject",   NULL};
 
     return !in_set(known, name);
 }
@@ -37,8 +38,8 @@ static int is_presence(const char *kind)
 
 int xmsg_field_is_child(const char *kind, const char *name)
 {
-    static const char *const any[] = {"body",    "thread", "kind",
-                                      "payload", "xml",    NULL};
+    static const char *const any[] = {"body", "thread",  "kind", "payload",
+                                      "xml",  "subject", NULL};
     static const char *const presence[] = {"show", "status", "priority", NULL};
 
     return in_set(any, name) || (is_presence(kind) && in_set(presence, name));
@@ -213,7 +214,8 @@ int xmsg_message_xml(const xmsg_message *m, xmsg_buf *b)
     }
     rc = rc || xmsg_buf_str(b, ">");
     if (is_msg)
-        rc = rc || put_child(b, m, "body") || put_child(b, m, "thread");
+        rc = rc || put_child(b, m, "subject") || put_child(b, m, "body") ||
+             put_child(b, m, "thread");
     else if (strcmp(kind, "presence") == 0)
         rc = rc || put_child(b, m, "show") || put_child(b, m, "status") ||
              put_child(b, m, "priority");
@@ -351,6 +353,11 @@ xmsg_message *xmsg_message_from_stanza(xmpp_stanza_t *stanza)
     rc = !m || xmsg_message_put(m, "body", text ? text : "") ||
          take_attributes(m, stanza) || take_mirror(m, stanza) ||
          take_delay(m, stanza);
+    if (text)
+        xmpp_free(xmpp_stanza_get_context(stanza), text);
+    body = xmpp_stanza_get_child_by_name(stanza, "subject");
+    text = body ? xmpp_stanza_get_text(body) : NULL;
+    rc = rc || (body && xmsg_message_put(m, "subject", text ? text : ""));
     if (text)
         xmpp_free(xmpp_stanza_get_context(stanza), text);
     if (rc) {

@@ -9,6 +9,9 @@ set -u
 
 XMSG=${1:?usage: cli_test.sh PATH/TO/xmsg}
 TMP=$(mktemp -d) || exit 1
+# No config file of the user running the tests may change the cases.
+export HOME=$TMP/home
+unset XDG_CONFIG_HOME XMSG_CONFIG
 trap 'rm -rf "$TMP"' EXIT
 OUT=$TMP/out
 ERR=$TMP/err
@@ -140,6 +143,9 @@ test_help() {
     expect_rc 0
     err_empty
     grep -qE '^xmsg [0-9]+\.[0-9]+\.[0-9]+' "$OUT" || problem "no version"
+    for opt in jansson OpenSSL expat c-ares; do
+        out_has "$opt"
+    done
     end
 }
 
@@ -177,6 +183,27 @@ test_usage() {
     run "$XMSG" send -m hi extra
     usage_error
     err_has "'extra'"
+    end
+    begin "several recipients and --batch"
+    run "$XMSG" send -j "$JID" -t "$PEER" -t "$JID" --batch
+    usage_error
+    err_has "several recipients"
+    end
+    begin "several recipients and --id"
+    run "$XMSG" send -j "$JID" -t "$PEER" -t "$JID" --id x -m hi
+    usage_error
+    err_has "--id"
+    end
+    begin "--recipients and --params both on stdin"
+    run "$XMSG" send --recipients - --params - -m hi
+    usage_error
+    err_has "standard input"
+    end
+    begin "--recipients file without a JID"
+    printf '# nobody\n\n' >"$TMP/rcpts"
+    PW=$SECRET run "$XMSG" send -j "$JID" --recipients "$TMP/rcpts" -m hi
+    expect_rc 2
+    err_has "no recipients"
     end
 }
 

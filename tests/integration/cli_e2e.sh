@@ -171,6 +171,80 @@ if [ "${XMSG_VALGRIND:-}" != 1 ]; then
     '[ "$(msgs "[.[].body[0:3]] | join(\",\")")" = "$(seq -s, -w 300)" ]'
 fi
 
+# 9. Nothing but a config file: server, CA, account, passwordCommand.
+cfg=$tmp/config
+mkdir -p "$cfg/xmsg"
+cat >"$cfg/xmsg/config" <<EOF
+# lab defaults
+host = $XMSG_LAB_HOST
+port = $XMSG_LAB_PORT
+caFile = $XMSG_LAB_CA
+default = sender
+
+[account sender]
+jid = u01@$D
+passwordCommand = printf '%s\n' pw-u01-Zq8
+
+[account reader]
+jid = u02@$D
+passwordFile = $tmp/u02.pw
+EOF
+printf 'pw-u02-Zq8\n' >"$tmp/u02.pw"
+chmod 600 "$tmp/u02.pw"
+cfgrun() {
+  env -u XMSG_PASSWORD XDG_CONFIG_HOME="$cfg" "${run[@]}" "$@" \
+    >"$tmp/out" 2>"$tmp/err"
+  rc=$?
+  out=$(cat "$tmp/out")
+}
+cfgrun connect -a reader -l error
+cfgrun send -t "u02@$D" -m "config-only body"
+check "send with only a config file exits 0 (got $rc)" '[ "$rc" = 0 ]'
+cfgrun connect -a reader
+check "connect -a reader collects it" \
+  '[ "$rc" = 0 ] && [ "$(msgs "[.[].body] | join(\"|\")")" = "config-only body" ]'
+check "from the default account" \
+  '[ "$(msgs ".[0].from" | cut -d/ -f1)" = "u01@$D" ]'
+
+# 10. Several recipients: one login, one result line each, in order;
+# --subject travels; --type headline reaches an online listener.
+xm u03 connect -j "u03@$D" "${srv[@]}" -l error
+xm u04 connect -j "u04@$D" "${srv[@]}" -l error
+printf '# team\nu04@%s\n\nbad@@jid\n' "$D" >"$tmp/rcpts"
+xm u01 send -j "u01@$D" "${srv[@]}" -v -t "u03@$D" --recipients "$tmp/rcpts" \
+  -m "multi body" --subject "multi subj"
+check "several recipients: exit is the worst (2: one bad JID; got $rc)" \
+  '[ "$rc" = 2 ]'
+# to:delivered:line of each result line
+results() {
+  printf '%s\n' "$out" | head -n 3 |
+    jq -rs '[.[] | "\(.to // "-"):\(.delivered):\(.line // 0)"] | join(",")'
+}
+check "one result line each, in order, then the status" \
+  '[ "$(results)" = "u03@$D:true:0,u04@$D:true:2,-:false:4" ]'
+check "one login for all of them" \
+  '[ "$(status "[.log[] | select(test(\"connecting to\"))] | length")" = 1 ] &&
+   [ "$(status .batch.inputs)" = 3 ]'
+for u in u03 u04; do
+  xm $u connect -j "$u@$D" "${srv[@]}" -l error
+  check "$u got the body and the subject" \
+    '[ "$(msgs ".[0] | [.body, .subject] | join(\"|\")")" = "multi body|multi subj" ]'
+done
+XMSG_PASSWORD=pw-u05-Zq8 "$xmsg" listen -j "u05@$D" "${srv[@]}" --count 1 \
+  --duration 120 -l error >"$tmp/listen" 2>&1 &
+lpid=$!
+# A headline is never stored for later: send until the listener is online.
+for _ in $(seq 60); do
+  xm u01 send -j "u01@$D" "${srv[@]}" -t "u05@$D" --type headline \
+    --subject "alert" -m "disk full"
+  kill -0 "$lpid" 2>/dev/null || break
+  sleep 1
+done
+wait "$lpid"
+out=$(cat "$tmp/listen")
+check "the headline reached the listener, with its subject" \
+  '[ "$(msgs ".[0] | [.type, .subject, .body] | join(\"|\")")" = "headline|alert|disk full" ]'
+
 if [ "${XMSG_VALGRIND:-}" = 1 ]; then
   check "valgrind found no error or leak in the runs above" \
     '! grep -q "ERROR SUMMARY: [1-9]" "$tmp/err"'

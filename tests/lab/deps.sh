@@ -9,6 +9,7 @@ PACKAGES=(
   libssl-dev libexpat1-dev libc-ares-dev dnsmasq-base bind9-dnsutils
   prosody ejabberd openssl iproute2 procps util-linux
   valgrind jq python3 python3-slixmpp clang-format clang libclang-rt-14-dev
+  debhelper dpkg-dev fakeroot lintian groff-base man-db bash-completion
 )
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -6,6 +6,8 @@ LAB_USERS=(alice bob carol dave)
 for _i in $(seq -w 1 64); do LAB_USERS+=("t$_i"); done
 # s01..s16: src/xmpp/stream's end-to-end test (tests/integration/stream_e2e.py)
 for _i in $(seq -w 1 16); do LAB_USERS+=("s$_i"); done
+# u01..u16: the CLI's config file, recipients and examples (cli_e2e.sh, examples/)
+for _i in $(seq -w 1 16); do LAB_USERS+=("u$_i"); done
 unset _i
 
 lab_die() {
