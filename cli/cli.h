@@ -227,6 +227,10 @@ int cli_config_fail(const struct cli_config *c, size_t line, xmsg_status *st,
                     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* Warns when c's file holds a password and others may read it. */
 void cli_config_check_mode(const struct cli_config *c);
+/* After a file was parsed with exit code rc: chooses the account and
+ * checks the file's mode. Returns the exit code. */
+int cli_config_loaded(struct cli_config *c, const char *account, int rc,
+                      xmsg_status *st);
 /* rel under $XDG_CONFIG_HOME, else ~/.config: owned, or NULL. */
 char *cli_config_home_path(const char *rel);
 /* a + sep + b, owned, or NULL when out of memory. */

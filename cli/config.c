@@ -390,6 +390,12 @@ int cli_config_load(const char *account, struct cli_config *c, xmsg_status *st)
         return cli_config_fail(c, 0, st, "cannot read the config file");
     rc = parse_text(c, b.data, st);
     cli_buf_wipe(&b);
+    return cli_config_loaded(c, account, rc, st);
+}
+
+int cli_config_loaded(struct cli_config *c, const char *account, int rc,
+                      xmsg_status *st)
+{
     if (rc == CLI_EXIT_OK)
         rc = cli_config_choose(c, account, st);
     if (rc == CLI_EXIT_OK)

@@ -301,11 +301,7 @@ static int read_xmppc(struct cli_config *c, const char *account,
         cli_config_add(c, NULL, "default", "default", 0))
         rc = cli_oom();
     cli_buf_wipe(&b);
-    if (rc == CLI_EXIT_OK)
-        rc = cli_config_choose(c, account, st);
-    if (rc == CLI_EXIT_OK)
-        cli_config_check_mode(c);
-    return rc;
+    return cli_config_loaded(c, account, rc, st);
 }
 
 int cli_config_load_peer(const char *account, struct cli_config *c,
