@@ -201,9 +201,6 @@ int cli_opts_has(const struct cli_opts *o, const char *name);
 int cli_send_batch(const struct cli_opts *o, const xmsg_params *p,
                    xmsg_status *st);
 
-/* castore.c: look system CAs up lazily (same trust, less CPU). */
-void cli_lazy_ca_store(void);
-
 /* diag.c: "xmsg: " + message + "\n" on stderr. */
 void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The hint after a usage error; returns CLI_EXIT_INPUT. */

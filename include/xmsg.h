@@ -61,9 +61,8 @@ const char *xmsg_err_name(xmsg_err code);
 const char *xmsg_strerror(xmsg_err code);
 
 /** The library's version and those of the libraries it runs with, e.g.
- *  "0.1.0 (libstrophe 0.12.2, jansson 2.14, OpenSSL 3.0.11 19 Sep 2023)":
- *  libstrophe's as built against (it has no runtime version call),
- *  jansson's and OpenSSL's as loaded. Static string. */
+ *  "0.1.0 (expat_2.5.0, c-ares 1.18.1, jansson 2.14, OpenSSL 3.0.11 19 Sep
+ *  2023)": each as loaded. Static string. */
 const char *xmsg_version(void);
 
 /** Frees anything this library returned as an owned char *. NULL-safe. */

@@ -3,16 +3,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <sys/select.h>
+
+#include <ares.h>
+#include <expat.h>
 #include <openssl/crypto.h>
-#include <strophe.h>
 
 #include "internal.h"
-
-/* libstrophe 0.12 has no runtime version call: the build's pkg-config
- * tells which one the headers are from. */
-#ifndef XMSG_STROPHE_VERSION
-#define XMSG_STROPHE_VERSION "unknown"
-#endif
 
 static char version[256];
 static pthread_once_t version_once = PTHREAD_ONCE_INIT;
@@ -20,9 +17,9 @@ static pthread_once_t version_once = PTHREAD_ONCE_INIT;
 static void make_version(void)
 {
     snprintf(version, sizeof(version),
-             XMSG_VERSION_STRING " (libstrophe " XMSG_STROPHE_VERSION
-                                 ", jansson %s, %s)",
-             jansson_version_str(), OpenSSL_version(OPENSSL_VERSION));
+             XMSG_VERSION_STRING " (expat %s, c-ares %s, jansson %s, %s)",
+             XML_ExpatVersion(), ares_version(NULL), jansson_version_str(),
+             OpenSSL_version(OPENSSL_VERSION));
 }
 
 const char *xmsg_version(void)

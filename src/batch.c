@@ -21,7 +21,7 @@ struct entry {
     char *text;         /* failure text (owned) */
     xmsg_err code;      /* XMSG_OK while nothing went wrong */
     unsigned long seq;  /* stanzas sent up to and including it */
-    unsigned long qpos; /* elements queued up to and including it */
+    uint64_t qpos;      /* bytes queued before it (+1; 0: not queued) */
     unsigned ack_epoch; /* answer that acknowledged it; 0: not yet */
     int final;          /* its result is known */
 };
@@ -29,7 +29,7 @@ struct entry {
 struct marker {
     unsigned long seq; /* stanzas sent before it */
     unsigned epoch;    /* answers received when it was sent */
-    char *ping_id;     /* the ping's id; NULL for an <r/> */
+    unsigned ping;     /* the ping's number; 0 for an <r/> */
 };
 
 struct batch {
@@ -39,9 +39,7 @@ struct batch {
     struct marker *marks;
     size_t mcap, mhead, mn;
     size_t index, step, since_marker;
-    xmsg_buf chunk; /* messages serialised, not yet queued */
-    unsigned long chunk_n;
-    size_t chunk_first;   /* index of the first input in it */
+    xmsg_buf text;        /* a message serialised */
     size_t window;        /* messages awaiting acknowledgement, at most */
     size_t inflight;      /* messages awaiting acknowledgement */
     unsigned epoch;       /* answers received */
@@ -108,58 +106,31 @@ static int call_done(struct batch *b, const struct entry *e)
 
 /* ---- writing ---- */
 
-/* Hands the serialised messages to libstrophe as one write: a TLS record
- * and a log line for up to a step of messages, not one each. */
-static void flush(struct batch *b)
-{
-    struct entry *e;
-    size_t i;
-
-    if (!b->chunk_n)
-        return;
-    xmsg_conn_send_text(b->c, &b->chunk, b->chunk_n);
-    for (i = 0; i < b->n; i++) {
-        e = at(b, i);
-        if (e->m && !e->qpos && e->index >= b->chunk_first)
-            e->qpos = b->c->queued;
-    }
-    b->chunk.len = 0;
-    b->chunk_n = 0;
-}
-
-/* One turn of the loop, what was serialised written first. */
+/* One turn of the loop: what was queued is written, answers read. */
 static void pump(struct batch *b, unsigned max_ms)
 {
-    flush(b);
     xmsg_conn_run(b->c, max_ms);
 }
 
 /* ---- confirmation requests ---- */
-
-static int on_pong(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata);
 
 static void send_marker(struct batch *b)
 {
     xmsg_conn *c = b->c;
     struct marker *mk;
 
-    flush(b);
     if (b->mn == b->mcap)
         return; /* enough requests out; a later one follows */
     mk = &b->marks[(b->mhead + b->mn) % b->mcap];
-    mk->seq = c->out;
+    mk->seq = xmsg_conn_sent(c);
     mk->epoch = b->epoch;
-    mk->ping_id = NULL;
-    if (c->sm_on) {
-        xmsg_sm_request(c);
+    mk->ping = 0;
+    if (xmsg_conn_sm_on(c)) {
+        xmsg_conn_request_ack(c);
     } else {
-        mk->ping_id = xmsg_conn_new_id(c);
-        if (!mk->ping_id || xmsg_conn_ping_id(c, mk->ping_id, on_pong, b)) {
-            free(mk->ping_id);
-            xmsg_conn_abort(c, XMSG_ERR_INTERNAL, "out of memory");
+        if (xmsg_conn_ping_n(c, &mk->ping))
             return;
-        }
-        mk->seq = c->out - 1; /* the ping itself is counted */
+        mk->seq = xmsg_conn_sent(c) - 1; /* the ping itself is counted */
     }
     b->mn++;
     b->since_marker = 0;
@@ -171,7 +142,6 @@ static void marker_pop(struct batch *b)
 
     if (mk->epoch > b->final_epoch)
         b->final_epoch = mk->epoch;
-    free(mk->ping_id);
     b->mhead = (b->mhead + 1) % b->mcap;
     b->mn--;
 }
@@ -203,53 +173,34 @@ static void on_ack(void *userdata, unsigned long h)
 {
     struct batch *b = userdata;
 
-    if (b->mn && !b->marks[b->mhead].ping_id)
+    if (b->mn && !b->marks[b->mhead].ping)
         marker_pop(b);
     answered(b, h);
 }
 
-static int on_pong(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata)
+/* Pings are answered in order: every ping up to the n-th is answered. */
+static void on_pong(void *userdata, unsigned n)
 {
     struct batch *b = userdata;
-    const char *id = xmpp_stanza_get_id(stanza);
     unsigned long seq;
 
-    (void)conn;
-    /* Pings are answered in order: everything before the first one out
-     * is answered with it. */
-    while (b->mn) {
+    while (b->mn && b->marks[b->mhead].ping && b->marks[b->mhead].ping <= n) {
         seq = b->marks[b->mhead].seq;
-        if (b->marks[b->mhead].ping_id &&
-            strcmp(b->marks[b->mhead].ping_id, id ? id : "") == 0) {
-            marker_pop(b);
-            answered(b, seq);
-            break;
-        }
         marker_pop(b);
+        answered(b, seq);
     }
-    return 0;
-}
-
-/* <failed/>: the <r/> sent will never be answered; a ping takes over. */
-static void on_sm_failed(void *userdata)
-{
-    struct batch *b = userdata;
-
-    while (b->mn)
-        marker_pop(b);
-    send_marker(b);
 }
 
 /* A message the server sent back as an error is rejected. */
-static int on_bounce(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata)
+static int on_bounce(xmsg_conn *c, const xmsg_xel *stanza, void *userdata)
 {
     struct batch *b = userdata;
-    const char *id = xmpp_stanza_get_id(stanza), *sent;
+    const char *id = xmsg_xel_attr(stanza, "id"), *sent;
     char cond[128];
     size_t i;
 
-    (void)conn;
-    if (!id || !xmsg_is_stanza(stanza))
+    (void)c;
+    if (!id)
         return 1;
     xmsg_error_condition(stanza, cond, sizeof(cond));
     for (i = 0; i < b->n; i++) {
@@ -258,8 +209,8 @@ static int on_bounce(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata)
             if (!at(b, i)->ack_epoch)
                 b->inflight--;
             entry_fail(at(b, i), XMSG_ERR_PROTOCOL,
-                       "the server rejected %s %s: %s",
-                       xmpp_stanza_get_name(stanza), id, cond);
+                       "the server rejected %s %s: %s", xmsg_xel_name(stanza),
+                       id, cond);
             return 1;
         }
     }
@@ -281,10 +232,11 @@ static void report_head(struct batch *b)
         b->delivered++;
         /* A batch's results are its output lines, not log lines. */
         if (b->io->single)
-            xmsg_conn_log(
-                b->c, XMSG_LOG_INFO, "%s %s confirmed by the server (%s)",
-                kind_of(e->m), xmsg_message_get(e->m, "id"),
-                b->c->sm_on ? "XEP-0198 ack" : "ping answered after it");
+            xmsg_conn_log(b->c, XMSG_LOG_INFO,
+                          "%s %s confirmed by the server (%s)", kind_of(e->m),
+                          xmsg_message_get(e->m, "id"),
+                          xmsg_conn_sm_on(b->c) ? "XEP-0198 ack"
+                                                : "ping answered after it");
     } else {
         b->failed++;
     }
@@ -313,20 +265,18 @@ static void report_final(struct batch *b)
  * without an answer is unconfirmed, what never left was not sent. */
 static void fail_in_flight(struct batch *b, xmsg_err code, const char *text)
 {
-    const xmsg_conn *c = b->c;
-    unsigned long left = c->unsent > 0 ? (unsigned long)c->unsent : 0;
-    unsigned long first_unsent =
-        c->unsent >= 0 && c->queued >= left ? c->queued - left : c->queued + 1;
+    const int overacked = xmsg_conn_overacked(b->c);
+    const uint64_t written = xmsg_conn_tx_written(b->c);
     struct entry *e;
     size_t i;
 
     for (i = 0; i < b->n; i++) {
         e = at(b, i);
-        if (e->final || (e->ack_epoch && !c->overacked))
+        if (e->final || (e->ack_epoch && !overacked))
             e->final = 1;
-        else if (c->overacked)
+        else if (overacked)
             entry_fail(e, XMSG_ERR_PROTOCOL, "%s", text);
-        else if (!e->qpos || e->qpos >= first_unsent)
+        else if (!e->qpos || e->qpos - 1 >= written)
             entry_fail(e, code, "not sent (%s: %s)", xmsg_err_name(code), text);
         else
             entry_fail(e, XMSG_ERR_UNCONFIRMED,
@@ -351,7 +301,7 @@ static void push_message(struct batch *b, xmsg_message *m)
 {
     struct entry *e = at(b, b->n++);
     char err[XMSG_ERRTEXT_MAX];
-    const size_t mark = b->chunk.len;
+    uint64_t pos;
 
     e->index = b->index++;
     e->m = xmsg_message_prepare(b->c, m, err, sizeof(err));
@@ -359,16 +309,16 @@ static void push_message(struct batch *b, xmsg_message *m)
         entry_fail(e, XMSG_ERR_INPUT, "%s", err);
         return;
     }
-    if (xmsg_message_xml(e->m, &b->chunk)) {
-        b->chunk.len = mark;
-        if (b->chunk.d)
-            b->chunk.d[mark] = '\0';
+    b->text.len = 0;
+    if (xmsg_message_xml(e->m, &b->text)) {
         entry_fail(e, XMSG_ERR_INTERNAL, "out of memory");
         return;
     }
-    if (!b->chunk_n++)
-        b->chunk_first = e->index;
-    e->seq = b->c->out + b->chunk_n;
+    pos = xmsg_conn_tx_queued(b->c);
+    xmsg_conn_send_xml(b->c, b->text.d, b->text.len);
+    if (xmsg_conn_tx_queued(b->c) > pos)
+        e->qpos = pos + 1;
+    e->seq = xmsg_conn_sent(b->c);
     b->inflight++;
     if (b->io->single)
         xmsg_conn_log(b->c, XMSG_LOG_INFO,
@@ -381,8 +331,6 @@ static void push_message(struct batch *b, xmsg_message *m)
     if (++b->since_marker >= b->step) {
         send_marker(b);
         pump(b, 0); /* the server starts on them meanwhile */
-    } else if (b->chunk.len >= 16384) {
-        flush(b);
     }
 }
 
@@ -506,7 +454,7 @@ static int batch_init(struct batch *b, xmsg_conn *c,
 
 static void batch_free(struct batch *b)
 {
-    xmsg_buf_free(&b->chunk);
+    xmsg_buf_free(&b->text);
     while (b->mn)
         marker_pop(b);
     free(b->ring);
@@ -518,14 +466,13 @@ static void hook(struct batch *b, int on)
     xmsg_conn *c = b->c;
 
     c->on_ack = on ? on_ack : NULL;
-    c->on_sm_failed = on ? on_sm_failed : NULL;
+    c->on_pong = on ? on_pong : NULL;
     c->ack_userdata = on ? b : NULL;
-    /* A stanza of any kind comes back as an error of its kind (one
-     * registration: libstrophe keeps one per function and userdata). */
+    /* A stanza of any kind comes back as an error of its kind. */
     if (on)
-        xmpp_handler_add(c->conn, on_bounce, NULL, NULL, "error", b);
+        xmsg_conn_handler_add(c, on_bounce, NULL, "error", b);
     else
-        xmpp_handler_delete(c->conn, on_bounce);
+        xmsg_conn_handler_delete(c, on_bounce);
 }
 
 xmsg_err xmsg_batch_run(xmsg_conn *c, const struct xmsg_batch_io *io)

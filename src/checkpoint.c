@@ -48,25 +48,24 @@ static int has(const xmsg_strvec *v, const char *id)
 
 /* The archive id of a result of our query (sent by the account), or
  * NULL. Borrowed. */
-static const char *result_id(xmpp_stanza_t *stanza, const xmsg_mam_page *p,
+static const char *result_id(const xmsg_xel *stanza, const xmsg_mam_page *p,
                              const char *own_bare)
 {
-    xmpp_stanza_t *res =
-        xmpp_stanza_get_child_by_name_and_ns(stanza, "result", XMSG_NS_MAM);
-    const char *from = xmpp_stanza_get_from(stanza);
-    const char *qid = res ? xmpp_stanza_get_attribute(res, "queryid") : NULL;
+    const xmsg_xel *res = xmsg_xel_child(stanza, XMSG_NS_MAM, "result");
+    const char *from = xmsg_xel_attr(stanza, "from");
+    const char *qid = res ? xmsg_xel_attr(res, "queryid") : NULL;
 
     if (!qid || strcmp(qid, p->queryid) != 0 ||
         (from && (strchr(from, '/') || !xmsg_jid_bare_is(from, own_bare))))
         return NULL;
-    return xmpp_stanza_get_attribute(res, "id");
+    return xmsg_xel_attr(res, "id");
 }
 
 /* A result: its id goes into the walk (what nobody hands over, the
  * account's own messages and results without body, also into ck_skip);
  * an incoming message neither handed over nor received is kept for the
  * caller. */
-static int on_result(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata)
+static int on_result(xmsg_conn *conn, const xmsg_xel *stanza, void *userdata)
 {
     struct walk *w = userdata;
     xmsg_session *s = w->s;
@@ -105,7 +104,10 @@ static xmsg_err walk(xmsg_session *s, const xmsg_state *state)
     memset(&w, 0, sizeof(w));
     w.s = s;
     w.state = state;
-    xmpp_handler_add(c->conn, on_result, NULL, "message", NULL, &w);
+    if (xmsg_conn_handler_add(c, on_result, "message", NULL, &w)) {
+        free(after);
+        return xmsg_status_fail(c->st, XMSG_ERR_INTERNAL, "out of memory");
+    }
     do {
         rc = xmsg_mam_query(c, &w.page, after, 100, 0);
         if (!rc)
@@ -119,7 +121,7 @@ static xmsg_err walk(xmsg_session *s, const xmsg_state *state)
                       w.page.cond);
         rc = XMSG_ERR_PROTOCOL;
     }
-    xmpp_handler_delete(c->conn, on_result);
+    xmsg_conn_handler_delete(c, on_result);
     xmsg_mam_page_reset(&w.page);
     free(after);
     return rc;

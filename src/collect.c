@@ -96,7 +96,7 @@ static xmsg_err hand_over(struct collect *s)
                             "the message callback asked to stop");
 }
 
-static void on_archive_result(struct collect *s, xmpp_stanza_t *stanza)
+static void on_archive_result(struct collect *s, const xmsg_xel *stanza)
 {
     int is_result;
     xmsg_message *m = xmsg_mam_result(stanza, &s->page, s->bare, &is_result);
@@ -126,7 +126,7 @@ static void on_archive_result(struct collect *s, xmpp_stanza_t *stanza)
     }
 }
 
-static void on_pushed(struct collect *s, xmpp_stanza_t *stanza)
+static void on_pushed(struct collect *s, const xmsg_xel *stanza)
 {
     const char *aid = xmsg_stanza_archive_id(stanza, s->bare);
     xmsg_message *m;
@@ -142,14 +142,14 @@ static void on_pushed(struct collect *s, xmpp_stanza_t *stanza)
     }
 }
 
-static int on_message(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata)
+static int on_message(xmsg_conn *conn, const xmsg_xel *stanza, void *userdata)
 {
     struct collect *s = userdata;
 
     (void)conn;
-    if (xmpp_stanza_get_child_by_name_and_ns(stanza, "result", XMSG_NS_MAM))
+    if (xmsg_xel_child(stanza, XMSG_NS_MAM, "result"))
         on_archive_result(s, stanza);
-    else if (xmpp_stanza_get_child_by_name(stanza, "body"))
+    else if (xmsg_el_child(stanza, "body"))
         on_pushed(s, stanza);
     return 1;
 }
@@ -159,14 +159,14 @@ static int on_message(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata)
  * the ping sent after the presence is answered. */
 static xmsg_err drain_offline(struct collect *s)
 {
-    xmpp_stanza_t *pres = xmpp_presence_new(s->c->ctx);
+    xmsg_xel *pres = xmsg_xel_new(XMSG_NS_CLIENT, "presence");
     xmsg_err rc;
 
     if (!pres)
         return xmsg_status_fail(s->c->st, XMSG_ERR_INTERNAL, "out of memory");
     s->collecting = 1;
     xmsg_conn_send(s->c, pres);
-    xmpp_stanza_release(pres);
+    xmsg_xel_free(pres);
     s->answered = 0;
     rc = xmsg_conn_ping(s->c, &s->answered);
     if (!rc)
@@ -370,7 +370,10 @@ static xmsg_err run(struct collect *s, const xmsg_params *p, xmsg_status *st)
         return rc;
     c = &sess->c;
     s->c = c;
-    xmpp_handler_add(c->conn, on_message, NULL, "message", NULL, s);
+    if (xmsg_conn_handler_add(c, on_message, "message", NULL, s)) {
+        xmsg_session_close(sess, st);
+        return xmsg_status_fail(st, XMSG_ERR_INTERNAL, "out of memory");
+    }
     if (s->use_state)
         rc = with_archive(s);
     else
@@ -381,7 +384,7 @@ static xmsg_err run(struct collect *s, const xmsg_params *p, xmsg_status *st)
                               "out of memory while collecting messages");
     if (!rc)
         xmsg_conn_log(c, XMSG_LOG_INFO, "collected %zu message(s)", s->handed);
-    xmpp_handler_delete(c->conn, on_message);
+    xmsg_conn_handler_delete(c, on_message);
     xmsg_session_close(sess, st);
     return rc;
 }

@@ -8,64 +8,56 @@
 #include "session.h"
 
 /* The children read into fields, per kind. */
-static int consumed(const char *kind, xmpp_stanza_t *c)
+static int consumed(const char *kind, const xmsg_xel *c)
 {
     static const char *const message[] = {"body", "thread", NULL};
     static const char *const presence[] = {"show", "status", "priority", NULL};
-    const char *name = xmpp_stanza_get_name(c);
-    const char *ns = xmpp_stanza_get_ns(c);
+    const char *name = xmsg_xel_name(c);
+    const char *ns = xmsg_xel_ns(c);
     const char *const *set = NULL;
 
     if (strcmp(kind, "message") == 0) {
-        if (ns && (strcmp(ns, "urn:xmpp:delay") == 0 ||
-                   strcmp(ns, "urn:xmsg:attributes:0") == 0))
+        if (strcmp(ns, "urn:xmpp:delay") == 0 ||
+            strcmp(ns, "urn:xmsg:attributes:0") == 0)
             return 1;
         set = message;
     } else if (strcmp(kind, "presence") == 0) {
         set = presence;
     }
     for (; set && *set; set++) {
-        if (strcmp(*set, name) == 0 && (!ns || !strcmp(ns, "jabber:client")))
+        if (strcmp(*set, name) == 0 && (!*ns || !strcmp(ns, XMSG_NS_CLIENT)))
             return 1;
     }
     return 0;
 }
 
 /* The text of the first child called name into the field name. */
-static int take_text(xmsg_message *m, xmpp_stanza_t *stanza, const char *name)
+static int take_text(xmsg_message *m, const xmsg_xel *stanza, const char *name)
 {
-    xmpp_stanza_t *c = xmpp_stanza_get_child_by_name(stanza, name);
-    char *text = c ? xmpp_stanza_get_text(c) : NULL;
-    int rc = 0;
+    const xmsg_xel *c = xmsg_el_child(stanza, name);
+    char *text;
+    int rc;
 
-    if (c)
-        rc = xmsg_message_put(m, name, text ? text : "");
-    if (text)
-        xmpp_free(xmpp_stanza_get_context(stanza), text);
+    if (!c)
+        return 0;
+    text = xmsg_xel_text(c);
+    rc = !text || xmsg_message_put(m, name, text);
+    free(text);
     return rc;
 }
 
 /* Every child element not read into a field, as XML text. */
-static int take_payload(xmsg_message *m, xmpp_stanza_t *stanza,
+static int take_payload(xmsg_message *m, const xmsg_xel *stanza,
                         const char *kind)
 {
-    xmpp_ctx_t *ctx = xmpp_stanza_get_context(stanza);
     xmsg_buf b = {NULL, 0, 0};
-    xmpp_stanza_t *c;
-    size_t len;
-    char *text;
+    const xmsg_xel *c;
     int rc = 0;
 
-    for (c = xmpp_stanza_get_children(stanza); c && !rc;
-         c = xmpp_stanza_get_next(c)) {
-        if (!xmpp_stanza_is_tag(c) || consumed(kind, c))
-            continue;
-        if (xmpp_stanza_to_text(c, &text, &len))
-            rc = -1;
-        else
-            rc = xmsg_buf_put(&b, text, len);
-        if (!rc)
-            xmpp_free(ctx, text);
+    for (c = xmsg_xel_child(stanza, NULL, NULL); c && !rc;
+         c = xmsg_xel_next_el(c, NULL, NULL)) {
+        if (!consumed(kind, c))
+            rc = xmsg_xel_write(c, NULL, &b) ? -1 : 0;
     }
     if (!rc && b.len)
         rc = xmsg_message_put(m, "payload", b.d);
@@ -74,7 +66,7 @@ static int take_payload(xmsg_message *m, xmpp_stanza_t *stanza,
 }
 
 /* The kind, then every attribute (custom ones too), as for messages. */
-static xmsg_message *base(xmpp_stanza_t *stanza, const char *kind)
+static xmsg_message *base(const xmsg_xel *stanza, const char *kind)
 {
     xmsg_message *m = xmsg_message_new();
 
@@ -86,30 +78,27 @@ static xmsg_message *base(xmpp_stanza_t *stanza, const char *kind)
     return m;
 }
 
-xmsg_message *xmsg_object_from_stanza(xmpp_stanza_t *stanza)
+xmsg_message *xmsg_object_from_stanza(const xmsg_xel *stanza)
 {
-    const char *name = xmpp_stanza_get_name(stanza);
+    const char *name = xmsg_xel_name(stanza);
     xmsg_message *m = NULL;
     int rc;
 
-    if (!name)
+    if (!name || !xmsg_is_stanza(stanza))
         return NULL;
     if (strcmp(name, "message") == 0) {
         /* Every attribute, custom ones and the mirror, as connect has it. */
-        m = xmpp_stanza_get_child_by_name(stanza, "body")
-                ? xmsg_message_from_stanza(stanza)
-                : base(stanza, "message");
+        m = xmsg_el_child(stanza, "body") ? xmsg_message_from_stanza(stanza)
+                                          : base(stanza, "message");
         rc = !m || xmsg_message_put(m, "kind", "message") ||
              take_text(m, stanza, "thread");
     } else if (strcmp(name, "presence") == 0) {
         m = base(stanza, "presence");
         rc = !m || take_text(m, stanza, "show") ||
              take_text(m, stanza, "status") || take_text(m, stanza, "priority");
-    } else if (strcmp(name, "iq") == 0) {
+    } else {
         m = base(stanza, "iq");
         rc = !m;
-    } else {
-        return NULL;
     }
     if (!rc)
         rc = take_payload(m, stanza, name);

@@ -175,13 +175,7 @@ const char *xmsg_log_level_name(xmsg_log_level lvl);
  * Returns 0 and sets *out, or -1. */
 int xmsg_log_level_parse(const char *s, xmsg_log_level *out);
 
-/* ---- rxcount.c ---- */
-/* Largest top-level element accepted from a server, in bytes on the wire. */
-#define XMSG_STANZA_MAX (2u * 1024 * 1024)
-/* Bytes read so far from TCP socket fd; 0 when unknown. */
-uint64_t xmsg_tcp_bytes_received(int fd);
-
-/* ---- SIGPIPE (sigpipe.c) ---- */
+/* ---- SIGPIPE (sigpipe.c): blocked around TLS writes (net/tls.c) ---- */
 typedef struct xmsg_sigpipe {
     sigset_t old_mask;
     int was_pending;

@@ -8,7 +8,8 @@
 
 /* One page query's answer. */
 typedef struct xmsg_mam_page {
-    char *iq_id; /* owned */
+    xmsg_conn *c; /* where the answer's handler waits */
+    char *iq_id;  /* owned */
     char queryid[40];
     int done;      /* the iq was answered */
     int error;     /* ... with an error */
@@ -27,12 +28,13 @@ xmsg_err xmsg_mam_query(xmsg_conn *c, xmsg_mam_page *page, const char *after,
  * account itself: no from), returns the forwarded message with "stamp"
  * and "archiveId" set (owned; NULL for a result without body).
  * *is_result says whether it was a result at all (forged ones count). */
-xmsg_message *xmsg_mam_result(xmpp_stanza_t *stanza, const xmsg_mam_page *p,
+xmsg_message *xmsg_mam_result(const xmsg_xel *stanza, const xmsg_mam_page *p,
                               const char *own_bare, int *is_result);
 
 /* The archive id the server gave a message it stored for own_bare
  * (XEP-0359 <stanza-id by=own_bare/>), or NULL. Borrowed. */
-const char *xmsg_stanza_archive_id(xmpp_stanza_t *stanza, const char *own_bare);
+const char *xmsg_stanza_archive_id(const xmsg_xel *stanza,
+                                   const char *own_bare);
 
 void xmsg_mam_page_reset(xmsg_mam_page *p);
 

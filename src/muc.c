@@ -19,31 +19,30 @@ struct join {
 };
 
 /* A status code of the room's muc#user element. */
-static int has_status(xmpp_stanza_t *presence, const char *code)
+static int has_status(const xmsg_xel *presence, const char *code)
 {
-    xmpp_stanza_t *x =
-        xmpp_stanza_get_child_by_name_and_ns(presence, "x", NS_MUC_USER);
-    xmpp_stanza_t *c;
+    const xmsg_xel *x = xmsg_xel_child(presence, NS_MUC_USER, "x");
+    const xmsg_xel *c;
     const char *v;
 
-    for (c = x ? xmpp_stanza_get_children(x) : NULL; c;
-         c = xmpp_stanza_get_next(c)) {
-        v = xmpp_stanza_is_tag(c) ? xmpp_stanza_get_attribute(c, "code") : NULL;
+    for (c = x ? xmsg_xel_child(x, NULL, NULL) : NULL; c;
+         c = xmsg_xel_next_el(c, NULL, NULL)) {
+        v = xmsg_xel_attr(c, "code");
         if (v && strcmp(v, code) == 0)
             return 1;
     }
     return 0;
 }
 
-static int on_room_presence(xmpp_conn_t *conn, xmpp_stanza_t *stanza,
+static int on_room_presence(xmsg_conn *conn, const xmsg_xel *stanza,
                             void *userdata)
 {
     struct join *j = userdata;
-    const char *from = xmpp_stanza_get_from(stanza);
-    const char *type = xmpp_stanza_get_type(stanza);
+    const char *from = xmsg_xel_attr(stanza, "from");
+    const char *type = xmsg_xel_attr(stanza, "type");
 
     (void)conn;
-    if (!xmsg_jid_bare_is(from, j->room))
+    if (!from || !xmsg_jid_bare_is(from, j->room))
         return 1;
     if (type && strcmp(type, "error") == 0) {
         j->failed = 1;
@@ -130,12 +129,15 @@ xmsg_err xmsg_muc_join(xmsg_session *s, const char *room, const char *nick,
     if (!pres)
         return xmsg_status_fail(s->c.st, XMSG_ERR_INTERNAL, "out of memory");
     j.occupant = *occupant;
-    xmpp_handler_add(s->c.conn, on_room_presence, NULL, "presence", NULL, &j);
+    if (xmsg_conn_handler_add(&s->c, on_room_presence, "presence", NULL, &j)) {
+        xmsg_message_free(pres);
+        return xmsg_status_fail(s->c.st, XMSG_ERR_INTERNAL, "out of memory");
+    }
     rc = xmsg_session_send_one(&s->c, pres, 1);
     while (!rc && !j.joined && !j.failed && !s->c.closed &&
            xmsg_now_ms() < s->c.deadline)
         xmsg_conn_run(&s->c, 100);
-    xmpp_handler_delete(s->c.conn, on_room_presence);
+    xmsg_conn_handler_delete(&s->c, on_room_presence);
     xmsg_message_free(pres);
     if (rc == XMSG_ERR_PROTOCOL) /* the join presence came back */
         return xmsg_status_recode(

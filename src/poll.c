@@ -10,8 +10,6 @@
 #include "mam.h"
 #include "sessobj.h"
 
-#define NS_PING "urn:xmpp:ping"
-
 /* ---- the kept stanzas ----
  * A ring of at most XMSG_SESSION_QUEUE_MAX slots, oldest first. A stanza
  * taken out of the middle (a request's reply) leaves its slot empty
@@ -130,75 +128,31 @@ void xmsg_session_drop_queue(xmsg_session *s)
     s->inq_cap = 0;
 }
 
-/* XEP-0199: a server's ping gets its result, and is not kept. */
-static int answer_ping(xmsg_session *s, xmpp_stanza_t *stanza)
-{
-    const char *type = xmpp_stanza_get_type(stanza);
-    const char *id = xmpp_stanza_get_id(stanza);
-    xmpp_stanza_t *res;
-
-    if (!type || strcmp(type, "get") != 0 || !id ||
-        !xmpp_stanza_get_child_by_name_and_ns(stanza, "ping", NS_PING))
-        return 0;
-    res = xmpp_iq_new(s->c.ctx, "result", id);
-    if (res && xmpp_stanza_get_from(stanza))
-        xmpp_stanza_set_to(res, xmpp_stanza_get_from(stanza));
-    if (res) {
-        xmsg_conn_send(&s->c, res);
-        xmpp_stanza_release(res);
-    }
-    return 1;
-}
-
-static void take_incoming(xmsg_session *s, xmpp_stanza_t *stanza);
-
-/* The handler's own work is bounded (one stanza) and owns what it builds:
- * the arena's deadline check, whose longjmp would leak it, waits until the
- * handler returns. */
-static int on_incoming(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata)
+/* Every stanza a handler of the connection did not take (an answer to
+ * xmsg's own query is its alone; the stream answers pings). */
+static int on_incoming(xmsg_conn *conn, const xmsg_xel *stanza, void *userdata)
 {
     xmsg_session *s = userdata;
-    const uint64_t deadline = s->c.arena.deadline;
-
-    (void)conn;
-    s->c.arena.deadline = 0;
-    take_incoming(s, stanza);
-    s->c.arena.deadline = deadline;
-    return 1;
-}
-
-static void take_incoming(xmsg_session *s, xmpp_stanza_t *stanza)
-{
-    const char *type = xmpp_stanza_get_type(stanza);
-    const char *id = xmpp_stanza_get_id(stanza);
-    const char *name = xmpp_stanza_get_name(stanza), *aid;
+    const char *name = xmsg_xel_name(stanza), *aid;
     xmsg_message *m;
 
-    if (!xmsg_is_stanza(stanza))
-        return;
-    /* The answers to xmsg's own pings are its business. */
-    if (!strcmp(name, "iq") && type &&
-        (!strcmp(type, "result") || !strcmp(type, "error")) && id &&
-        xmsg_conn_owns_id(&s->c, id))
-        return;
-    if (!strcmp(name, "iq") && answer_ping(s, stanza))
-        return;
+    (void)conn;
     /* Archive results are the catch-up's (reconnect.c); a message seen
      * before (the archive, then offline storage) is dropped. */
-    if (!strcmp(name, "message") && xmpp_stanza_get_child_by_name_and_ns(
-                                        stanza, "result", "urn:xmpp:mam:2"))
-        return;
+    if (!strcmp(name, "message") &&
+        xmsg_xel_child(stanza, "urn:xmpp:mam:2", "result"))
+        return 1;
     aid = !strcmp(name, "message") && s->bare
               ? xmsg_stanza_archive_id(stanza, s->bare)
               : NULL;
     if (aid && xmsg_session_seen(s, aid))
-        return;
+        return 1;
     if (aid)
         xmsg_session_saw(s, aid);
     /* Nobody polls (a one-shot call): only what the call awaits is
      * kept. */
     if ((s->flags & XMSG_SESSION_NO_POLL) && !s->await_fn)
-        return;
+        return 1;
     m = xmsg_object_from_stanza(stanza);
     if (m && aid && xmsg_message_put(m, "archiveId", aid)) {
         xmsg_message_free(m);
@@ -207,7 +161,7 @@ static void take_incoming(xmsg_session *s, xmpp_stanza_t *stanza)
     if (m && (s->flags & XMSG_SESSION_NO_POLL) &&
         !s->await_fn(m, s->await_arg)) {
         xmsg_message_free(m);
-        return;
+        return 1;
     }
     if (!m || xmsg_session_keep(s, m)) {
         xmsg_message_free(m);
@@ -215,11 +169,14 @@ static void take_incoming(xmsg_session *s, xmpp_stanza_t *stanza)
             xmsg_conn_log(&s->c, XMSG_LOG_ERROR,
                           "out of memory: a received stanza was lost");
     }
+    return 1;
 }
 
 void xmsg_session_listen(xmsg_session *s)
 {
-    xmpp_handler_add(s->c.conn, on_incoming, NULL, NULL, NULL, s);
+    if (xmsg_conn_handler_add(&s->c, on_incoming, NULL, NULL, s))
+        xmsg_conn_log(&s->c, XMSG_LOG_ERROR,
+                      "out of memory: received stanzas are not kept");
 }
 
 /* ---- keepalive: a ping when the server has been silent ---- */

@@ -64,7 +64,7 @@ struct catchup {
     char *bare;
 };
 
-static int on_result(xmpp_conn_t *conn, xmpp_stanza_t *stanza, void *userdata)
+static int on_result(xmsg_conn *conn, const xmsg_xel *stanza, void *userdata)
 {
     struct catchup *k = userdata;
     xmsg_message *m;
@@ -103,7 +103,11 @@ static xmsg_err catch_up(xmsg_session *s)
         free(k.bare);
         return xmsg_status_fail(c->st, XMSG_ERR_INTERNAL, "out of memory");
     }
-    xmpp_handler_add(c->conn, on_result, NULL, "message", NULL, &k);
+    if (xmsg_conn_handler_add(c, on_result, "message", NULL, &k)) {
+        free(after);
+        free(k.bare);
+        return xmsg_status_fail(c->st, XMSG_ERR_INTERNAL, "out of memory");
+    }
     do {
         xmsg_mam_page_reset(&k.page);
         rc = xmsg_mam_query(c, &k.page, after, 100, 0);
@@ -123,7 +127,7 @@ static xmsg_err catch_up(xmsg_session *s)
                       "%zu message(s) from the archive missed while the "
                       "connection was down",
                       xmsg_session_kept_end(s) - got);
-    xmpp_handler_delete(c->conn, on_result);
+    xmsg_conn_handler_delete(c, on_result);
     xmsg_mam_page_reset(&k.page);
     free(after);
     free(k.bare);
@@ -132,16 +136,23 @@ static xmsg_err catch_up(xmsg_session *s)
 
 /* ---- logging in again ---- */
 
-/* One attempt: log in, rejoin, catch up, presence again. */
+/* One attempt: XEP-0198 resumption (the session goes on as it was), or a
+ * fresh login: rejoin, catch up, presence again. */
 static xmsg_err attempt(xmsg_session *s)
 {
-    xmsg_err rc = xmsg_conn_open(&s->c, s->p, s->c.st);
     char *occupant = NULL;
+    int resumed = 0;
+    xmsg_err rc = xmsg_conn_reopen(&s->c, &resumed);
 
     if (rc)
         return rc;
-    xmsg_sm_start(&s->c);
-    xmsg_session_listen(s);
+    if (resumed) {
+        xmsg_conn_log(&s->c, XMSG_LOG_WARN,
+                      "the session was resumed (XEP-0198): nothing missed");
+        return XMSG_OK;
+    }
+    xmsg_conn_log(&s->c, XMSG_LOG_WARN,
+                  "a fresh login (no resumption): rejoining and catching up");
     if (s->occupant)
         rc = xmsg_muc_join(s, s->p->room, s->p->nick, s->p->room_password,
                            &occupant);
@@ -150,8 +161,6 @@ static xmsg_err attempt(xmsg_session *s)
         rc = catch_up(s);
     if (!rc && s->presence)
         rc = xmsg_session_send_one(&s->c, s->presence, 0);
-    if (rc)
-        xmsg_conn_close(&s->c);
     return rc;
 }
 
@@ -164,7 +173,6 @@ xmsg_err xmsg_session_reconnect(xmsg_session *s)
         xmsg_conn_log(
             &s->c, XMSG_LOG_WARN, "connection lost (%s): reconnecting",
             xmsg_status_text(s->c.st) ? xmsg_status_text(s->c.st) : "closed");
-        xmsg_conn_close(&s->c);
         s->lost = 1;
         s->backoff = 0;
         s->next_attempt = now;

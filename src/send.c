@@ -75,38 +75,34 @@ static const char *check_message(const xmsg_message *m, int to_room, char *buf,
 static int prepare_raw(xmsg_conn *c, xmsg_message *full, char *err,
                        size_t errlen)
 {
-    xmpp_stanza_t *st =
-        xmpp_stanza_new_from_string(c->ctx, xmsg_message_get(full, "xml"));
-    const char *name = st ? xmpp_stanza_get_name(st) : NULL;
-    char *id = NULL, *text = NULL;
-    size_t len;
+    xmsg_xel *w = xmsg_xml_parse_fragment(xmsg_message_get(full, "xml"));
+    xmsg_xel *st = w ? xmsg_xel_child(w, NULL, NULL) : NULL;
+    xmsg_buf text = {0};
+    char *id = NULL;
     int rc = -1;
 
-    if (!name || (strcmp(name, "message") && strcmp(name, "presence") &&
-                  strcmp(name, "iq"))) {
+    if (!st || xmsg_xel_next_el(st, NULL, NULL) || !xmsg_is_stanza(st)) {
         snprintf(err, errlen,
                  "message.xml: must be one <message/>, "
                  "<presence/> or <iq/>");
         goto out;
     }
-    if (!xmpp_stanza_get_id(st)) {
+    if (!xmsg_xel_attr(st, "id")) {
         id = xmsg_conn_new_id(c);
-        if (!id || xmpp_stanza_set_id(st, id))
+        if (!id || xmsg_xel_set_attr(st, "id", id))
             goto oom;
     }
-    if (xmpp_stanza_to_text(st, &text, &len) ||
-        xmsg_message_put(full, "xml", text) ||
-        xmsg_message_put(full, "id", xmpp_stanza_get_id(st)))
+    if (xmsg_xel_write(st, XMSG_NS_CLIENT, &text) ||
+        xmsg_message_put(full, "xml", text.d) ||
+        xmsg_message_put(full, "id", xmsg_xel_attr(st, "id")))
         goto oom;
     rc = 0;
     goto out;
 oom:
     snprintf(err, errlen, "out of memory");
 out:
-    if (text)
-        xmpp_free(c->ctx, text);
-    if (st)
-        xmpp_stanza_release(st);
+    xmsg_buf_free(&text);
+    xmsg_xel_free(w);
     free(id);
     return rc;
 }
@@ -255,7 +251,7 @@ static xmsg_status *use_status(xmsg_session *s, xmsg_status *st)
         st = s->own;
     }
     if (st)
-        s->c.st = st;
+        xmsg_conn_use_status(&s->c, st);
     return st;
 }
 
@@ -276,6 +272,8 @@ xmsg_err xmsg_session_start(const xmsg_params *p, unsigned flags,
         s->p = xmsg_params_dup(p);
     if (s)
         s->own = xmsg_status_new();
+    if (s)
+        s->c.no_sm = (flags & XMSG_SESSION_NO_SM) != 0;
     if (!s || !s->p || !s->own || !use_status(s, st))
         rc = xmsg_status_fail(st, XMSG_ERR_INTERNAL, "out of memory");
     else
@@ -292,8 +290,6 @@ xmsg_err xmsg_session_start(const xmsg_params *p, unsigned flags,
     xmsg_conn_extend(&s->c);
     s->flags = flags;
     s->bare = xmsg_jid_bare_norm(s->p->jid);
-    if (!(flags & XMSG_SESSION_NO_SM))
-        xmsg_sm_start(&s->c);
     if (!(flags & XMSG_SESSION_NO_KEEP)) {
         xmsg_session_listen(s);
         xmsg_checkpoint_start(s);
@@ -323,7 +319,7 @@ xmsg_err xmsg_session_open(const xmsg_params *p, xmsg_session **out,
 
 const char *xmsg_session_jid(const xmsg_session *s)
 {
-    return s && s->c.conn ? xmpp_conn_get_bound_jid(s->c.conn) : NULL;
+    return s ? xmsg_conn_jid(&s->c) : NULL;
 }
 
 /* A session whose connection failed stays failed. */

@@ -44,226 +44,198 @@ int xmsg_field_is_child(const char *kind, const char *name)
     return in_set(any, name) || (is_presence(kind) && in_set(presence, name));
 }
 
-xmpp_stanza_t *xmsg_element_new(xmpp_ctx_t *ctx, const char *name,
-                                const char *ns, const char *text)
+xmsg_xel *xmsg_el_add(xmsg_xel *parent, const char *ns, const char *name,
+                      const char *text)
 {
-    xmpp_stanza_t *el = xmpp_stanza_new(ctx), *t = NULL;
-    int rc = !el || xmpp_stanza_set_name(el, name) ||
-             (ns && xmpp_stanza_set_ns(el, ns));
+    xmsg_xel *el = xmsg_xel_add_new(parent, ns, name);
 
-    if (!rc && text) {
-        t = xmpp_stanza_new(ctx);
-        rc =
-            !t || xmpp_stanza_set_text(t, text) || xmpp_stanza_add_child(el, t);
-    }
-    if (t)
-        xmpp_stanza_release(t);
-    if (rc && el) {
-        xmpp_stanza_release(el);
-        el = NULL;
+    if (el && text && *text && xmsg_xel_add_text(el, text, strlen(text))) {
+        xmsg_xel_free(el);
+        return NULL;
     }
     return el;
 }
 
-int xmsg_element_adopt(xmpp_stanza_t *parent, xmpp_stanza_t *child)
+const char *xmsg_el_attr(const xmsg_xel *el, const char *name)
 {
-    int rc;
+    return el ? xmsg_xel_attr(el, name) : NULL;
+}
 
-    if (!child)
-        return -1;
-    rc = xmpp_stanza_add_child(parent, child);
-    xmpp_stanza_release(child);
-    return rc ? -1 : 0;
+xmsg_xel *xmsg_el_child(const xmsg_xel *el, const char *name)
+{
+    return el ? xmsg_xel_child(el, NULL, name) : NULL;
+}
+
+struct fragment {
+    xmsg_xel *w;
+    int bad;
+};
+
+static int frag_element(xmsg_xel *el, void *ud)
+{
+    struct fragment *f = ud;
+
+    if (xmsg_xel_add_child(f->w, el)) {
+        xmsg_xel_free(el);
+        f->bad = 1;
+        return 1;
+    }
+    return 0;
+}
+
+xmsg_xel *xmsg_xml_parse_fragment(const char *xml)
+{
+    static const char open[] =
+        "<stream:stream xmlns='jabber:client' "
+        "xmlns:stream='http://etherx.jabber.org/streams'>";
+    static const char close[] = "</stream:stream>";
+    const xmsg_xml_handlers h = {NULL, frag_element, NULL};
+    struct fragment f = {xmsg_xel_new(NULL, "w"), 0};
+    xmsg_xml_parser *p = f.w ? xmsg_xml_parser_new(NULL, &h, &f) : NULL;
+    size_t used;
+
+    if (!p || xmsg_xml_feed(p, open, sizeof(open) - 1, &used) ||
+        xmsg_xml_feed(p, xml, strlen(xml), &used) || f.bad ||
+        used != strlen(xml) ||
+        xmsg_xml_feed(p, close, sizeof(close) - 1, &used) || f.bad ||
+        !xmsg_xml_parser_closed(p)) {
+        xmsg_xel_free(f.w);
+        f.w = NULL;
+    }
+    xmsg_xml_parser_free(p);
+    return f.w;
 }
 
 /* Fills custom fields the server dropped from the mirror; never a known
  * field, never one already present (a peer cannot forge "from"). */
-static int take_mirror(xmsg_message *m, xmpp_stanza_t *stanza)
+static int take_mirror(xmsg_message *m, const xmsg_xel *stanza)
 {
-    xmpp_stanza_t *box =
-        xmpp_stanza_get_child_by_name_and_ns(stanza, "attributes", NS_ATTRS);
-    xmpp_stanza_t *a;
+    const xmsg_xel *box = xmsg_xel_child(stanza, NS_ATTRS, "attributes");
+    const xmsg_xel *a;
     const char *name;
     char *text;
     int rc = 0;
 
-    for (a = box ? xmpp_stanza_get_children(box) : NULL; a && !rc;
-         a = xmpp_stanza_get_next(a)) {
-        name =
-            xmpp_stanza_is_tag(a) ? xmpp_stanza_get_attribute(a, "name") : NULL;
+    for (a = box ? xmsg_xel_child(box, NULL, NULL) : NULL; a && !rc;
+         a = xmsg_xel_next_el(a, NULL, NULL)) {
+        name = xmsg_xel_attr(a, "name");
         if (!name || !is_custom(name) || !xmsg_attr_name_valid(name) ||
             xmsg_message_get(m, name))
             continue;
-        text = xmpp_stanza_get_text(a);
-        rc = xmsg_message_put(m, name, text ? text : "");
-        if (text)
-            xmpp_free(xmpp_stanza_get_context(stanza), text);
+        text = xmsg_xel_text(a);
+        rc = !text || xmsg_message_put(m, name, text);
+        free(text);
     }
     return rc;
 }
 
-/* Appends s escaped for XML: in text (attr 0) & < > and CR (which a
- * parser would fold into LF); in an attribute (attr 1) also " and the
- * whitespace a parser would normalise to spaces. */
-static const char *entity(char ch)
-{
-    switch (ch) {
-    case '&':
-        return "&amp;";
-    case '<':
-        return "&lt;";
-    case '>':
-        return "&gt;";
-    case '\r':
-        return "&#13;";
-    case '"':
-        return "&quot;";
-    case '\t':
-        return "&#9;";
-    default:
-        return "&#10;";
-    }
-}
-
-static int put_escaped(xmsg_buf *b, const char *s, int attr)
-{
-    const char *special = attr ? "&<>\r\"\t\n" : "&<>\r";
-    size_t run;
-
-    for (;;) {
-        run = strcspn(s, special); /* most text has nothing to escape */
-        if (xmsg_buf_put(b, s, run))
-            return -1;
-        s += run;
-        if (!*s)
-            return 0;
-        if (xmsg_buf_str(b, entity(*s++)))
-            return -1;
-    }
-}
-
 int xmsg_xml_escape(xmsg_buf *b, const char *text)
 {
-    return put_escaped(b, text, 0);
-}
-
-static int put_attr(xmsg_buf *b, const char *name, const char *value)
-{
-    return xmsg_buf_str(b, " ") || xmsg_buf_str(b, name) ||
-           xmsg_buf_str(b, "=\"") || put_escaped(b, value, 1) ||
-           xmsg_buf_str(b, "\"");
-}
-
-/* <element>text</element>, with one attribute when name is not NULL. */
-static int put_element(xmsg_buf *b, const char *el, const char *name,
-                       const char *text)
-{
-    return xmsg_buf_str(b, "<") || xmsg_buf_str(b, el) ||
-           (name && put_attr(b, "name", name)) || xmsg_buf_str(b, ">") ||
-           put_escaped(b, text, 0) || xmsg_buf_str(b, "</") ||
-           xmsg_buf_str(b, el) || xmsg_buf_str(b, ">");
+    return xmsg_xml_escape_text(b, text, strlen(text), 0) ? -1 : 0;
 }
 
 /* Custom attributes are mirrored in a child element: servers may drop
  * unknown attributes of <message/> (ejabberd does), never its unknown
  * children. */
-static int put_mirror(xmsg_buf *b, const xmsg_message *m)
+static int add_mirror(xmsg_xel *el, const xmsg_message *m)
 {
+    xmsg_xel *box = NULL, *a;
     size_t i;
-    int open = 0, rc = 0;
 
-    for (i = 0; i < m->names.n && !rc; i++) {
+    for (i = 0; i < m->names.n; i++) {
         if (!is_custom(m->names.v[i]))
             continue;
-        if (!open++)
-            rc = xmsg_buf_str(b, "<attributes xmlns=\"" NS_ATTRS "\">");
-        if (!rc)
-            rc = put_element(b, "attribute", m->names.v[i], m->values.v[i]);
+        if (!box)
+            box = xmsg_xel_add_new(el, NS_ATTRS, "attributes");
+        a = box ? xmsg_el_add(box, NULL, "attribute", m->values.v[i]) : NULL;
+        if (!a || xmsg_xel_set_attr(a, "name", m->names.v[i]))
+            return -1;
     }
-    return rc || (open && xmsg_buf_str(b, "</attributes>"));
+    return 0;
 }
 
 /* <name>text</name> when m has the field. */
-static int put_child(xmsg_buf *b, const xmsg_message *m, const char *name)
+static int add_field(xmsg_xel *el, const xmsg_message *m, const char *name)
 {
     const char *v = xmsg_message_get(m, name);
+    xmsg_xel *c;
 
-    return v ? put_element(b, name, NULL, v) : 0;
+    if (!v)
+        return 0;
+    c = xmsg_xel_add_new(el, NULL, name);
+    return !c || (*v && xmsg_xel_add_text(c, v, strlen(v)));
+}
+
+/* The elements of the payload (XML text) as children of el. */
+static int add_payload(xmsg_xel *el, const char *payload)
+{
+    xmsg_xel *w, *c;
+    int rc = 0;
+
+    if (!payload)
+        return 0;
+    w = xmsg_xml_parse_fragment(payload);
+    if (!w)
+        return -1;
+    while (!rc && (c = xmsg_xel_child(w, NULL, NULL)) != NULL)
+        rc = xmsg_xel_add_child(el, xmsg_xel_detach(c)) ? -1 : 0;
+    xmsg_xel_free(w);
+    return rc;
+}
+
+/* The element for m (not raw), or NULL. */
+static xmsg_xel *message_el(const xmsg_message *m, const char *kind)
+{
+    const char *ns = xmsg_message_get(m, "ns");
+    const int is_msg = strcmp(kind, "message") == 0;
+    xmsg_xel *el = xmsg_xel_new(ns ? ns : XMSG_NS_CLIENT, kind);
+    size_t i;
+    int rc = !el;
+
+    for (i = 0; i < m->names.n && !rc; i++) {
+        if (xmsg_field_is_child(kind, m->names.v[i]) ||
+            strcmp(m->names.v[i], "ns") == 0)
+            continue;
+        rc = xmsg_xel_set_attr(el, m->names.v[i], m->values.v[i]) != XMSG_OK;
+    }
+    if (is_msg)
+        rc = rc || add_field(el, m, "body") || add_field(el, m, "thread");
+    else if (strcmp(kind, "presence") == 0)
+        rc = rc || add_field(el, m, "show") || add_field(el, m, "status") ||
+             add_field(el, m, "priority");
+    rc = rc || add_payload(el, xmsg_message_get(m, "payload"));
+    rc = rc || (is_msg && add_mirror(el, m));
+    if (rc) {
+        xmsg_xel_free(el);
+        return NULL;
+    }
+    return el;
 }
 
 int xmsg_message_xml(const xmsg_message *m, xmsg_buf *b)
 {
     const char *kind = xmsg_message_get(m, "kind");
-    const char *payload = xmsg_message_get(m, "payload");
-    int is_msg = !kind || strcmp(kind, "message") == 0;
-    size_t i;
+    xmsg_xel *el;
     int rc;
 
     if (kind && strcmp(kind, "raw") == 0)
         return xmsg_buf_str(b, xmsg_message_get(m, "xml")) ? -1 : 0;
-    if (!kind)
-        kind = "message";
-    rc = xmsg_buf_str(b, "<") || xmsg_buf_str(b, kind);
-    for (i = 0; i < m->names.n && !rc; i++) {
-        if (xmsg_field_is_child(kind, m->names.v[i]))
-            continue;
-        rc = put_attr(
-            b, strcmp(m->names.v[i], "ns") == 0 ? "xmlns" : m->names.v[i],
-            m->values.v[i]);
-    }
-    rc = rc || xmsg_buf_str(b, ">");
-    if (is_msg)
-        rc = rc || put_child(b, m, "body") || put_child(b, m, "thread");
-    else if (strcmp(kind, "presence") == 0)
-        rc = rc || put_child(b, m, "show") || put_child(b, m, "status") ||
-             put_child(b, m, "priority");
-    rc = rc || (payload && xmsg_buf_str(b, payload));
-    rc = rc || (is_msg && put_mirror(b, m));
-    rc = rc || xmsg_buf_str(b, "</") || xmsg_buf_str(b, kind) ||
-         xmsg_buf_str(b, ">");
-    return rc ? -1 : 0;
-}
-
-/* The elements of xml, parsed inside a wrapper: NULL when not
- * well-formed. */
-static xmpp_stanza_t *parse_wrapped(xmpp_ctx_t *ctx, const char *xml)
-{
-    xmsg_buf b = {NULL, 0, 0};
-    xmpp_stanza_t *w = NULL;
-
-    if (!xmsg_buf_str(&b, "<w>") && !xmsg_buf_str(&b, xml) &&
-        !xmsg_buf_str(&b, "</w>"))
-        w = xmpp_stanza_new_from_string(ctx, b.d);
-    xmsg_buf_free(&b);
-    return w;
+    el = message_el(m, kind ? kind : "message");
+    rc = !el || xmsg_xel_write(el, XMSG_NS_CLIENT, b) ? -1 : 0;
+    xmsg_xel_free(el);
+    return rc;
 }
 
 int xmsg_xml_check(const char *xml, int one)
 {
-    xmpp_ctx_t *ctx;
-    xmpp_stanza_t *w, *c;
-    int elements = 0, bad = 0;
-    char *text;
+    xmsg_xel *w = xmsg_xml_parse_fragment(xml), *c;
+    int elements = 0;
 
-    xmsg_strophe_init();
-    ctx = xmpp_ctx_new(NULL, NULL);
-    w = ctx ? parse_wrapped(ctx, xml) : NULL;
-    for (c = w ? xmpp_stanza_get_children(w) : NULL; c && !bad;
-         c = xmpp_stanza_get_next(c)) {
-        if (xmpp_stanza_is_tag(c)) {
-            elements++;
-            continue;
-        }
-        text = xmpp_stanza_get_text(c);
-        bad = text && text[strspn(text, " \t\r\n")] != '\0';
-        if (text)
-            xmpp_free(ctx, text);
-    }
-    if (w)
-        xmpp_stanza_release(w);
-    if (ctx)
-        xmpp_ctx_free(ctx);
-    return w && !bad && elements >= 1 && (!one || elements == 1) ? 0 : -1;
+    for (c = w ? xmsg_xel_child(w, NULL, NULL) : NULL; c;
+         c = xmsg_xel_next_el(c, NULL, NULL))
+        elements++;
+    xmsg_xel_free(w);
+    return w && elements >= 1 && (!one || elements == 1) ? 0 : -1;
 }
 
 /* Attributes a peer may not set: they are the children read into fields
@@ -279,67 +251,57 @@ static int reserved_attribute(const char *kind, const char *name)
 
 /* Copies every attribute of the stanza (all of them: a fixed array would
  * let a flood of attributes push from or to out). */
-int xmsg_stanza_copy_attributes(xmsg_message *m, xmpp_stanza_t *stanza)
+int xmsg_stanza_copy_attributes(xmsg_message *m, const xmsg_xel *stanza)
 {
-    int count = xmpp_stanza_get_attribute_count(stanza), n, i, rc = 0;
-    const char *kind = xmpp_stanza_get_name(stanza);
-    const char **attrs;
+    const size_t count = xmsg_xel_attr_count(stanza);
+    const char *kind = xmsg_xel_name(stanza), *ns, *name, *value;
+    size_t i;
+    int rc = 0;
 
-    if (count <= 0)
-        return 0;
-    attrs = malloc(sizeof(*attrs) * 2 * (size_t)count);
-    if (!attrs)
-        return -1;
-    n = xmpp_stanza_get_attributes(stanza, attrs, 2 * count);
-    for (i = 0; i + 1 < n && !rc; i += 2) {
-        const char *name = attrs[i];
-
+    for (i = 0; i < count && !rc; i++) {
+        if (xmsg_xel_attr_at(stanza, i, &ns, &name, &value))
+            break;
+        /* Attributes of other namespaces are not the stanza's own. */
+        if (ns && *ns && strcmp(name, "xml:lang") != 0)
+            continue;
         if (reserved_attribute(kind, name))
             continue;
-        /* The parser drops the xml: prefix of xml:lang. */
-        if (strcmp(name, "lang") == 0)
-            name = "xml:lang";
-        rc = xmsg_message_put(m, name, attrs[i + 1]);
+        rc = xmsg_message_put(m, name, value);
     }
-    free(attrs);
     return rc;
 }
 
-static int take_attributes(xmsg_message *m, xmpp_stanza_t *stanza)
+static int take_attributes(xmsg_message *m, const xmsg_xel *stanza)
 {
     int rc = xmsg_stanza_copy_attributes(m, stanza);
+    const char *ns = xmsg_xel_ns(stanza);
 
     /* RFC 6121 5.2.2: no type means "normal". */
     if (!rc && !xmsg_message_get(m, "type"))
         rc = xmsg_message_put(m, "type", "normal");
     if (!rc && !xmsg_message_get(m, "ns"))
-        rc = xmsg_message_put(m, "ns",
-                              xmpp_stanza_get_ns(stanza)
-                                  ? xmpp_stanza_get_ns(stanza)
-                                  : "jabber:client");
+        rc = xmsg_message_put(m, "ns", ns && *ns ? ns : "jabber:client");
     return rc;
 }
 
 /* The stamp of the last delay element: a server appends its own after
  * whatever the sender put in the stanza. */
-static int take_delay(xmsg_message *m, xmpp_stanza_t *stanza)
+static int take_delay(xmsg_message *m, const xmsg_xel *stanza)
 {
-    xmpp_stanza_t *c;
-    const char *stamp = NULL, *ns;
+    const xmsg_xel *c;
+    const char *stamp = NULL;
 
-    for (c = xmpp_stanza_get_children(stanza); c; c = xmpp_stanza_get_next(c)) {
-        ns = xmpp_stanza_is_tag(c) ? xmpp_stanza_get_ns(c) : NULL;
-        if (ns && strcmp(ns, "urn:xmpp:delay") == 0 &&
-            strcmp(xmpp_stanza_get_name(c), "delay") == 0 &&
-            xmpp_stanza_get_attribute(c, "stamp"))
-            stamp = xmpp_stanza_get_attribute(c, "stamp");
+    for (c = xmsg_xel_child(stanza, "urn:xmpp:delay", "delay"); c;
+         c = xmsg_xel_next_el(c, "urn:xmpp:delay", "delay")) {
+        if (xmsg_xel_attr(c, "stamp"))
+            stamp = xmsg_xel_attr(c, "stamp");
     }
     return stamp ? xmsg_message_put(m, "stamp", stamp) : 0;
 }
 
-xmsg_message *xmsg_message_from_stanza(xmpp_stanza_t *stanza)
+xmsg_message *xmsg_message_from_stanza(const xmsg_xel *stanza)
 {
-    xmpp_stanza_t *body = xmpp_stanza_get_child_by_name(stanza, "body");
+    const xmsg_xel *body = xmsg_el_child(stanza, "body");
     xmsg_message *m;
     char *text;
     int rc;
@@ -347,12 +309,11 @@ xmsg_message *xmsg_message_from_stanza(xmpp_stanza_t *stanza)
     if (!body)
         return NULL;
     m = xmsg_message_new();
-    text = xmpp_stanza_get_text(body);
-    rc = !m || xmsg_message_put(m, "body", text ? text : "") ||
+    text = xmsg_xel_text(body);
+    rc = !m || !text || xmsg_message_put(m, "body", text) ||
          take_attributes(m, stanza) || take_mirror(m, stanza) ||
          take_delay(m, stanza);
-    if (text)
-        xmpp_free(xmpp_stanza_get_context(stanza), text);
+    free(text);
     if (rc) {
         xmsg_message_free(m);
         return NULL;
@@ -360,21 +321,20 @@ xmsg_message *xmsg_message_from_stanza(xmpp_stanza_t *stanza)
     return m;
 }
 
-void xmsg_error_condition(xmpp_stanza_t *stanza, char *buf, size_t len)
+void xmsg_error_condition(const xmsg_xel *stanza, char *buf, size_t len)
 {
-    xmpp_stanza_t *err = xmpp_stanza_get_child_by_name(stanza, "error");
-    xmpp_stanza_t *cond = err ? xmpp_stanza_get_children(err) : NULL;
+    const xmsg_xel *err = xmsg_el_child(stanza, "error");
+    const xmsg_xel *cond = err ? xmsg_xel_child(err, NULL, NULL) : NULL;
 
-    while (cond && !xmpp_stanza_is_tag(cond))
-        cond = xmpp_stanza_get_next(cond);
+    while (cond && xmsg_xel_is(cond, XMSG_NS_STANZAS, "text"))
+        cond = xmsg_xel_next_el(cond, NULL, NULL);
     snprintf(buf, len, "%s",
-             cond ? xmpp_stanza_get_name(cond) : "undefined-condition");
+             cond ? xmsg_xel_name(cond) : "undefined-condition");
 }
 
-int xmsg_is_stanza(xmpp_stanza_t *el)
+int xmsg_is_stanza(const xmsg_xel *el)
 {
-    const char *name = xmpp_stanza_get_name(el);
-
-    return name && (!strcmp(name, "message") || !strcmp(name, "presence") ||
-                    !strcmp(name, "iq"));
+    return xmsg_xel_is(el, XMSG_NS_CLIENT, "message") ||
+           xmsg_xel_is(el, XMSG_NS_CLIENT, "presence") ||
+           xmsg_xel_is(el, XMSG_NS_CLIENT, "iq");
 }

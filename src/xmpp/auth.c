@@ -223,8 +223,11 @@ static xmsg_err plain_begin(xmsg_stream *s)
 {
     char *buf = NULL;
     size_t len = 0;
-    xmsg_err rc =
-        xmsg_sasl_plain(s->local, s->p->password, s->secure, &buf, &len, s->st);
+    xmsg_err rc = xmsg_sasl_plain(
+        s->local, s->p->password,
+        s->secure ||
+            (!s->p->pin && (s->p->disable_tls || !s->p->mandatory_tls)),
+        &buf, &len, s->st);
 
     if (rc)
         return failed(s, rc);
@@ -241,6 +244,8 @@ static xmsg_err sasl_begin(xmsg_stream *s, int use_cache)
 
     conn.tls = s->secure;
     conn.tls13 = s->tls_version == TLS1_3_VERSION;
+    conn.plain_in_clear =
+        !s->p->pin && (s->p->disable_tls || !s->p->mandatory_tls);
     conn.cb_have = cb_have(s);
     conn.server_cb_listed = s->fe.server_cb_listed;
     conn.server_cb = s->fe.server_cb;
@@ -355,8 +360,7 @@ static xmsg_err on_failure(xmsg_stream *s, const xmsg_xel *el)
 
     if (s->scram && xmsg_scram_used_cache(s->scram) && !s->cache_retried) {
         s->cache_retried = 1;
-        xmsg_keycache_forget(s->kc, s->domain, s->local,
-                             xmsg_sasl_mech_hash(s->mech));
+        xmsg_scram_forget_cache(s->scram);
         xmsg_stream_logf(s, XMSG_LOG_INFO,
                          "the server refused the cached keys (%s): "
                          "forgotten, trying again with the password",
