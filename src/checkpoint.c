@@ -254,15 +254,19 @@ static int covered(const xmsg_session *s, const xmsg_state *state, size_t i,
             !has_sorted(&s->ck_walk, aid));
 }
 
-/* Hands the queue over: 1 when the callback asked to stop. */
+/* Hands the queue over: 1 when the callback asked to stop. Once seen
+ * holds more than CK_COMPACT ids the rest waits for the next hand-over,
+ * whose sync folds seen into after first: the checkpoint stays small
+ * however much arrived at once (at least one goes each time). */
 static int hand_over(xmsg_session *s, xmsg_state *state, xmsg_message_cb cb,
                      void *userdata, size_t *n)
 {
+    const size_t n0 = *n;
     xmsg_message *m;
     const char *aid;
     int stop = 0, drop, r;
 
-    while (s->inq_n && !stop) {
+    while (s->inq_n && !stop && (*n == n0 || state->seen.n <= CK_COMPACT)) {
         aid = xmsg_message_get(xmsg_session_kept(s, 0), "archiveId");
         drop = aid && covered(s, state, 0, aid);
         m = xmsg_session_take(s, 0);
