@@ -178,7 +178,8 @@ int xmsg_xml_escape(xmsg_buf *b, const char *text);
  * as XML text in "payload"; NULL for anything else or out of memory. */
 xmsg_message *xmsg_object_from_stanza(const xmsg_xel *stanza);
 xmsg_message *xmsg_message_from_stanza(const xmsg_xel *stanza);
-/* 1 if the element is a stanza: message, presence or iq. */
+/* 1 if the element is a stanza: message, presence or iq (any
+ * namespace). */
 int xmsg_is_stanza(const xmsg_xel *el);
 /* The defined condition of an error stanza (its <error/>'s first child
  * element's name), "undefined-condition" when it has none. */

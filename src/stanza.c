@@ -332,9 +332,10 @@ void xmsg_error_condition(const xmsg_xel *stanza, char *buf, size_t len)
              cond ? xmsg_xel_name(cond) : "undefined-condition");
 }
 
+/* By name, in any namespace: a server bounces a stanza sent in a foreign
+ * one in that namespace (ejabberd), and its error is the sender's. */
 int xmsg_is_stanza(const xmsg_xel *el)
 {
-    return xmsg_xel_is(el, XMSG_NS_CLIENT, "message") ||
-           xmsg_xel_is(el, XMSG_NS_CLIENT, "presence") ||
-           xmsg_xel_is(el, XMSG_NS_CLIENT, "iq");
+    return xmsg_xel_is(el, NULL, "message") ||
+           xmsg_xel_is(el, NULL, "presence") || xmsg_xel_is(el, NULL, "iq");
 }
