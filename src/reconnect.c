@@ -1,15 +1,17 @@
 /* reconnect.c - a session that lost its connection logs in again (params
  * reconnect), and gets back what it missed from the message archive.
  *
- * XEP-0198 resumption is not what brings stanzas back: libstrophe 0.12.2
- * binds a new resource right after SASL and resumes only with its own
- * stream management, which xmsg keeps off (it re-sends stale stanzas).
- * Instead, every message the server archives for the account carries its
- * archive id (XEP-0359 stanza-id); the session remembers the last one it
- * received and the recent ones. After logging in again, before presence
- * (which releases offline storage), the archive is read after that id:
- * what the old connection never got comes then, in order. Anything that
- * comes twice (the archive, then offline storage) is dropped by its id. */
+ * First XEP-0198 resumption (the stream layer, src/xmpp): when the server
+ * still holds the session, it goes on where it stopped, both sides
+ * re-sending what the other did not acknowledge; nothing else is done.
+ * When resumption is refused (or was never offered) the stream logs in
+ * afresh, and the archive brings back what was missed: every message the
+ * server archives for the account carries its archive id (XEP-0359
+ * stanza-id); the session remembers the last one it received and the
+ * recent ones. After logging in again, before presence (which releases
+ * offline storage), the archive is read after that id: what the old
+ * connection never got comes then, in order. Anything that comes twice
+ * (the archive, then offline storage) is dropped by its id. */
 #include <stdlib.h>
 #include <string.h>
 

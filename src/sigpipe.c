@@ -1,6 +1,7 @@
 /* sigpipe.c - a write to a connection the peer closed must fail with
- * EPIPE, not kill the host process. libstrophe writes with plain send(),
- * so SIGPIPE is blocked in the calling thread for the length of a call, and
+ * EPIPE, not kill the host process. The stream writes plaintext with
+ * send(MSG_NOSIGNAL), but OpenSSL's socket BIO writes with write(): around
+ * each TLS write (net/tls.c) SIGPIPE is blocked in the calling thread, and
  * a SIGPIPE raised meanwhile is consumed before the mask is restored (as
  * libpq does). */
 #include <signal.h>

@@ -491,6 +491,7 @@ static xmsg_err on_bind(xmsg_stream *s, const xmsg_xel *el)
     }
     free(s->bound);
     s->bound = jid;
+    xmsg_stream_logf(s, XMSG_LOG_DEBUG, "resource bound: %s", jid);
     if (s->fe.session && !s->fe.session_optional) {
         xmsg_xel *c, *iq = xmsg_xmpp_iq_new("set", "xmsg-sess", NULL,
                                             XMSG_NS_SESSION, "session", &c);

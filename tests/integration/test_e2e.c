@@ -425,8 +425,7 @@ static double now_s(void)
 }
 
 /* A listener that accepts (in the kernel's backlog) and never speaks:
- * neither the stream nor a direct TLS handshake may outlive the timeout
- * (libstrophe's own TLS handshake blocks without one). */
+ * neither the stream nor a direct TLS handshake may outlive the timeout. */
 static void test_silent_server_times_out(void **state)
 {
     struct sockaddr_in a = {.sin_family = AF_INET};
