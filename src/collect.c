@@ -385,6 +385,7 @@ static xmsg_err run(struct collect *s, const xmsg_params *p, xmsg_status *st)
     if (!rc)
         xmsg_conn_log(c, XMSG_LOG_INFO, "collected %zu message(s)", s->handed);
     xmsg_conn_handler_delete(c, on_message);
+    xmsg_mam_page_reset(&s->page); /* its handler goes with the session */
     xmsg_session_close(sess, st);
     return rc;
 }
