@@ -397,7 +397,8 @@ def test_resume_after_cut():
         proxy.wait()
     log = status.get("log", [])
     bodies = [m.get("body") for m in msgs]
-    check(rc == 0, "listen survived the cut (exit %d)" % rc)
+    check(rc == 0, "listen survived the cut (exit %d) %s %s" %
+          (rc, status.get("error"), log[-8:]))
     check(bodies == ["resume-1", "resume-2", "resume-3"],
           "every message exactly once, in order: %s" % bodies)
     check(any("resumed (XEP-0198)" in l for l in log),
