@@ -17,9 +17,9 @@
 
 #include <jansson.h>
 
-#include "internal.h"
-#include "mam.h"
-#include "session.h"
+#include "model/internal.h"
+#include "features/mam.h"
+#include "features/session.h"
 
 #include "fuzz.h"
 

@@ -16,7 +16,7 @@
 #include <openssl/x509v3.h>
 
 #include "net/netint.h"
-#include "pin.h"
+#include "model/pin.h"
 
 #define ALPN_XMPP "\x0bxmpp-client"
 #define CB_EXPORTER_LABEL "EXPORTER-Channel-Binding"

@@ -17,7 +17,7 @@
 
 #include <stddef.h>
 
-#include "internal.h"
+#include "model/internal.h"
 
 /* ---- mechanisms, weakest to strongest: the value is the rank ---- */
 typedef enum xmsg_sasl_mech {

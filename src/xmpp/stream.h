@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "internal.h"
+#include "model/internal.h"
 #include "net/net.h"
 #include "xml/xml.h"
 #include "xmpp/sasl.h"

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "model/internal.h"
 #include "xml/xml.h"
 #include "xmpp/stream.h"
 

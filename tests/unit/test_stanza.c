@@ -2,8 +2,8 @@
  * on stanzas parsed by the library's own XML layer (no network). */
 #include "unit.h"
 
-#include "mam.h"
-#include "session.h"
+#include "features/mam.h"
+#include "features/session.h"
 
 /* The one element of xml (owned by *w, which the caller frees). */
 static xmsg_xel *parse_el(const char *xml, xmsg_xel **w)

@@ -5,7 +5,7 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 
-#include "internal.h"
+#include "model/internal.h"
 
 /* Parses the status JSON of st; fails the test when it is not an object. */
 static json_t *status_json(const xmsg_status *st)

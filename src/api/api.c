@@ -9,7 +9,7 @@
 #include <expat.h>
 #include <openssl/crypto.h>
 
-#include "internal.h"
+#include "model/internal.h"
 
 static char version[256];
 static pthread_once_t version_once = PTHREAD_ONCE_INIT;

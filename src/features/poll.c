@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mam.h"
-#include "sessobj.h"
+#include "features/mam.h"
+#include "features/sessobj.h"
 
 /* ---- the kept stanzas ----
  * A ring of at most XMSG_SESSION_QUEUE_MAX slots, oldest first. A stanza

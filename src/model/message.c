@@ -5,7 +5,7 @@
 
 #include <jansson.h>
 
-#include "internal.h"
+#include "model/internal.h"
 
 /* The types of each kind (RFC 6121 5.2.2, 4.7.1; RFC 6120 8.2.3); an
  * empty type is none (available presence). */

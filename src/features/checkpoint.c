@@ -21,9 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mam.h"
-#include "sessobj.h"
-#include "state.h"
+#include "features/mam.h"
+#include "features/sessobj.h"
+#include "features/state.h"
 
 /* `seen` longer than this is folded into `after` by a sync. */
 #define CK_COMPACT 256

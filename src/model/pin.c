@@ -6,8 +6,8 @@
 #include <openssl/sha.h>
 #include <openssl/x509.h>
 
-#include "internal.h"
-#include "pin.h"
+#include "model/internal.h"
+#include "model/pin.h"
 
 #define PIN_PREFIX "sha256//"
 #define PIN_B64_LEN 44 /* base64 of 32 bytes */

@@ -4,7 +4,7 @@
 #ifndef XMSG_STATE_H
 #define XMSG_STATE_H
 
-#include "internal.h"
+#include "model/internal.h"
 
 typedef struct xmsg_state {
     char *path;       /* the state file (owned); NULL: no state kept */

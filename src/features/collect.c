@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mam.h"
-#include "sessobj.h"
-#include "state.h"
+#include "features/mam.h"
+#include "features/sessobj.h"
+#include "features/state.h"
 
 enum push_mode {
     PUSH_ALL,       /* hand over every pushed message */

@@ -3,7 +3,7 @@
 
 #include <jansson.h>
 
-#include "internal.h"
+#include "model/internal.h"
 
 json_t *xmsg_json_parse_object(const char *text, const char *what,
                                xmsg_status *st)

@@ -2,7 +2,7 @@
 #ifndef XMSG_SESSOBJ_H
 #define XMSG_SESSOBJ_H
 
-#include "batch.h"
+#include "features/batch.h"
 
 #define XMSG_SEEN_MAX 1024
 

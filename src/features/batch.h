@@ -2,7 +2,7 @@
 #ifndef XMSG_BATCH_H
 #define XMSG_BATCH_H
 
-#include "session.h"
+#include "features/session.h"
 
 struct xmsg_batch_io {
     xmsg_next_cb next;

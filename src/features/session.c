@@ -1,12 +1,13 @@
 /* session.c - the connection of the features: one xmsg_stream, its loop
  * and deadline, the dispatch of received stanzas, pings, ids. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/rand.h>
 
-#include "session.h"
+#include "features/session.h"
 
 struct xmsg_conn_h {
     xmsg_conn_handler fn;
@@ -508,4 +509,58 @@ int xmsg_conn_give_id(xmsg_conn *c, xmsg_message *m)
     rc = !id || xmsg_message_put(m, "id", id);
     free(id);
     return rc ? -1 : 0;
+}
+
+/* ---- logging through the status ---- */
+
+/* A log line is at most XMSG_LOG_LINE_MAX bytes: the log's memory stays
+ * bounded (a batch's data lines hold many messages). Cut on a character
+ * boundary, with the length it had. */
+static void shorten(char *s)
+{
+    size_t len = strlen(s), cut = XMSG_LOG_LINE_MAX - 48;
+
+    if (len <= XMSG_LOG_LINE_MAX)
+        return;
+    while (cut > 0 && ((unsigned char)s[cut] & 0xC0) == 0x80)
+        cut--;
+    snprintf(s + cut, len - cut + 1, " ... (%zu bytes in all)", len);
+}
+
+void xmsg_conn_logv(xmsg_conn *c, xmsg_log_level lvl, const char *area,
+                    const char *msg)
+{
+    const char *secrets[2];
+    char *clean, *line;
+    size_t n;
+
+    if (lvl < c->params->log_level)
+        return;
+    secrets[0] = c->params->password;
+    secrets[1] = c->params->room_password;
+    clean = xmsg_redact(msg, secrets, 2);
+    if (!clean)
+        return;
+    xmsg_utf8_sanitize(clean);
+    shorten(clean);
+    n = strlen(clean) + strlen(area) + 16;
+    line = malloc(n);
+    if (line) {
+        snprintf(line, n, "%s %s: %s", xmsg_log_level_name(lvl), area, clean);
+        xmsg_status_log_owned(c->st, line);
+    }
+    free(clean);
+}
+
+void xmsg_conn_log(xmsg_conn *c, xmsg_log_level lvl, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+
+    if (lvl < c->params->log_level)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    xmsg_conn_logv(c, lvl, "xmsg", buf);
 }

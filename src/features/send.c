@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sessobj.h"
+#include "features/sessobj.h"
 
 /* A field its kind cannot carry, written to buf; NULL when every field
  * travels: nothing is dropped silently. */

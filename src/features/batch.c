@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "batch.h"
+#include "features/batch.h"
 
 struct entry {
     size_t index;       /* input position */

@@ -5,7 +5,7 @@
 
 #include <jansson.h>
 
-#include "internal.h"
+#include "model/internal.h"
 
 xmsg_status *xmsg_status_new(void)
 {

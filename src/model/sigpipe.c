@@ -7,7 +7,7 @@
 #include <signal.h>
 #include <time.h>
 
-#include "internal.h"
+#include "model/internal.h"
 
 void xmsg_sigpipe_block(xmsg_sigpipe *sp)
 {

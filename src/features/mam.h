@@ -2,7 +2,7 @@
 #ifndef XMSG_MAM_H
 #define XMSG_MAM_H
 
-#include "session.h"
+#include "features/session.h"
 
 #define XMSG_NS_MAM "urn:xmpp:mam:2"
 

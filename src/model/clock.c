@@ -3,7 +3,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "internal.h"
+#include "model/internal.h"
 
 uint64_t xmsg_now_ms(void)
 {

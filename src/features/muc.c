@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sessobj.h"
+#include "features/sessobj.h"
 
 #define NS_MUC "http://jabber.org/protocol/muc"
 #define NS_MUC_USER NS_MUC "#user"

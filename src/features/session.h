@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 
-#include "internal.h"
+#include "model/internal.h"
 #include "xml/xml.h"
 #include "xmpp/stream.h"
 

@@ -7,8 +7,8 @@
 
 #include <jansson.h>
 
-#include "internal.h"
-#include "pin.h"
+#include "model/internal.h"
+#include "model/pin.h"
 
 enum ptype { P_STR, P_INT, P_BOOL, P_LEVEL };
 

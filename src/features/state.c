@@ -11,7 +11,7 @@
 
 #include <jansson.h>
 
-#include "state.h"
+#include "features/state.h"
 
 /* mkdir -p for the directories above path, mode 0700. */
 static int make_parents(const char *path)

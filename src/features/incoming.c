@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "session.h"
+#include "features/session.h"
 
 /* The children read into fields, per kind. */
 static int consumed(const char *kind, const xmsg_xel *c)

@@ -1,5 +1,5 @@
 /* error.c - the error codes, their names and texts. */
-#include "internal.h"
+#include "model/internal.h"
 
 static const struct {
     const char *name;

@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mam.h"
-#include "sessobj.h"
+#include "features/mam.h"
+#include "features/sessobj.h"
 
 /* ---- archive ids seen ---- */
 

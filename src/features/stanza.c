@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "session.h"
+#include "features/session.h"
 
 /* Custom attributes are mirrored in a child element: servers may drop
  * unknown attributes of <message/> (ejabberd does), never its unknown

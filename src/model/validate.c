@@ -1,7 +1,7 @@
 /* validate.c - UTF-8/XML text, JID and attribute name checks. */
 #include <string.h>
 
-#include "internal.h"
+#include "model/internal.h"
 
 /* Decodes one UTF-8 sequence at s (len bytes left). Returns its length and
  * sets *cp, or 0 when the sequence is invalid (overlong, surrogate, beyond
