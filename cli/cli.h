@@ -339,9 +339,6 @@ void cli_progress_end(struct cli_progress *p);
 int cli_send_batch(const struct cli_opts *o, const xmsg_params *p,
                    xmsg_status *st);
 
-/* castore.c: look system CAs up lazily (same trust, less CPU). */
-void cli_lazy_ca_store(void);
-
 /* diag.c: "xmsg: " + message + "\n" on stderr. */
 void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The hint after a usage error; returns CLI_EXIT_INPUT. */

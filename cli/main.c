@@ -165,7 +165,6 @@ int main(int argc, char **argv)
     int rc;
 
     no_core_dumps();
-    cli_lazy_ca_store();
     setvbuf(stdout, NULL, _IOLBF, 0);
     rc = cli_parse(argc, argv, &o);
     if (rc == CLI_RUN && o.cmd == CLI_CMD_CONFIG)

@@ -12,7 +12,7 @@
 
 #include <jansson.h>
 
-#include "internal.h"
+#include "model/internal.h"
 
 #include "fuzz.h"
 

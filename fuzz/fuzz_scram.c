@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "model/internal.h"
 #include "xmpp/sasl.h"
 
 #include "fuzz.h"

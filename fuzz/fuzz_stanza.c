@@ -1,5 +1,5 @@
-/* fuzz_stanza.c - XML text from the network: libstrophe's parser
- * (xmpp_stanza_new_from_string), then what xmsg reads from a stanza:
+/* fuzz_stanza.c - XML text from the network: the XML layer's parser
+ * (xmsg_xml_parse_fragment), then what xmsg reads from a stanza:
  * xmsg_message_from_stanza, xmsg_mam_result, xmsg_stanza_archive_id.
  *
  * Invariants checked (abort when broken):
@@ -16,18 +16,16 @@
 #include <string.h>
 
 #include <jansson.h>
-#include <strophe.h>
 
-#include "internal.h"
-#include "mam.h"
-#include "session.h"
+#include "model/internal.h"
+#include "features/mam.h"
+#include "features/session.h"
 
 #include "fuzz.h"
 
 #define OWN_BARE "bob@example.org"
 #define QUERYID "f0e1d2c3-fuzz-query"
 
-static xmpp_ctx_t *ctx;
 static xmsg_mam_page page;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -37,9 +35,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    xmpp_initialize();
-    ctx = xmpp_ctx_new(NULL, NULL); /* no log: quiet and fast */
-    FUZZ_CHECK(ctx != NULL);
     memset(&page, 0, sizeof(page));
     snprintf(page.queryid, sizeof(page.queryid), "%s", QUERYID);
     return 0;
@@ -77,14 +72,14 @@ static void check_message(const xmsg_message *m)
 }
 
 /* The sender and the rest of the envelope are never lost nor changed. */
-static void check_envelope(const xmsg_message *m, xmpp_stanza_t *msg)
+static void check_envelope(const xmsg_message *m, const xmsg_xel *msg)
 {
     static const char *const names[] = {"from", "to", "type", "id"};
     const char *v;
     size_t i;
 
     for (i = 0; i < sizeof(names) / sizeof(*names); i++) {
-        v = xmpp_stanza_get_attribute(msg, names[i]);
+        v = xmsg_xel_attr(msg, names[i]);
         if (v && !fuzz_str_eq(xmsg_message_get(m, names[i]), v)) {
             fprintf(stderr, "%s: stanza '%s', message '%s'\n", names[i], v,
                     xmsg_message_get(m, names[i])
@@ -95,12 +90,11 @@ static void check_envelope(const xmsg_message *m, xmpp_stanza_t *msg)
     }
 }
 
-static void fuzz_plain(xmpp_stanza_t *stanza)
+static void fuzz_plain(const xmsg_xel *stanza)
 {
     xmsg_message *m = xmsg_message_from_stanza(stanza);
 
-    FUZZ_CHECK((m != NULL) ==
-               (xmpp_stanza_get_child_by_name(stanza, "body") != NULL));
+    FUZZ_CHECK((m != NULL) == (xmsg_el_child(stanza, "body") != NULL));
     if (m) {
         check_message(m);
         check_envelope(m, stanza);
@@ -108,14 +102,13 @@ static void fuzz_plain(xmpp_stanza_t *stanza)
     xmsg_message_free(m);
 }
 
-static void fuzz_archive(xmpp_stanza_t *stanza)
+static void fuzz_archive(const xmsg_xel *stanza)
 {
     int is_result = -1;
     xmsg_message *m = xmsg_mam_result(stanza, &page, OWN_BARE, &is_result);
-    xmpp_stanza_t *res =
-        xmpp_stanza_get_child_by_name_and_ns(stanza, "result", XMSG_NS_MAM);
-    const char *from = xmpp_stanza_get_from(stanza);
-    xmpp_stanza_t *fwd, *inner;
+    const xmsg_xel *res = xmsg_xel_child(stanza, XMSG_NS_MAM, "result");
+    const char *from = xmsg_xel_attr(stanza, "from");
+    const xmsg_xel *fwd, *inner;
 
     FUZZ_CHECK(is_result == (res != NULL));
     if (!m)
@@ -124,14 +117,13 @@ static void fuzz_archive(xmpp_stanza_t *stanza)
     /* the account itself, as RFC 7622 compares JIDs (no resource) */
     FUZZ_CHECK(from == NULL ||
                (xmsg_jid_bare_is(from, OWN_BARE) && !strchr(from, '/')));
-    FUZZ_CHECK(fuzz_str_eq(xmpp_stanza_get_attribute(res, "queryid"), QUERYID));
-    FUZZ_CHECK(xmpp_stanza_get_attribute(res, "id") != NULL);
+    FUZZ_CHECK(fuzz_str_eq(xmsg_xel_attr(res, "queryid"), QUERYID));
+    FUZZ_CHECK(xmsg_xel_attr(res, "id") != NULL);
     FUZZ_CHECK(fuzz_str_eq(xmsg_message_get(m, "archiveId"),
-                           xmpp_stanza_get_attribute(res, "id")));
+                           xmsg_xel_attr(res, "id")));
     check_message(m);
-    fwd = xmpp_stanza_get_child_by_name_and_ns(res, "forwarded",
-                                               "urn:xmpp:forward:0");
-    inner = fwd ? xmpp_stanza_get_child_by_name(fwd, "message") : NULL;
+    fwd = xmsg_xel_child(res, "urn:xmpp:forward:0", "forwarded");
+    inner = fwd ? xmsg_el_child(fwd, "message") : NULL;
     FUZZ_CHECK(inner != NULL);
     check_envelope(m, inner);
     xmsg_message_free(m);
@@ -140,17 +132,20 @@ static void fuzz_archive(xmpp_stanza_t *stanza)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char *xml = fuzz_cstr(data, size);
-    xmpp_stanza_t *stanza = xmpp_stanza_new_from_string(ctx, xml);
+    xmsg_xel *w = xmsg_xml_parse_fragment(xml);
+    const xmsg_xel *stanza = w ? xmsg_xel_child(w, NULL, NULL) : NULL;
     const char *aid;
 
     free(xml);
-    if (!stanza)
+    if (!stanza || !xmsg_is_stanza(stanza)) {
+        xmsg_xel_free(w);
         return 0;
+    }
     fuzz_plain(stanza);
     fuzz_archive(stanza);
     aid = xmsg_stanza_archive_id(stanza, OWN_BARE);
     if (aid)
         check_text(aid);
-    xmpp_stanza_release(stanza);
+    xmsg_xel_free(w);
     return 0;
 }

@@ -13,9 +13,8 @@
  * status JSON and as the CLI's exit code (see xmsg(1)).
  *
  * Thread safety: handles are not shared between threads; distinct handles
- * may be used from distinct threads at once. Not yet while the calls run
- * over libstrophe 0.12.2, whose SHA-1 is not thread-safe: two SCRAM-SHA-1
- * logins at once may fail with XMSG_ERR_AUTH (docs/design.md).
+ * may be used from distinct threads at once (tested with 8 threads under
+ * ThreadSanitizer).
  */
 #ifndef XMSG_H
 #define XMSG_H
@@ -63,9 +62,8 @@ const char *xmsg_err_name(xmsg_err code);
 const char *xmsg_strerror(xmsg_err code);
 
 /** The library's version and those of the libraries it runs with, e.g.
- *  "0.1.0 (libstrophe 0.12.2, jansson 2.14, OpenSSL 3.0.11 19 Sep 2023,
- *  expat 2.5.0, c-ares 1.18.1)": libstrophe's as built against (it has no
- *  runtime version call), the others' as loaded. Static string. */
+ *  "0.1.0 (expat_2.5.0, c-ares 1.18.1, jansson 2.14, OpenSSL 3.0.11 19 Sep
+ *  2023)": each as loaded. Static string. */
 const char *xmsg_version(void);
 
 /** 1 when jid is want, compared as the library compares JIDs (RFC 7622):

@@ -24,7 +24,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "internal.h"
+#include "model/internal.h"
 
 #define XMSG_NET_NAME_MAX 256 /* a DNS name and its NUL */
 #define XMSG_NET_POLL_MAX 8   /* pollfd entries a machine asks for at most */

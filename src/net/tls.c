@@ -16,7 +16,7 @@
 #include <openssl/x509v3.h>
 
 #include "net/netint.h"
-#include "pin.h"
+#include "model/pin.h"
 
 #define ALPN_XMPP "\x0bxmpp-client"
 #define CB_EXPORTER_LABEL "EXPORTER-Channel-Binding"
@@ -78,11 +78,10 @@ static int same_file(const char *a, const char *b)
 }
 
 /* The system's trust, looked up lazily in the hashed directory (only
- * the certificates a chain needs are read, as cli/castore.c arranges for
- * libstrophe). The bundle file is parsed (~140 certificates, most of the
- * CPU of a connection) only when there is no hashed directory, or when
- * SSL_CERT_FILE names another file than the system's bundle (a choice of
- * the user's, kept). */
+ * the certificates a chain needs are read). The bundle file is parsed (~140
+ * certificates, most of the CPU of a connection) only when there is no hashed
+ * directory, or when SSL_CERT_FILE names another file than the system's bundle
+ * (a choice of the user's, kept). */
 static int load_system_store(SSL_CTX *ctx)
 {
     const char *dir = getenv(X509_get_default_cert_dir_env());
@@ -269,16 +268,24 @@ static xmsg_net_rc handshake_failed(xmsg_tls *t, int e)
         return xmsg_net_fail(&t->err, XMSG_ERR_TLS,
                              "TLS: the certificate of %s is not trusted: %s",
                              t->domain, X509_verify_cert_error_string(vr));
+    if (e == SSL_ERROR_SSL &&
+        ERR_GET_REASON(ERR_peek_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING)
+        return xmsg_net_fail(&t->err, XMSG_ERR_CONNECT,
+                             "TLS: %s closed the connection during the "
+                             "handshake",
+                             t->domain);
     if (e == SSL_ERROR_SSL)
         return xmsg_net_fail(&t->err, XMSG_ERR_TLS,
                              "TLS: handshake with %s failed: %s", t->domain,
                              ssl_reason(why, sizeof(why)));
+    /* The peer vanishing (a reset, an EOF without an alert) is a lost
+     * connection wherever it happens: retrying may work. */
     if (e == SSL_ERROR_SYSCALL && errno && ERR_peek_error() == 0)
-        return xmsg_net_fail(&t->err, XMSG_ERR_TLS,
+        return xmsg_net_fail(&t->err, XMSG_ERR_CONNECT,
                              "TLS: connection lost during the handshake "
                              "with %s: %s",
                              t->domain, strerror(errno));
-    return xmsg_net_fail(&t->err, XMSG_ERR_TLS,
+    return xmsg_net_fail(&t->err, XMSG_ERR_CONNECT,
                          "TLS: %s closed the connection during the handshake",
                          t->domain);
 }

@@ -24,7 +24,7 @@
 
 #include <stddef.h>
 
-#include "internal.h"
+#include "model/internal.h"
 
 /* Namespaces the upper layers name often. */
 #define XMSG_NS_STREAMS "http://etherx.jabber.org/streams"

@@ -219,12 +219,28 @@ static xmsg_err scram_begin(xmsg_stream *s, const xmsg_sasl_choice *ch,
     return rc;
 }
 
+/* PLAIN without TLS: only when the user allowed a login without TLS
+ * (mandatoryTLS false or disableTLS, no pin) and the server offers no
+ * SCRAM (then no password goes out in the clear). */
+static int plain_in_clear(const xmsg_stream *s)
+{
+    size_t i;
+
+    if (s->secure || s->p->pin || (!s->p->disable_tls && s->p->mandatory_tls))
+        return s->secure;
+    for (i = 0; i < s->fe.mechs.n; i++) {
+        if (strncmp(s->fe.mechs.v[i], "SCRAM-", 6) == 0)
+            return 0;
+    }
+    return 1;
+}
+
 static xmsg_err plain_begin(xmsg_stream *s)
 {
     char *buf = NULL;
     size_t len = 0;
-    xmsg_err rc =
-        xmsg_sasl_plain(s->local, s->p->password, s->secure, &buf, &len, s->st);
+    xmsg_err rc = xmsg_sasl_plain(s->local, s->p->password, plain_in_clear(s),
+                                  &buf, &len, s->st);
 
     if (rc)
         return failed(s, rc);
@@ -241,6 +257,7 @@ static xmsg_err sasl_begin(xmsg_stream *s, int use_cache)
 
     conn.tls = s->secure;
     conn.tls13 = s->tls_version == TLS1_3_VERSION;
+    conn.plain_in_clear = plain_in_clear(s);
     conn.cb_have = cb_have(s);
     conn.server_cb_listed = s->fe.server_cb_listed;
     conn.server_cb = s->fe.server_cb;
@@ -355,8 +372,7 @@ static xmsg_err on_failure(xmsg_stream *s, const xmsg_xel *el)
 
     if (s->scram && xmsg_scram_used_cache(s->scram) && !s->cache_retried) {
         s->cache_retried = 1;
-        xmsg_keycache_forget(s->kc, s->domain, s->local,
-                             xmsg_sasl_mech_hash(s->mech));
+        xmsg_scram_forget_cache(s->scram);
         xmsg_stream_logf(s, XMSG_LOG_INFO,
                          "the server refused the cached keys (%s): "
                          "forgotten, trying again with the password",

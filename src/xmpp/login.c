@@ -2,6 +2,7 @@
  * connection, TLS, features, STARTTLS, [authentication: auth.c], bind,
  * session, XEP-0198 enable or resume; and what the stream consumes after
  * it (<r/>, <a/>, pings). */
+#include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -33,8 +34,14 @@ static void net_log(void *ctx, xmsg_log_level lvl, const char *line)
 
 static xmsg_err begin(xmsg_stream *s)
 {
-    xmsg_net_cfg cfg = {s->domain, s->p->host, s->p->host ? s->p->port : 0,
-                        s->p->legacy_tls};
+    /* No host: SRV for the domain, unless a port other than the default
+     * was given (then the domain itself at that port, as before SRV). */
+    const int direct = s->p->host || s->p->port != 5222;
+    xmsg_net_cfg cfg = {s->domain,
+                        s->p->host ? s->p->host
+                        : direct   ? s->domain
+                                   : NULL,
+                        direct ? s->p->port : 0, s->p->legacy_tls};
     xmsg_net_err e = {0};
     uint64_t now = xmsg_now_ms();
 
@@ -56,8 +63,7 @@ static xmsg_err begin(xmsg_stream *s)
     if (xmsg_xml_parser_reset(s->parser))
         return xmsg_stream_fail(s, XMSG_ERR_INTERNAL, "out of memory");
     xmsg_stream_logf(s, XMSG_LOG_INFO, "connecting to %s%s%s",
-                     s->p->host ? s->p->host : s->domain,
-                     s->p->host ? "" : " (SRV)",
+                     cfg.host ? cfg.host : s->domain, cfg.host ? "" : " (SRV)",
                      s->sm_id ? ", to resume the session" : "");
     s->res = xmsg_resolver_new(&cfg, s->deadline, net_log, s, &e);
     if (!s->res)
@@ -110,16 +116,29 @@ xmsg_err xmsg_stream_resolved(xmsg_stream *s)
     return XMSG_OK;
 }
 
+/* TCP keepalive as the params say, read back from the kernel. */
 static void keepalive(xmsg_stream *s)
 {
     int on = 1, idle = (int)s->p->keepalive_timeout;
     int intvl = (int)s->p->keepalive_interval;
+    socklen_t len = sizeof(idle);
 
     if (!s->p->keepalive)
         return;
-    setsockopt(s->fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
-    setsockopt(s->fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
-    setsockopt(s->fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+    if (setsockopt(s->fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on)) ||
+        setsockopt(s->fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle)) ||
+        setsockopt(s->fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl))) {
+        xmsg_stream_logf(s, XMSG_LOG_WARN,
+                         "socket: cannot set TCP keepalive: %s",
+                         strerror(errno));
+        return;
+    }
+    getsockopt(s->fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, &len);
+    len = sizeof(intvl);
+    getsockopt(s->fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, &len);
+    xmsg_stream_logf(s, XMSG_LOG_INFO,
+                     "socket: TCP keepalive on (idle %d s, interval %d s)",
+                     idle, intvl);
 }
 
 static xmsg_err send_header(xmsg_stream *s)
@@ -338,13 +357,14 @@ static xmsg_err ack(xmsg_stream *s, const xmsg_xel *el)
     if (parse_u32(xmsg_xel_attr(el, "h"), &h))
         return xmsg_stream_fail(s, XMSG_ERR_PROTOCOL,
                                 "stream management: an ack without a valid h");
-    if (!xmsg_sm_ack_valid(s->sm_acked, h, s->sm_out))
+    if (!xmsg_sm_ack_valid(s->sm_acked, h, s->sm_out) && ++s->overacked)
         return xmsg_stream_fail(s, XMSG_ERR_PROTOCOL,
                                 "stream management: the server acknowledged "
                                 "%u stanzas, %u were sent",
                                 h, s->sm_out);
     drop_unacked(s, xmsg_sm_newly_acked(s->sm_acked, h));
     s->sm_acked = h;
+    s->acks++;
     return XMSG_OK;
 }
 
@@ -354,7 +374,7 @@ static xmsg_err enable_sm(xmsg_stream *s)
 {
     static const char en[] = "<enable xmlns='" XMSG_NS_SM "' resume='true'/>";
 
-    if (!s->fe.sm) {
+    if (!s->fe.sm || s->sm_off) {
         xmsg_stream_ready_now(s);
         resend(s, 0);
         drop_unacked(s, (uint32_t)-1);
@@ -471,6 +491,7 @@ static xmsg_err on_bind(xmsg_stream *s, const xmsg_xel *el)
     }
     free(s->bound);
     s->bound = jid;
+    xmsg_stream_logf(s, XMSG_LOG_DEBUG, "resource bound: %s", jid);
     if (s->fe.session && !s->fe.session_optional) {
         xmsg_xel *c, *iq = xmsg_xmpp_iq_new("set", "xmsg-sess", NULL,
                                             XMSG_NS_SESSION, "session", &c);

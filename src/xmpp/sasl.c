@@ -266,7 +266,8 @@ static xmsg_err choose_fail(unsigned offered, unsigned allowed,
 
     mask_names(offered, o, sizeof(o));
     mask_names(allowed, a, sizeof(a));
-    if ((offered & allowed & XMSG_MECH_BIT(XMSG_MECH_PLAIN)) && !conn->tls)
+    if ((offered & allowed & XMSG_MECH_BIT(XMSG_MECH_PLAIN)) && !conn->tls &&
+        !conn->plain_in_clear)
         return xmsg_status_fail(st, XMSG_ERR_TLS,
                                 "sasl: only PLAIN is left and TLS is off "
                                 "(offered: %s)",
@@ -287,7 +288,7 @@ static unsigned conn_mask(const xmsg_sasl_conn *conn, xmsg_sasl_cb cb)
 
     if (cb == XMSG_CB_NONE)
         mask &= ~PLUS_MASK;
-    if (!conn->tls)
+    if (!conn->tls && !conn->plain_in_clear)
         mask &= ~XMSG_MECH_BIT(XMSG_MECH_PLAIN);
     return mask;
 }

@@ -17,7 +17,7 @@
 
 #include <stddef.h>
 
-#include "internal.h"
+#include "model/internal.h"
 
 /* ---- mechanisms, weakest to strongest: the value is the rank ---- */
 typedef enum xmsg_sasl_mech {
@@ -104,6 +104,9 @@ typedef struct xmsg_sasl_conn {
     /* 1 when an earlier login to this server saw a -PLUS mechanism
      * (xmsg_keycache_plus_seen): its absence now is logged at warn. */
     int plus_seen_before;
+    /* 1 when the user allowed a login without TLS (mandatoryTLS false or
+     * disableTLS, no pin): PLAIN is usable in the clear then. */
+    int plain_in_clear;
 } xmsg_sasl_conn;
 
 typedef struct xmsg_sasl_choice {
@@ -263,5 +266,7 @@ xmsg_err xmsg_scram_verify(xmsg_scram *sc, const char *server_final, size_t len,
                            xmsg_status *st);
 /* 1 when the keys of this exchange came from the cache (no PBKDF2). */
 int xmsg_scram_used_cache(const xmsg_scram *sc);
+/* Forgets the cache entry this client used (the server refused it). */
+void xmsg_scram_forget_cache(const xmsg_scram *sc);
 
 #endif /* XMSG_XMPP_SASL_H */

@@ -22,6 +22,8 @@ struct xmsg_scram {
     xmsg_scram_hash h;
     size_t hl;
     char *authcid;  /* escaped */
+    char *cache_id; /* authcid and a digest of the password: the entry of
+                       another password is never this one's */
     char *password; /* secret */
     char *gs2_header;
     unsigned char *cb_data;
@@ -107,12 +109,41 @@ static char *gs2_header(char flag, xmsg_sasl_cb cb)
     return xmsg_strdup(flag == 'y' ? "y,," : "n,,");
 }
 
+/* authcid "\n" hex SHA-256(authcid NUL password): a cache entry names the
+ * password its keys were derived from (a wrong password must miss, not
+ * log in with the right one's keys). */
+static char *cache_id(const xmsg_scram *sc)
+{
+    unsigned char d[32];
+    char hex[65];
+    xmsg_buf b = {0};
+    size_t i;
+
+    if (xmsg_buf_put(&b, sc->authcid, strlen(sc->authcid) + 1) ||
+        xmsg_buf_str(&b, sc->password)) {
+        xmsg_sasl_free_secret(b.d, b.cap);
+        return NULL;
+    }
+    xmsg_scram_digest(XMSG_HASH_SHA256, (const unsigned char *)b.d, b.len, d);
+    xmsg_sasl_free_secret(b.d, b.cap);
+    for (i = 0; i < sizeof(d); i++)
+        snprintf(hex + 2 * i, 3, "%02x", d[i]);
+    b = (xmsg_buf){0};
+    if (xmsg_buf_str(&b, sc->authcid) || xmsg_buf_str(&b, "\n") ||
+        xmsg_buf_str(&b, hex)) {
+        xmsg_buf_free(&b);
+        return NULL;
+    }
+    return b.d;
+}
+
 static int copy_params(xmsg_scram *sc, const xmsg_scram_params *p)
 {
     sc->h = xmsg_sasl_mech_hash(p->mech);
     sc->hl = xmsg_scram_hash_len(sc->h);
     sc->authcid = sasl_name(p->authcid);
     sc->password = xmsg_strdup(p->password);
+    sc->cache_id = sc->authcid && sc->password ? cache_id(sc) : NULL;
     sc->gs2_header = gs2_header(p->gs2_flag, p->cb);
     sc->cache = p->cache;
     sc->server = xmsg_strdup(p->server ? p->server : "");
@@ -124,8 +155,8 @@ static int copy_params(xmsg_scram *sc, const xmsg_scram_params *p)
             memcpy(sc->cb_data, p->cb_data, p->cb_len);
         sc->cb_len = p->cb_len;
     }
-    return sc->authcid && sc->password && sc->gs2_header && sc->server &&
-                   (p->gs2_flag != 'p' || sc->cb_data)
+    return sc->authcid && sc->cache_id && sc->password && sc->gs2_header &&
+                   sc->server && (p->gs2_flag != 'p' || sc->cb_data)
                ? 0
                : -1;
 }
@@ -150,6 +181,7 @@ void xmsg_scram_free(xmsg_scram *sc)
     if (!sc)
         return;
     free(sc->authcid);
+    free(sc->cache_id);
     xmsg_free_secret(sc->password);
     free(sc->gs2_header);
     xmsg_sasl_free_secret(sc->cb_data, sc->cb_len);
@@ -180,6 +212,12 @@ int xmsg_scram_set_nonce(xmsg_scram *sc, const char *nonce)
     }
     memcpy(sc->nonce, nonce, n + 1);
     return 0;
+}
+
+void xmsg_scram_forget_cache(const xmsg_scram *sc)
+{
+    if (sc && sc->cache)
+        xmsg_keycache_forget(sc->cache, sc->server, sc->cache_id, sc->h);
 }
 
 int xmsg_scram_used_cache(const xmsg_scram *sc)
@@ -363,7 +401,7 @@ static xmsg_err derive_keys(xmsg_scram *sc, xmsg_status *st)
     unsigned char salted[XMSG_HASH_MAX_LEN];
     xmsg_err rc = XMSG_OK;
 
-    if (xmsg_keycache_lookup(sc->cache, sc->server, sc->authcid, sc->h,
+    if (xmsg_keycache_lookup(sc->cache, sc->server, sc->cache_id, sc->h,
                              sc->salt, sc->saltlen, sc->iter, &sc->keys)) {
         sc->from_cache = 1;
         return XMSG_OK;
@@ -575,7 +613,7 @@ xmsg_err xmsg_scram_verify(xmsg_scram *sc, const char *server_final, size_t len,
         return rc;
     sc->state = S_DONE;
     if (!sc->from_cache)
-        xmsg_keycache_store(sc->cache, sc->server, sc->authcid, sc->h, sc->salt,
-                            sc->saltlen, sc->iter, &sc->keys);
+        xmsg_keycache_store(sc->cache, sc->server, sc->cache_id, sc->h,
+                            sc->salt, sc->saltlen, sc->iter, &sc->keys);
     return XMSG_OK;
 }

@@ -77,6 +77,8 @@ xmsg_err xmsg_stream_fail(xmsg_stream *s, xmsg_err code, const char *fmt, ...)
         xmsg_status_fail(s->st, code, "%s", buf);
         xmsg_stream_logs(s, XMSG_LOG_ERROR, "xmpp", buf);
     }
+    if (s->phase != PH_FAILED)
+        s->fail_phase = s->phase;
     s->phase = PH_FAILED;
     return s->err;
 }
@@ -214,6 +216,8 @@ void xmsg_stream_drop(xmsg_stream *s)
     s->res = NULL;
     xmsg_connector_free(s->con);
     s->con = NULL;
+    /* What was never written is gone with the connection. */
+    s->tx_written = s->tx_queued;
     xmsg_buf_free(&s->out);
     s->out_off = 0;
     xmsg_buf_free(&s->rx_pending);
@@ -285,6 +289,7 @@ xmsg_err xmsg_stream_queue(xmsg_stream *s, const char *xml, size_t len)
     }
     if (xmsg_buf_put(&s->out, xml, len))
         return xmsg_stream_fail(s, XMSG_ERR_INTERNAL, "out of memory");
+    s->tx_queued += len;
     return XMSG_OK;
 }
 
@@ -329,6 +334,7 @@ static xmsg_err flush(xmsg_stream *s)
             done = (size_t)w;
         }
         s->out_off += done;
+        s->tx_written += done;
     }
     s->out.len = s->out_off = 0;
     if (s->out.d)
@@ -352,9 +358,9 @@ static xmsg_err feed(xmsg_stream *s, const char *d, size_t n)
         if (s->pause == PAUSE_TLS) {
             s->pause = PAUSE_NONE;
             if (off < n)
-                return xmsg_stream_fail(s, XMSG_ERR_PROTOCOL,
-                                        "the server sent data after "
-                                        "<proceed/>");
+                return xmsg_stream_fail(s, XMSG_ERR_TLS,
+                                        "the server sent cleartext after "
+                                        "<proceed/>: refused");
             return xmsg_stream_start_tls(s);
         }
         if (s->pause == PAUSE_RESTART) {
@@ -637,6 +643,15 @@ void xmsg_stream_close(xmsg_stream *s)
     if (!s || s->fd < 0)
         return;
     if (s->header_sent && s->phase != PH_FAILED && s->phase != PH_TLS) {
+        /* What was received is acknowledged: a server that kept it for a
+         * resumption would otherwise store or bounce it again. */
+        if (s->phase == PH_READY && s->sm_on) {
+            char a[64];
+            int n = snprintf(a, sizeof(a), "<a xmlns='" XMSG_NS_SM "' h='%u'/>",
+                             s->sm_in);
+
+            xmsg_stream_queue(s, a, (size_t)n);
+        }
         xmsg_stream_queue(s, end, sizeof(end) - 1);
         flush(s);
     }
@@ -646,6 +661,25 @@ void xmsg_stream_close(xmsg_stream *s)
 }
 
 /* ---- accessors ---- */
+
+const char *xmsg_stream_doing(const xmsg_stream *s)
+{
+    switch (s->phase == PH_FAILED ? s->fail_phase : s->phase) {
+    case PH_RESOLVE:
+        return "resolving";
+    case PH_CONNECT:
+        return "connecting";
+    case PH_TLS:
+    case PH_STARTTLS:
+        return "setting up TLS";
+    case PH_STREAM:
+        return s->secure || s->auth_done ? "logging in" : "opening the stream";
+    case PH_READY:
+        return "talking to the server";
+    default:
+        return "logging in";
+    }
+}
 
 int xmsg_stream_ready(const xmsg_stream *s)
 {
@@ -686,6 +720,34 @@ size_t xmsg_stream_unacked(const xmsg_stream *s)
 unsigned xmsg_stream_pings_answered(const xmsg_stream *s)
 {
     return s->pings_answered;
+}
+unsigned xmsg_stream_acks(const xmsg_stream *s)
+{
+    return s->acks;
+}
+int xmsg_stream_overacked(const xmsg_stream *s)
+{
+    return s->overacked;
+}
+uint64_t xmsg_stream_tx_queued(const xmsg_stream *s)
+{
+    return s->tx_queued;
+}
+uint64_t xmsg_stream_tx_written(const xmsg_stream *s)
+{
+    return s->tx_written;
+}
+uint64_t xmsg_stream_rx_bytes(const xmsg_stream *s)
+{
+    return s->rx_bytes;
+}
+void xmsg_stream_set_status(xmsg_stream *s, xmsg_status *st)
+{
+    s->st = st;
+}
+void xmsg_stream_set_sm(xmsg_stream *s, int on)
+{
+    s->sm_off = !on;
 }
 int xmsg_stream_fd(const xmsg_stream *s, short *events)
 {

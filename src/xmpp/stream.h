@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "internal.h"
+#include "model/internal.h"
 #include "net/net.h"
 #include "xml/xml.h"
 #include "xmpp/sasl.h"
@@ -154,7 +154,15 @@ xmsg_err xmsg_stream_ping(xmsg_stream *s);
  * server's; closes the socket. Resumption state is kept. NULL-safe. */
 void xmsg_stream_close(xmsg_stream *s);
 
+/* Points the stream's log and failures at st (borrowed), from now on. */
+void xmsg_stream_set_status(xmsg_stream *s, xmsg_status *st);
+/* XEP-0198 off (on by default): <enable/> is never sent. */
+void xmsg_stream_set_sm(xmsg_stream *s, int on);
+
 /* ---- what the features need ---- */
+/* What the stream was doing (for a failure's text): "resolving",
+ * "connecting", "setting up TLS", "logging in", "talking to the server". */
+const char *xmsg_stream_doing(const xmsg_stream *s);
 int xmsg_stream_ready(const xmsg_stream *s);
 const char *xmsg_stream_jid(const xmsg_stream *s); /* bound; borrowed */
 int xmsg_stream_sm_on(const xmsg_stream *s);
@@ -165,6 +173,16 @@ uint32_t xmsg_stream_sm_acked(const xmsg_stream *s);
 uint32_t xmsg_stream_sm_received(const xmsg_stream *s);
 size_t xmsg_stream_unacked(const xmsg_stream *s);
 unsigned xmsg_stream_pings_answered(const xmsg_stream *s);
+/* <a/> answers received so far (each one counted once); 1 once one
+ * acknowledged more than was sent (the stream failed: protocol). */
+unsigned xmsg_stream_acks(const xmsg_stream *s);
+int xmsg_stream_overacked(const xmsg_stream *s);
+/* Bytes queued for the peer since the stream object was made, and bytes
+ * the socket (or TLS) took of them: a stanza queued beyond tx_written when
+ * the connection fails never left. Bytes received so far. */
+uint64_t xmsg_stream_tx_queued(const xmsg_stream *s);
+uint64_t xmsg_stream_tx_written(const xmsg_stream *s);
+uint64_t xmsg_stream_rx_bytes(const xmsg_stream *s);
 /* The socket and the events to poll for (an outer loop); -1 before. */
 int xmsg_stream_fd(const xmsg_stream *s, short *events);
 /* TLS1_2_VERSION, TLS1_3_VERSION; 0 without TLS. */

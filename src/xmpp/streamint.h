@@ -31,6 +31,7 @@ struct xmsg_stream {
     xmsg_status *st;
     char *bare, *local, *domain, *resource; /* of params jid */
     xmsg_phase phase;
+    xmsg_phase fail_phase; /* the phase a failure ended */
     xmsg_err err;
     uint64_t deadline;
     /* transport */
@@ -43,6 +44,7 @@ struct xmsg_stream {
     int header_sent;
     xmsg_buf out;
     size_t out_off;
+    uint64_t tx_queued, tx_written;
     uint64_t rx_bytes;
     /* parsing */
     xmsg_xml_parser *parser;
@@ -65,7 +67,9 @@ struct xmsg_stream {
     int auth_done;
     char *bound;
     /* XEP-0198 */
-    int sm_on, resumed;
+    int sm_on, resumed, sm_off;
+    unsigned acks;
+    int overacked; /* an <a/> acknowledged more than was sent */
     char *sm_id, *sm_location;
     uint32_t sm_in, sm_out, sm_acked;
     xmsg_strvec unacked; /* texts from unacked_head on */

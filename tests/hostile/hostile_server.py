@@ -75,7 +75,7 @@ def read_until(conn, marker):
 
 def answer_bind(conn):
     data = read_until(conn, b"</iq>")
-    iq_id = data.split(b"id=\"", 1)[1].split(b"\"", 1)[0]
+    iq_id = attr(data, b"id")
     conn.sendall(b"<iq type='result' id='" + iq_id + b"'><bind xmlns='urn:"
                  b"ietf:params:xml:ns:xmpp-bind'><jid>alice@localhost/h</jid>"
                  b"</bind></iq>")
@@ -215,9 +215,10 @@ def main():
         conn.sendall(HDR + after)
         if scenario == "ack-more":
             answer_bind(conn)
+            read_until(conn, b"<enable ")
+            conn.sendall(b"<enabled xmlns='urn:xmpp:sm:3'/>")
             read_until(conn, b"<r ")
-            conn.sendall(b"<enabled xmlns='urn:xmpp:sm:3'/>"
-                         b"<a xmlns='urn:xmpp:sm:3' h='5'/>")
+            conn.sendall(b"<a xmlns='urn:xmpp:sm:3' h='5'/>")
         if scenario == "forged-mam":
             answer_bind(conn)
             serve_archive(conn)

@@ -306,7 +306,7 @@ plain_cases() {
   # the client's writes after it fail, the message never leaves.
   fault "plain: cut after the bind result, before the message" 3 connection \
     prompt "$CUT_T" "--trigger s2c:match:</bind></iq> --at end --action cut" \
-    "+Bind successful" "!pending at the close" -- --no-tls -m "p3-$token"
+    "+resource bound" "!pending at the close" -- --no-tls -m "p3-$token"
   fault "plain: cut when the client's <message> arrives" 7 unconfirmed \
     prompt "$CUT_T" "--trigger c2s:match:<message --action cut" \
     "+SENT: <message" -- --no-tls -m "p4-$token"
@@ -387,7 +387,7 @@ tls_cases() {
     "+SENT: <auth" "-RECV: <challenge" "-RECV: <success" -- "${tls[@]}" -m x
   fault "$s tls: cut after the bind result, before the message" 3 \
     connection prompt "$CUT_T" \
-    "--trigger s2c:appdata:$bind --at end --action cut" "+Bind successful" \
+    "--trigger s2c:appdata:$bind --at end --action cut" "+resource bound" \
     "-RECV: <enabled" "!pending at the close" -- "${tls[@]}" -m x
   fault "$s tls: cut when the client's message record arrives" 7 \
     unconfirmed prompt "$CUT_T" "--trigger c2s:biglen:2000 --action cut" \

@@ -19,6 +19,8 @@ forwarded, then the action runs:
       biglen:N      the first TLS record whose length is >= N
   --at start|end   act before the trigger (default) or after it: after
                    the matched text or after the whole TLS record
+  --once           watch the first connection only (later ones, such as a
+                   reconnection, are forwarded untouched)
   --action ACTION
       cut       close both sockets; the rest is dropped. The bytes before
                 the trigger go out with the FIN in one segment.
@@ -221,8 +223,11 @@ class Conn:
         for s in (client, self.server):
             s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         tls = 0 if args.tls else None
-        self.streams = {"c2s": Stream("c2s", args.trig, tls),
-                        "s2c": Stream("s2c", args.trig, tls)}
+        trig = args.trig
+        if args.once:  # the first connection only: a reconnection passes
+            args.trig = None
+        self.streams = {"c2s": Stream("c2s", trig, tls),
+                        "s2c": Stream("s2c", trig, tls)}
         self.frozen = False
         self.closed = False
         self.proceed = b""
@@ -430,6 +435,8 @@ def main():
     ap.add_argument("--action", choices=("cut", "reset", "freeze", "stop",
                                          "kill"))
     ap.add_argument("--pid", type=int)
+    ap.add_argument("--once", action="store_true",
+                    help="watch the first connection only")
     ap.add_argument("--tls", action="store_true",
                     help="TLS from the first byte (direct TLS port)")
     ap.add_argument("--verbose", action="store_true",

@@ -1,104 +1,90 @@
 /* flood.c - test tool: sends N numbered messages over one connection (to
  * fill an offline store and archive quickly), then waits until the server
- * answered a ping sent after them. Written on libstrophe directly: it
- * prepares a test, it is not what is tested.
+ * answered a ping sent after them. Written on the library's stream layer
+ * directly (src/xmpp): it prepares a test, it is not what is tested.
  *   flood JID PASSWORD HOST PORT CAFILE TO N PREFIX */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <strophe.h>
+#include "model/internal.h"
+#include "xml/xml.h"
+#include "xmpp/stream.h"
 
-struct run {
-    const char *to, *prefix;
-    long n;
-    int done, ok;
-};
-
-static int on_pong(xmpp_conn_t *conn, xmpp_stanza_t *st, void *ud)
+static xmsg_xel *message(const char *to, long i, const char *prefix)
 {
-    struct run *r = ud;
+    xmsg_xel *m = xmsg_xel_new(XMSG_NS_CLIENT, "message"), *b;
+    char id[32], body[128];
 
-    (void)conn;
-    r->ok = strcmp(xmpp_stanza_get_type(st), "result") == 0;
-    r->done = 1;
-    return 0;
+    snprintf(id, sizeof(id), "flood-%ld", i);
+    snprintf(body, sizeof(body), "%s-%05ld", prefix, i);
+    b = m ? xmsg_xel_add_new(m, NULL, "body") : NULL;
+    if (!b || xmsg_xel_set_attr(m, "type", "chat") ||
+        xmsg_xel_set_attr(m, "to", to) || xmsg_xel_set_attr(m, "id", id) ||
+        xmsg_xel_add_text(b, body, strlen(body))) {
+        xmsg_xel_free(m);
+        return NULL;
+    }
+    return m;
 }
 
-static void send_all(xmpp_conn_t *conn, struct run *r)
+static int send_all(xmsg_stream *s, const char *to, long n, const char *prefix)
 {
-    xmpp_ctx_t *ctx = xmpp_conn_get_context(conn);
-    char id[32], body[128];
-    xmpp_stanza_t *m, *iq, *ping;
+    xmsg_xel *m;
     long i;
 
-    for (i = 0; i < r->n; i++) {
-        snprintf(id, sizeof(id), "flood-%ld", i);
-        snprintf(body, sizeof(body), "%s-%05ld", r->prefix, i);
-        m = xmpp_message_new(ctx, "chat", r->to, id);
-        xmpp_message_set_body(m, body);
-        xmpp_send(conn, m);
-        xmpp_stanza_release(m);
+    for (i = 0; i < n; i++) {
+        m = message(to, i, prefix);
+        if (!m || xmsg_stream_send(s, m)) {
+            xmsg_xel_free(m);
+            return -1;
+        }
+        xmsg_xel_free(m);
+        /* Written as they go: the queue stays small. */
+        if (i % 100 == 99 && xmsg_stream_run(s, 0))
+            return -1;
     }
-    iq = xmpp_iq_new(ctx, "get", "flood-ping");
-    ping = xmpp_stanza_new(ctx);
-    xmpp_stanza_set_name(ping, "ping");
-    xmpp_stanza_set_ns(ping, "urn:xmpp:ping");
-    xmpp_stanza_add_child(iq, ping);
-    xmpp_stanza_release(ping);
-    xmpp_id_handler_add(conn, on_pong, "flood-ping", r);
-    xmpp_send(conn, iq);
-    xmpp_stanza_release(iq);
-}
-
-static void on_conn(xmpp_conn_t *conn, xmpp_conn_event_t ev, int err,
-                    xmpp_stream_error_t *se, void *ud)
-{
-    struct run *r = ud;
-
-    (void)err;
-    (void)se;
-    if (ev == XMPP_CONN_CONNECT)
-        send_all(conn, r);
-    else
-        r->done = 1;
+    return xmsg_stream_ping(s) ? -1 : 0;
 }
 
 int main(int argc, char **argv)
 {
-    struct run r = {0};
-    xmpp_ctx_t *ctx;
-    xmpp_conn_t *conn;
-    int spins = 0;
+    xmsg_params *p = xmsg_params_new();
+    xmsg_status *st = xmsg_status_new();
+    xmsg_stream *s = NULL;
+    int ok = 0;
 
     if (argc != 9) {
         fprintf(stderr, "usage: flood JID PASSWORD HOST PORT CAFILE TO N "
                         "PREFIX\n");
         return 2;
     }
-    r.to = argv[6];
-    r.n = atol(argv[7]);
-    r.prefix = argv[8];
-    xmpp_initialize();
-    ctx = xmpp_ctx_new(NULL, NULL);
-    conn = xmpp_conn_new(ctx);
-    xmpp_conn_set_flags(conn, XMPP_CONN_FLAG_DISABLE_SM |
-                                  XMPP_CONN_FLAG_MANDATORY_TLS);
-    xmpp_conn_set_jid(conn, argv[1]);
-    xmpp_conn_set_pass(conn, argv[2]);
-    xmpp_conn_set_cafile(conn, argv[5]);
-    if (xmpp_connect_client(conn, argv[3], (unsigned short)atoi(argv[4]),
-                            on_conn, &r) != XMPP_EOK)
-        return 1;
-    while (!r.done && spins++ < 1200) /* 120 s at most */
-        xmpp_run_once(ctx, 100);
-    xmpp_disconnect(conn);
-    for (spins = 0; spins < 30 && xmpp_conn_is_connected(conn); spins++)
-        xmpp_run_once(ctx, 100);
-    xmpp_conn_release(conn);
-    xmpp_ctx_free(ctx);
-    xmpp_shutdown();
-    if (!r.ok)
-        fprintf(stderr, "flood: the server did not confirm\n");
-    return r.ok ? 0 : 1;
+    if (!p || !st || xmsg_params_set_string(p, "jid", argv[1], st) ||
+        xmsg_params_set_string(p, "password", argv[2], st) ||
+        xmsg_params_set_string(p, "host", argv[3], st) ||
+        xmsg_params_set_int(p, "port", atol(argv[4]), st) ||
+        xmsg_params_set_string(p, "caFile", argv[5], st) ||
+        xmsg_params_set_bool(p, "mandatoryTLS", 1, st) ||
+        xmsg_params_set_int(p, "timeout", 120, st) ||
+        xmsg_params_set_string(p, "logLevel", "warn", st))
+        goto out;
+    s = xmsg_stream_new(p, st);
+    if (s)
+        xmsg_stream_set_sm(s, 0);
+    if (!s || xmsg_stream_open(s) ||
+        send_all(s, argv[6], atol(argv[7]), argv[8]))
+        goto out;
+    /* 120 s at most (the deadline), the login's included. */
+    while (xmsg_stream_pings_answered(s) < 1)
+        if (xmsg_stream_run(s, 100))
+            goto out;
+    ok = 1;
+out:
+    if (!ok)
+        fprintf(stderr, "flood: the server did not confirm: %s\n",
+                st && xmsg_status_text(st) ? xmsg_status_text(st) : "?");
+    xmsg_stream_free(s);
+    xmsg_status_free(st);
+    xmsg_params_free(p);
+    return ok ? 0 : 1;
 }

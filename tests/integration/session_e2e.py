@@ -364,9 +364,55 @@ def test_reconnect_across_restart():
           "every message exactly once, in order: %s" % bodies)
     check(any("reconnected" in l for l in status.get("log", [])),
           "the log tells of the reconnection")
+    check(any("fresh login" in l for l in status.get("log", [])),
+          "a restarted server cannot resume: a fresh login, caught up")
+
+
+def test_resume_after_cut():
+    """A cut under a listening session: XEP-0198 resumption (the server
+    keeps the session), before any archive catch-up; what the server had
+    not delivered comes after the resumption, once, in order."""
+    if LAB["XMSG_LAB_MODE"] != "plain":
+        return  # the proxy's text trigger needs plaintext
+    run("connect", "t02", "--no-mam")
+    proxy = subprocess.Popen(
+        [sys.executable, os.path.join(HERE, "faultproxy.py"), "--target",
+         "%s:%s" % (LAB["XMSG_LAB_HOST"], LAB["XMSG_LAB_PORT"]), "--trigger",
+         "s2c:match:resume-2", "--action", "cut", "--once"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        port = proxy.stdout.readline().decode().split()[1]
+        p = subprocess.Popen(
+            [XMSG, "listen", "-j", jid("t02"), "-H", LAB["XMSG_LAB_HOST"],
+             "-P", port, "-l", "info", "--no-tls", "--count", "3",
+             "--type", "message", "--duration", "60"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env=env_for("t02"))
+        wait_listener_ready("t02")
+        for i in (1, 2, 3):
+            check(send("t03", "t02", "resume-%d" % i) == 0,
+                  "sent resume-%d" % i)
+        rc, msgs, status, err = finish(p, timeout=90)
+    finally:
+        proxy.terminate()
+        proxy.wait()
+    log = status.get("log", [])
+    bodies = [m.get("body") for m in msgs]
+    check(rc == 0, "listen survived the cut (exit %d) %s %s" %
+          (rc, status.get("error"), log[-8:]))
+    check(bodies == ["resume-1", "resume-2", "resume-3"],
+          "every message exactly once, in order: %s" % bodies)
+    check(any("resumed (XEP-0198)" in l for l in log),
+          "the log tells of the resumption: %s" % log[-6:])
+    check(not any("fresh login" in l for l in log),
+          "no fresh login, no catch-up")
 
 
 if len(sys.argv) > 3 and sys.argv[3] == "restart":
+    try:
+        test_resume_after_cut()
+    except Exception as e:
+        check(False, "test_resume_after_cut raised %r" % e)
     try:
         test_reconnect_across_restart()
     except Exception as e:

@@ -105,13 +105,13 @@ static void test_presence_names_round_trip(void **state)
 
     (void)state;
     json_object_set_new(p, "logLevel", json_string("debug"));
-    m = json_pack("{s:s, s:s, s:s, s:s, s:s}", "to", jid_of("t28"), "body",
-                  "x", "priority", "high", "show", "away", "status", "busy");
+    m = json_pack("{s:s, s:s, s:s, s:s, s:s}", "to", jid_of("t28"), "body", "x",
+                  "priority", "high", "show", "away", "status", "busy");
     st = lab_send(p, m);
     expect_code(st, "ok");
     assert_true(json_is_true(json_object_get(st, "delivered")));
-    assert_true(lab_log_has(st, "priority=\"high\""));
-    assert_true(lab_log_has(st, "show=\"away\""));
+    assert_true(lab_log_has(st, "priority='high'"));
+    assert_true(lab_log_has(st, "show='away'"));
     json_decref(st);
 
     st = collect_ok("t28");
@@ -137,7 +137,7 @@ static void test_presence_custom_attribute(void **state)
                   jid_of("t29"), "show", "away", "x-custom", "kept");
     st = lab_send(p, m);
     expect_code(st, "ok");
-    assert_true(lab_log_has(st, "x-custom=\"kept\""));
+    assert_true(lab_log_has(st, "x-custom='kept'"));
     assert_true(lab_log_has(st, "<show>away</show>"));
     json_decref(st);
     json_decref(m);
@@ -154,7 +154,7 @@ static void test_defaults(void **state)
     st = lab_send(p, m);
     expect_code(st, "ok");
     /* from defaults to the jid: it is on the wire. */
-    assert_true(lab_log_has(st, "from=\"alice@"));
+    assert_true(lab_log_has(st, "from='alice@"));
     json_decref(st);
 
     st = collect_ok("t02");
@@ -186,8 +186,8 @@ static void test_explicit_from_on_the_wire(void **state)
                   "from", jid_of("alice"));
     st = lab_send(p, m);
     expect_code(st, "ok");
-    assert_true(lab_log_has(st, "from=\"alice@localhost\""));
-    assert_false(lab_log_has(st, "from=\"alice@localhost/xmsg-e2e\""));
+    assert_true(lab_log_has(st, "from='alice@localhost'"));
+    assert_false(lab_log_has(st, "from='alice@localhost/xmsg-e2e'"));
     json_decref(st);
     /* A from that is not the sender's own is on the wire too: the server
      * rejects it (Prosody rewrites it, ejabberd closes the stream). */
@@ -206,7 +206,7 @@ static void test_ns_on_the_wire(void **state)
     m = json_pack("{s:s, s:s, s:s}", "to", jid_of("t17"), "body", "ns", "ns",
                   "urn:example:not-a-stanza");
     st = lab_send(p, m);
-    assert_true(lab_log_has(st, "xmlns=\"urn:example:not-a-stanza\""));
+    assert_true(lab_log_has(st, "xmlns='urn:example:not-a-stanza'"));
     assert_string_not_equal(lab_code(st), "ok");
     assert_false(json_is_true(json_object_get(st, "delivered")));
     json_decref(st);
@@ -425,8 +425,7 @@ static double now_s(void)
 }
 
 /* A listener that accepts (in the kernel's backlog) and never speaks:
- * neither the stream nor a direct TLS handshake may outlive the timeout
- * (libstrophe's own TLS handshake blocks without one). */
+ * neither the stream nor a direct TLS handshake may outlive the timeout. */
 static void test_silent_server_times_out(void **state)
 {
     struct sockaddr_in a = {.sin_family = AF_INET};
@@ -486,7 +485,7 @@ static void test_log_levels(void **state)
         st = lab_connect(p);
         expect_code(st, "ok");
         assert_int_equal(lab_log_has(st, "debug "), i == 0);
-        assert_int_equal(lab_log_has(st, "info xmsg: logged in"), i <= 1);
+        assert_int_equal(lab_log_has(st, "info xmpp: logged in"), i <= 1);
         if (i >= 2)
             assert_int_equal(json_array_size(json_object_get(st, "log")), 0);
         json_decref(st);
@@ -494,7 +493,7 @@ static void test_log_levels(void **state)
     /* Numbers work as names do. */
     json_object_set_new(p, "logLevel", json_integer(1));
     st = lab_connect(p);
-    assert_true(lab_log_has(st, "info xmsg: logged in"));
+    assert_true(lab_log_has(st, "info xmpp: logged in"));
     assert_false(lab_log_has(st, "debug "));
     json_decref(st);
     json_decref(p);

@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake pkg-config
-  libstrophe-dev libjansson-dev libcmocka-dev
+  libjansson-dev libcmocka-dev
   libssl-dev libexpat1-dev libc-ares-dev dnsmasq-base bind9-dnsutils
   prosody ejabberd openssl iproute2 procps util-linux
   valgrind jq python3 python3-slixmpp clang-format clang libclang-rt-14-dev

@@ -3,7 +3,7 @@
 
 #include <jansson.h>
 
-#include "internal.h"
+#include "model/internal.h"
 
 struct fx {
     xmsg_message *m;

@@ -1,7 +1,7 @@
 /* test_params.c - xmsg_params: defaults, setters, from_json, check. */
 #include "unit.h"
 
-#include "internal.h"
+#include "model/internal.h"
 
 struct fx {
     xmsg_params *p;

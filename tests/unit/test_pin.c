@@ -2,7 +2,7 @@
  * certificate (checked against openssl's own computation). */
 #include "unit.h"
 
-#include "pin.h"
+#include "model/pin.h"
 
 /* A self-signed P-256 certificate; its pin was computed with
  * openssl x509 -pubkey | openssl pkey -pubin -outform der |

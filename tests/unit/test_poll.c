@@ -3,7 +3,7 @@
  * from the head and from the middle, scans that resume. */
 #include "unit.h"
 
-#include "sessobj.h"
+#include "features/sessobj.h"
 
 struct queue {
     xmsg_session s;

@@ -1,7 +1,7 @@
 /* test_redact.c - xmsg_redact and xmsg_base64. */
 #include "unit.h"
 
-#include "internal.h"
+#include "model/internal.h"
 
 #define SASL "urn:ietf:params:xml:ns:xmpp-sasl"
 

@@ -1,48 +1,37 @@
 /* test_stanza.c - the message <-> <message/> stanza mapping, both ways,
- * on stanzas parsed by libstrophe (no network). */
+ * on stanzas parsed by the library's own XML layer (no network). */
 #include "unit.h"
 
-#include <strophe.h>
+#include "features/mam.h"
+#include "features/session.h"
 
-#include "mam.h"
-#include "session.h"
-
-static xmpp_ctx_t *ctx;
-
-static int setup(void **state)
+/* The one element of xml (owned by *w, which the caller frees). */
+static xmsg_xel *parse_el(const char *xml, xmsg_xel **w)
 {
-    (void)state;
-    xmpp_initialize();
-    ctx = xmpp_ctx_new(NULL, NULL);
-    return ctx ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    xmpp_ctx_free(ctx);
-    return 0;
+    *w = xmsg_xml_parse_fragment(xml);
+    assert_non_null(*w);
+    return xmsg_xel_child(*w, NULL, NULL);
 }
 
 static xmsg_message *parse(const char *xml)
 {
-    xmpp_stanza_t *s = xmpp_stanza_new_from_string(ctx, xml);
+    xmsg_xel *w, *s = parse_el(xml, &w);
     xmsg_message *m;
 
     assert_non_null(s);
     m = xmsg_message_from_stanza(s);
-    xmpp_stanza_release(s);
+    xmsg_xel_free(w);
     return m;
 }
 
-/* The message as sent, parsed back by libstrophe. */
-static xmpp_stanza_t *as_sent(const xmsg_message *m, xmsg_buf *b)
+/* The message as sent, parsed back (*w: free it). */
+static xmsg_xel *as_sent(const xmsg_message *m, xmsg_buf *b, xmsg_xel **w)
 {
-    xmpp_stanza_t *s;
+    xmsg_xel *s;
 
     b->len = 0;
     assert_int_equal(xmsg_message_xml(m, b), 0);
-    s = xmpp_stanza_new_from_string(ctx, b->d);
+    s = parse_el(b->d, w);
     assert_non_null(s);
     return s;
 }
@@ -51,7 +40,7 @@ static void test_to_xml(void **state)
 {
     xmsg_message *m = xmsg_message_new();
     xmsg_buf b = {NULL, 0, 0};
-    xmpp_stanza_t *s, *box, *a;
+    xmsg_xel *w, *s, *box, *a;
 
     (void)state;
     assert_int_equal(xmsg_message_set(m, "to", "bob@example.org", NULL), 0);
@@ -59,19 +48,18 @@ static void test_to_xml(void **state)
     assert_int_equal(xmsg_message_set(m, "xml:lang", "fr", NULL), 0);
     assert_int_equal(xmsg_message_set(m, "x-prio", "high", NULL), 0);
     assert_int_equal(xmsg_message_set(m, "ns", "jabber:client", NULL), 0);
-    s = as_sent(m, &b);
+    s = as_sent(m, &b, &w);
     assert_non_null(strstr(b.d, "<body>a&lt;b &amp; c</body>"));
-    assert_string_equal(xmpp_stanza_get_name(s), "message");
-    assert_string_equal(xmpp_stanza_get_ns(s), "jabber:client");
-    assert_string_equal(xmpp_stanza_get_attribute(s, "x-prio"), "high");
-    assert_string_equal(xmpp_stanza_get_attribute(s, "lang"), "fr");
-    box = xmpp_stanza_get_child_by_name_and_ns(s, "attributes",
-                                               "urn:xmsg:attributes:0");
+    assert_string_equal(xmsg_xel_name(s), "message");
+    assert_string_equal(xmsg_xel_ns(s), "jabber:client");
+    assert_string_equal(xmsg_xel_attr(s, "x-prio"), "high");
+    assert_string_equal(xmsg_xel_attr(s, "xml:lang"), "fr");
+    box = xmsg_xel_child(s, "urn:xmsg:attributes:0", "attributes");
     assert_non_null(box);
-    a = xmpp_stanza_get_children(box);
-    assert_string_equal(xmpp_stanza_get_attribute(a, "name"), "x-prio");
-    assert_null(xmpp_stanza_get_next(a));
-    xmpp_stanza_release(s);
+    a = xmsg_xel_child(box, NULL, NULL);
+    assert_string_equal(xmsg_xel_attr(a, "name"), "x-prio");
+    assert_null(xmsg_xel_next_el(a, NULL, NULL));
+    xmsg_xel_free(w);
     xmsg_buf_free(&b);
     xmsg_message_free(m);
 }
@@ -90,20 +78,20 @@ static void test_xml_round_trip(void **state)
     };
     xmsg_message *m = xmsg_message_new(), *back;
     xmsg_buf b = {NULL, 0, 0};
-    xmpp_stanza_t *s;
+    xmsg_xel *w, *s;
     size_t i;
 
     (void)state;
     for (i = 0; i < sizeof(fields) / sizeof(*fields); i++)
         assert_int_equal(xmsg_message_set(m, fields[i][0], fields[i][1], NULL),
                          0);
-    s = as_sent(m, &b);
+    s = as_sent(m, &b, &w);
     back = xmsg_message_from_stanza(s);
     assert_non_null(back);
     for (i = 0; i < sizeof(fields) / sizeof(*fields); i++)
         assert_string_equal(xmsg_message_get(back, fields[i][0]), fields[i][1]);
     xmsg_message_free(back);
-    xmpp_stanza_release(s);
+    xmsg_xel_free(w);
     xmsg_buf_free(&b);
     xmsg_message_free(m);
 }
@@ -112,13 +100,13 @@ static void test_no_mirror_without_custom(void **state)
 {
     xmsg_message *m = xmsg_message_new();
     xmsg_buf b = {NULL, 0, 0};
-    xmpp_stanza_t *s;
+    xmsg_xel *w, *s;
 
     (void)state;
     assert_int_equal(xmsg_message_set(m, "body", "x", NULL), 0);
-    s = as_sent(m, &b);
-    assert_null(xmpp_stanza_get_child_by_name(s, "attributes"));
-    xmpp_stanza_release(s);
+    s = as_sent(m, &b, &w);
+    assert_null(xmsg_el_child(s, "attributes"));
+    xmsg_xel_free(w);
     xmsg_buf_free(&b);
     xmsg_message_free(m);
 }
@@ -180,14 +168,14 @@ static void test_no_body_no_message(void **state)
 static xmsg_message *mam(const char *xml, int *is_result)
 {
     xmsg_mam_page page;
-    xmpp_stanza_t *s = xmpp_stanza_new_from_string(ctx, xml);
+    xmsg_xel *w, *s = parse_el(xml, &w);
     xmsg_message *m;
 
     memset(&page, 0, sizeof(page));
     strcpy(page.queryid, "Q1");
     assert_non_null(s);
     m = xmsg_mam_result(s, &page, "bob@x", is_result);
-    xmpp_stanza_release(s);
+    xmsg_xel_free(w);
     return m;
 }
 
@@ -253,7 +241,8 @@ static void test_hostile_attributes(void **state)
                           "<message xmlns='jabber:client' to='bob@x' "
                           "from='alice@x/r' id='i9' body='forged' "
                           "stamp='1970-01-01T00:00:00Z' archiveId='F'");
-    for (i = 0; i < 200; i++)
+    /* The parser refuses more than 64 attributes (xml.h): 6 + 50. */
+    for (i = 0; i < 50; i++)
         n += (size_t)snprintf(xml + n, sizeof(xml) - n, " a%d='v'", i);
     snprintf(xml + n, sizeof(xml) - n,
              "><body>real</body>"
@@ -265,7 +254,7 @@ static void test_hostile_attributes(void **state)
     assert_string_equal(xmsg_message_get(m, "from"), "alice@x/r");
     assert_string_equal(xmsg_message_get(m, "to"), "bob@x");
     assert_string_equal(xmsg_message_get(m, "id"), "i9");
-    assert_string_equal(xmsg_message_get(m, "a199"), "v");
+    assert_string_equal(xmsg_message_get(m, "a49"), "v");
     assert_string_equal(xmsg_message_get(m, "body"), "real");
     assert_string_equal(xmsg_message_get(m, "stamp"), "2026-05-05T05:05:05Z");
     assert_null(xmsg_message_get(m, "archiveId"));
@@ -290,27 +279,26 @@ static xmsg_message *with(const char *const *kv)
  * when the server dropped the attributes. */
 static void test_presence_names_on_a_message(void **state)
 {
-    static const char *const kv[] = {
-        "to",     "bob@x",   "body",   "x", "priority", "high", "show",
-        "away",   "status",  "custom", NULL};
+    static const char *const kv[] = {"to",       "bob@x",  "body", "x",
+                                     "priority", "high",   "show", "away",
+                                     "status",   "custom", NULL};
     static const char *const names[] = {"priority", "show", "status"};
     xmsg_message *m = with(kv), *back;
     xmsg_buf b = {NULL, 0, 0};
-    xmpp_stanza_t *s, *box;
+    xmsg_xel *w, *s, *box;
     size_t i;
 
     (void)state;
-    s = as_sent(m, &b);
-    box = xmpp_stanza_get_child_by_name_and_ns(s, "attributes",
-                                               "urn:xmsg:attributes:0");
+    s = as_sent(m, &b, &w);
+    box = xmsg_xel_child(s, "urn:xmsg:attributes:0", "attributes");
     assert_non_null(box);
-    assert_null(xmpp_stanza_get_child_by_name(s, "show"));
+    assert_null(xmsg_el_child(s, "show"));
     for (i = 0; i < N_ROWS(names); i++)
-        assert_string_equal(xmpp_stanza_get_attribute(s, names[i]),
+        assert_string_equal(xmsg_xel_attr(s, names[i]),
                             xmsg_message_get(m, names[i]));
-    if (!strstr(b.d, "<attribute name=\"priority\">high</attribute>"
-                     "<attribute name=\"show\">away</attribute>"
-                     "<attribute name=\"status\">custom</attribute>"))
+    if (!strstr(b.d, "<attribute name='priority'>high</attribute>"
+                     "<attribute name='show'>away</attribute>"
+                     "<attribute name='status'>custom</attribute>"))
         fail_msg("not mirrored: %s", b.d);
     back = xmsg_message_from_stanza(s);
     assert_non_null(back);
@@ -318,7 +306,7 @@ static void test_presence_names_on_a_message(void **state)
         assert_string_equal(xmsg_message_get(back, names[i]),
                             xmsg_message_get(m, names[i]));
     xmsg_message_free(back);
-    xmpp_stanza_release(s);
+    xmsg_xel_free(w);
     /* Attributes dropped by the server: the mirror gives them back. */
     back = parse("<message xmlns='jabber:client' from='a@x/r'><body>x</body>"
                  "<attributes xmlns='urn:xmsg:attributes:0'>"
@@ -337,23 +325,23 @@ static void test_presence_names_on_a_message(void **state)
  * name is an attribute (not mirrored: only messages are stored). */
 static void test_presence_fields(void **state)
 {
-    static const char *const kv[] = {"kind", "presence", "show",  "away",
-                                     "status", "out",    "priority", "5",
-                                     "x-a",  "1",        NULL};
+    static const char *const kv[] = {"kind",   "presence", "show",     "away",
+                                     "status", "out",      "priority", "5",
+                                     "x-a",    "1",        NULL};
     xmsg_message *m = with(kv);
     xmsg_buf b = {NULL, 0, 0};
-    xmpp_stanza_t *s, *c;
+    xmsg_xel *w, *s, *c;
 
     (void)state;
-    s = as_sent(m, &b);
-    assert_string_equal(xmpp_stanza_get_name(s), "presence");
-    assert_string_equal(xmpp_stanza_get_attribute(s, "x-a"), "1");
-    assert_null(xmpp_stanza_get_attribute(s, "show"));
-    assert_null(xmpp_stanza_get_attribute(s, "priority"));
-    c = xmpp_stanza_get_child_by_name(s, "priority");
+    s = as_sent(m, &b, &w);
+    assert_string_equal(xmsg_xel_name(s), "presence");
+    assert_string_equal(xmsg_xel_attr(s, "x-a"), "1");
+    assert_null(xmsg_xel_attr(s, "show"));
+    assert_null(xmsg_xel_attr(s, "priority"));
+    c = xmsg_el_child(s, "priority");
     assert_non_null(c);
-    assert_null(xmpp_stanza_get_child_by_name(s, "attributes"));
-    xmpp_stanza_release(s);
+    assert_null(xmsg_el_child(s, "attributes"));
+    xmsg_xel_free(w);
     xmsg_buf_free(&b);
     xmsg_message_free(m);
 }
@@ -362,18 +350,19 @@ static void test_presence_fields(void **state)
 static void test_iq_attributes(void **state)
 {
     static const char *const kv[] = {
-        "kind", "iq", "type", "get", "to", "x", "priority", "high", "payload",
-        "<query xmlns='urn:example'/>", NULL};
+        "kind", "iq",       "type", "get",     "to",
+        "x",    "priority", "high", "payload", "<query xmlns='urn:example'/>",
+        NULL};
     xmsg_message *m = with(kv);
     xmsg_buf b = {NULL, 0, 0};
-    xmpp_stanza_t *s;
+    xmsg_xel *w, *s;
 
     (void)state;
-    s = as_sent(m, &b);
-    assert_non_null(xmpp_stanza_get_attribute(s, "priority"));
-    assert_string_equal(xmpp_stanza_get_attribute(s, "priority"), "high");
-    assert_non_null(xmpp_stanza_get_child_by_name(s, "query"));
-    xmpp_stanza_release(s);
+    s = as_sent(m, &b, &w);
+    assert_non_null(xmsg_xel_attr(s, "priority"));
+    assert_string_equal(xmsg_xel_attr(s, "priority"), "high");
+    assert_non_null(xmsg_el_child(s, "query"));
+    xmsg_xel_free(w);
     xmsg_buf_free(&b);
     xmsg_message_free(m);
 }
@@ -394,5 +383,5 @@ int main(void)
         cmocka_unit_test(test_iq_attributes),
     };
 
-    return cmocka_run_group_tests_name("stanza", tests, setup, teardown);
+    return cmocka_run_group_tests_name("stanza", tests, NULL, NULL);
 }

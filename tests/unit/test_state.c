@@ -5,7 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "state.h"
+#include "features/state.h"
 
 static char dir[] = "/tmp/xmsg-test-state-XXXXXX";
 

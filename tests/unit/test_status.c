@@ -1,10 +1,11 @@
 /* test_status.c - xmsg_status, error names, status JSON. */
 #include "unit.h"
 
+#include <expat.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
 
-#include "internal.h"
+#include "model/internal.h"
 
 /* Parses the status JSON of st; fails the test when it is not an object. */
 static json_t *status_json(const xmsg_status *st)
@@ -244,8 +245,10 @@ static void test_version(void **state)
         fail_msg("%s: lacks jansson %s", v, jansson_version_str());
     if (!strstr(v, OpenSSL_version(OPENSSL_VERSION)))
         fail_msg("%s: lacks %s", v, OpenSSL_version(OPENSSL_VERSION));
-    if (!has_full_version(v, "libstrophe "))
-        fail_msg("%s: no libstrophe MAJOR.MINOR.PATCH", v);
+    if (!has_full_version(v, "c-ares "))
+        fail_msg("%s: no c-ares MAJOR.MINOR.PATCH", v);
+    if (!strstr(v, XML_ExpatVersion()))
+        fail_msg("%s: lacks %s", v, XML_ExpatVersion());
 }
 
 static void test_free_null(void **state)

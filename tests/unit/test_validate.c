@@ -2,7 +2,7 @@
  * xmsg_attr_name_valid. */
 #include "unit.h"
 
-#include "internal.h"
+#include "model/internal.h"
 
 /* ---- xmsg_text_valid ---- */
 

@@ -1,0 +1,237 @@
+/* muc.c - group chat (XEP-0045): join a room (configuring it as an
+ * instant room when the join created it), send to it with the room's
+ * reflection of the message as the proof, leave. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "features/sessobj.h"
+
+#define NS_MUC "http://jabber.org/protocol/muc"
+#define NS_MUC_USER NS_MUC "#user"
+#define NS_MUC_OWNER NS_MUC "#owner"
+
+struct join {
+    const char *room;
+    const char *occupant; /* room/nick */
+    int joined, created, failed;
+    char cond[128];
+};
+
+/* A status code of the room's muc#user element. */
+static int has_status(const xmsg_xel *presence, const char *code)
+{
+    const xmsg_xel *x = xmsg_xel_child(presence, NS_MUC_USER, "x");
+    const xmsg_xel *c;
+    const char *v;
+
+    for (c = x ? xmsg_xel_child(x, NULL, NULL) : NULL; c;
+         c = xmsg_xel_next_el(c, NULL, NULL)) {
+        v = xmsg_xel_attr(c, "code");
+        if (v && strcmp(v, code) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static int on_room_presence(xmsg_conn *conn, const xmsg_xel *stanza,
+                            void *userdata)
+{
+    struct join *j = userdata;
+    const char *from = xmsg_xel_attr(stanza, "from");
+    const char *type = xmsg_xel_attr(stanza, "type");
+
+    (void)conn;
+    if (!from || !xmsg_jid_bare_is(from, j->room))
+        return 1;
+    if (type && strcmp(type, "error") == 0) {
+        j->failed = 1;
+        xmsg_error_condition(stanza, j->cond, sizeof(j->cond));
+        return 1;
+    }
+    if (type && strcmp(type, "unavailable") == 0)
+        return 1;
+    /* Our own presence comes last, with status 110 (or our nick). */
+    if (has_status(stanza, "110") || strcmp(from, j->occupant) == 0) {
+        j->joined = 1;
+        j->created |= has_status(stanza, "201");
+    }
+    return 1;
+}
+
+/* The presence that joins: no history (what was said before is not what
+ * a sender or listener asked for), the password if any. */
+static xmsg_message *join_presence(const char *occupant, const char *password)
+{
+    xmsg_message *m = xmsg_message_new();
+    xmsg_buf b = {NULL, 0, 0};
+    int rc = !m || xmsg_buf_str(&b, "<x xmlns='" NS_MUC "'>"
+                                    "<history maxstanzas='0'/>");
+
+    if (!rc && password)
+        rc = xmsg_buf_str(&b, "<password>") || xmsg_xml_escape(&b, password) ||
+             xmsg_buf_str(&b, "</password>");
+    rc = rc || xmsg_buf_str(&b, "</x>") ||
+         xmsg_message_put(m, "kind", "presence") ||
+         xmsg_message_put(m, "to", occupant) ||
+         xmsg_message_put(m, "payload", b.d);
+    xmsg_secure_zero(b.d, b.len);
+    xmsg_buf_free(&b);
+    if (rc) {
+        xmsg_message_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+/* A room the join created is locked until its owner configures it: the
+ * default configuration, at once (an instant room). */
+static xmsg_err make_instant(xmsg_session *s, const char *room)
+{
+    xmsg_message *iq = xmsg_message_new(), *reply = NULL;
+    xmsg_err rc = XMSG_ERR_INTERNAL;
+
+    if (iq && !xmsg_message_put(iq, "kind", "iq") &&
+        !xmsg_message_put(iq, "type", "set") &&
+        !xmsg_message_put(iq, "to", room) &&
+        !xmsg_message_put(iq, "payload",
+                          "<query xmlns='" NS_MUC_OWNER "'>"
+                          "<x xmlns='jabber:x:data' type='submit'/></query>"))
+        rc = xmsg_session_exchange(s, iq, &reply);
+    xmsg_message_free(reply);
+    xmsg_message_free(iq);
+    return rc;
+}
+
+static char *occupant_of(const xmsg_params *p, const char *room,
+                         const char *nick)
+{
+    xmsg_buf b = {NULL, 0, 0};
+    size_t local = strcspn(p->jid, "@");
+
+    if (xmsg_buf_str(&b, room) || xmsg_buf_str(&b, "/") ||
+        (nick ? xmsg_buf_str(&b, nick) : xmsg_buf_put(&b, p->jid, local))) {
+        xmsg_buf_free(&b);
+        return NULL;
+    }
+    return b.d;
+}
+
+xmsg_err xmsg_muc_join(xmsg_session *s, const char *room, const char *nick,
+                       const char *password, char **occupant)
+{
+    struct join j = {room, NULL, 0, 0, 0, ""};
+    xmsg_message *pres;
+    xmsg_err rc;
+
+    *occupant = occupant_of(s->p, room, nick);
+    pres = *occupant ? join_presence(*occupant, password) : NULL;
+    if (!pres)
+        return xmsg_status_fail(s->c.st, XMSG_ERR_INTERNAL, "out of memory");
+    j.occupant = *occupant;
+    if (xmsg_conn_handler_add(&s->c, on_room_presence, "presence", NULL, &j)) {
+        xmsg_message_free(pres);
+        return xmsg_status_fail(s->c.st, XMSG_ERR_INTERNAL, "out of memory");
+    }
+    rc = xmsg_session_send_one(&s->c, pres, 1);
+    while (!rc && !j.joined && !j.failed && !s->c.closed &&
+           xmsg_now_ms() < s->c.deadline)
+        xmsg_conn_run(&s->c, 100);
+    xmsg_conn_handler_delete(&s->c, on_room_presence);
+    xmsg_message_free(pres);
+    if (rc == XMSG_ERR_PROTOCOL) /* the join presence came back */
+        return xmsg_status_recode(
+            s->c.st, XMSG_ERR_PROTOCOL,
+            strstr(xmsg_status_text(s->c.st), "not-authorized")
+                ? "the room refused us: a wrong or missing room password"
+                : "the room refused us");
+    if (!rc && j.failed)
+        rc = xmsg_status_fail(s->c.st, XMSG_ERR_PROTOCOL,
+                              "the room %s refused us: %s%s", room, j.cond,
+                              strcmp(j.cond, "not-authorized") == 0
+                                  ? " (a wrong or missing room password)"
+                                  : "");
+    else if (!rc && !j.joined)
+        rc = xmsg_conn_fail(&s->c, "joining the room");
+    if (!rc)
+        xmsg_conn_log(&s->c, XMSG_LOG_INFO, "joined %s as %s%s", room,
+                      *occupant, j.created ? " (a new room)" : "");
+    if (!rc && j.created)
+        rc = make_instant(s, room);
+    return rc;
+}
+
+xmsg_err xmsg_muc_leave(xmsg_session *s, const char *occupant)
+{
+    xmsg_message *pres = xmsg_message_new();
+    xmsg_err rc = XMSG_ERR_INTERNAL;
+
+    if (pres && !xmsg_message_put(pres, "kind", "presence") &&
+        !xmsg_message_put(pres, "type", "unavailable") &&
+        !xmsg_message_put(pres, "to", occupant))
+        rc = xmsg_session_send_one(&s->c, pres, 1);
+    xmsg_message_free(pres);
+    return rc;
+}
+
+struct reflection {
+    const char *occupant, *id;
+};
+
+/* The room sends every message back to every occupant, the sender too,
+ * with the sender's id: that reflection proves the room took it. */
+static int is_reflection(const xmsg_message *r, const void *arg)
+{
+    const struct reflection *want = arg;
+    const char *occupant = want->occupant, *id = want->id;
+    const char *from = xmsg_message_get(r, "from");
+    const char *rid = xmsg_message_get(r, "id");
+    const char *kind = xmsg_message_get(r, "kind");
+    const char *type = xmsg_message_get(r, "type");
+
+    return kind && !strcmp(kind, "message") && type &&
+           !strcmp(type, "groupchat") && from && !strcmp(from, occupant) &&
+           rid && !strcmp(rid, id);
+}
+
+xmsg_err xmsg_muc_send(xmsg_session *s, const xmsg_message *m, const char *room,
+                       const char *occupant)
+{
+    xmsg_message *full = xmsg_message_copy(m);
+    struct reflection want = {occupant, NULL};
+    const int take = (s->flags & XMSG_SESSION_NO_POLL) != 0;
+    xmsg_err rc = XMSG_ERR_INTERNAL;
+    xmsg_message *r;
+    size_t from = 0;
+
+    if (!full || xmsg_conn_give_id(&s->c, full) ||
+        xmsg_message_put(full, "to", room) ||
+        xmsg_message_put(full, "type", "groupchat"))
+        goto out;
+    want.id = xmsg_message_get(full, "id");
+    xmsg_session_await(s, is_reflection, &want);
+    rc = xmsg_session_send_one(&s->c, full, 1);
+    while (!rc) {
+        /* Seen; a session that polls hands it out too. */
+        r = xmsg_session_find(s, &from, is_reflection, &want, take);
+        if (r && take)
+            xmsg_message_free(r);
+        if (r)
+            goto out;
+        if (s->c.closed || xmsg_now_ms() >= s->c.deadline) {
+            xmsg_conn_fail(&s->c, "waiting for the room's reflection");
+            rc = xmsg_status_recode(s->c.st, XMSG_ERR_UNCONFIRMED,
+                                    "the server took the message but the "
+                                    "room did not reflect it");
+            break;
+        }
+        xmsg_conn_run(&s->c, 100);
+    }
+out:
+    xmsg_session_await(s, NULL, NULL);
+    if (rc == XMSG_ERR_INTERNAL && !xmsg_status_code(s->c.st))
+        xmsg_status_fail(s->c.st, rc, "out of memory");
+    s->c.st->delivered = rc == XMSG_OK;
+    xmsg_message_free(full);
+    return rc;
+}

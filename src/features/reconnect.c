@@ -1,0 +1,199 @@
+/* reconnect.c - a session that lost its connection logs in again (params
+ * reconnect), and gets back what it missed from the message archive.
+ *
+ * First XEP-0198 resumption (the stream layer, src/xmpp): when the server
+ * still holds the session, it goes on where it stopped, both sides
+ * re-sending what the other did not acknowledge; nothing else is done.
+ * When resumption is refused (or was never offered) the stream logs in
+ * afresh, and the archive brings back what was missed: every message the
+ * server archives for the account carries its archive id (XEP-0359
+ * stanza-id); the session remembers the last one it received and the
+ * recent ones. After logging in again, before presence (which releases
+ * offline storage), the archive is read after that id: what the old
+ * connection never got comes then, in order. Anything that comes twice
+ * (the archive, then offline storage) is dropped by its id. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "features/mam.h"
+#include "features/sessobj.h"
+
+/* ---- archive ids seen ---- */
+
+int xmsg_session_seen(xmsg_session *s, const char *aid)
+{
+    size_t i;
+
+    for (i = 0; i < XMSG_SEEN_MAX; i++) {
+        if (s->seen[i] && strcmp(s->seen[i], aid) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+void xmsg_session_saw(xmsg_session *s, const char *aid)
+{
+    char *copy = xmsg_strdup(aid);
+
+    if (!copy)
+        return;
+    free(s->seen[s->seen_next]);
+    s->seen[s->seen_next] = copy;
+    s->seen_next = (s->seen_next + 1) % XMSG_SEEN_MAX;
+    free(s->last_aid);
+    s->last_aid = xmsg_strdup(aid);
+}
+
+void xmsg_session_forget(xmsg_session *s)
+{
+    size_t i;
+
+    for (i = 0; i < XMSG_SEEN_MAX; i++) {
+        free(s->seen[i]);
+        s->seen[i] = NULL;
+    }
+    free(s->last_aid);
+    s->last_aid = NULL;
+    xmsg_message_free(s->presence);
+    s->presence = NULL;
+}
+
+/* ---- the archive after the last id ---- */
+
+struct catchup {
+    xmsg_session *s;
+    xmsg_mam_page page;
+    char *bare;
+};
+
+static int on_result(xmsg_conn *conn, const xmsg_xel *stanza, void *userdata)
+{
+    struct catchup *k = userdata;
+    xmsg_message *m;
+    const char *aid, *from;
+    int is_result;
+
+    (void)conn;
+    m = xmsg_mam_result(stanza, &k->page, k->bare, &is_result);
+    aid = m ? xmsg_message_get(m, "archiveId") : NULL;
+    from = m ? xmsg_message_get(m, "from") : NULL;
+    /* What the account sent is in its archive too: only what came in. */
+    if (!aid || xmsg_session_seen(k->s, aid) ||
+        xmsg_jid_bare_is(from, k->bare)) {
+        xmsg_message_free(m);
+        return 1;
+    }
+    xmsg_session_saw(k->s, aid);
+    if (xmsg_message_put(m, "kind", "message") || xmsg_session_keep(k->s, m))
+        xmsg_message_free(m);
+    return 1;
+}
+
+static xmsg_err catch_up(xmsg_session *s)
+{
+    struct catchup k;
+    xmsg_conn *c = &s->c;
+    char *after = xmsg_strdup(s->last_aid);
+    xmsg_err rc = XMSG_OK;
+    size_t got = xmsg_session_kept_end(s);
+
+    memset(&k, 0, sizeof(k));
+    k.s = s;
+    k.bare = xmsg_jid_bare_norm(s->p->jid);
+    if (!k.bare || !after) {
+        free(after);
+        free(k.bare);
+        return xmsg_status_fail(c->st, XMSG_ERR_INTERNAL, "out of memory");
+    }
+    if (xmsg_conn_handler_add(c, on_result, "message", NULL, &k)) {
+        free(after);
+        free(k.bare);
+        return xmsg_status_fail(c->st, XMSG_ERR_INTERNAL, "out of memory");
+    }
+    do {
+        xmsg_mam_page_reset(&k.page);
+        rc = xmsg_mam_query(c, &k.page, after, 100, 0);
+        if (!rc)
+            rc = xmsg_conn_wait(c, &k.page.done);
+        free(after);
+        after = k.page.last ? xmsg_strdup(k.page.last) : NULL;
+    } while (!rc && !k.page.error && !k.page.complete && after);
+    if (!rc && k.page.error)
+        xmsg_conn_log(c, XMSG_LOG_WARN,
+                      "the archive could not be read after %s (%s): "
+                      "messages sent while the connection was down come "
+                      "from offline storage only",
+                      s->last_aid, k.page.cond);
+    else if (!rc)
+        xmsg_conn_log(c, XMSG_LOG_INFO,
+                      "%zu message(s) from the archive missed while the "
+                      "connection was down",
+                      xmsg_session_kept_end(s) - got);
+    xmsg_conn_handler_delete(c, on_result);
+    xmsg_mam_page_reset(&k.page);
+    free(after);
+    free(k.bare);
+    return rc;
+}
+
+/* ---- logging in again ---- */
+
+/* One attempt: XEP-0198 resumption (the session goes on as it was), or a
+ * fresh login: rejoin, catch up, presence again. */
+static xmsg_err attempt(xmsg_session *s)
+{
+    char *occupant = NULL;
+    int resumed = 0;
+    xmsg_err rc = xmsg_conn_reopen(&s->c, &resumed);
+
+    if (rc)
+        return rc;
+    if (resumed) {
+        xmsg_conn_log(&s->c, XMSG_LOG_WARN,
+                      "the session was resumed (XEP-0198): nothing missed");
+        return XMSG_OK;
+    }
+    xmsg_conn_log(&s->c, XMSG_LOG_WARN,
+                  "a fresh login (no resumption): rejoining and catching up");
+    if (s->occupant)
+        rc = xmsg_muc_join(s, s->p->room, s->p->nick, s->p->room_password,
+                           &occupant);
+    free(occupant);
+    if (!rc && s->last_aid)
+        rc = catch_up(s);
+    if (!rc && s->presence)
+        rc = xmsg_session_send_one(&s->c, s->presence, 0);
+    return rc;
+}
+
+xmsg_err xmsg_session_reconnect(xmsg_session *s)
+{
+    uint64_t now = xmsg_now_ms();
+    xmsg_err rc;
+
+    if (!s->lost) {
+        xmsg_conn_log(
+            &s->c, XMSG_LOG_WARN, "connection lost (%s): reconnecting",
+            xmsg_status_text(s->c.st) ? xmsg_status_text(s->c.st) : "closed");
+        s->lost = 1;
+        s->backoff = 0;
+        s->next_attempt = now;
+    }
+    if (now < s->next_attempt)
+        return XMSG_ERR_CONNECT;
+    /* Each attempt's failure is logged; the last one is the call's. */
+    xmsg_status_clear_error(s->c.st);
+    rc = attempt(s);
+    if (!rc) {
+        s->lost = 0;
+        xmsg_conn_log(&s->c, XMSG_LOG_WARN, "reconnected");
+        return XMSG_OK;
+    }
+    xmsg_conn_log(&s->c, XMSG_LOG_WARN, "reconnecting failed: %s",
+                  xmsg_status_text(s->c.st));
+    s->backoff = s->backoff ? s->backoff * 2 : 500;
+    if (s->backoff > 10000)
+        s->backoff = 10000;
+    s->next_attempt = xmsg_now_ms() + s->backoff;
+    return rc;
+}
