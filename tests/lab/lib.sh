@@ -8,6 +8,8 @@ for _i in $(seq -w 1 64); do LAB_USERS+=("t$_i"); done
 for _i in $(seq -w 1 16); do LAB_USERS+=("s$_i"); done
 # u01..u16: the CLI's config file, recipients and examples (cli_e2e.sh, examples/)
 for _i in $(seq -w 1 16); do LAB_USERS+=("u$_i"); done
+# v01..v04: SRV and direct TLS found through the DNS (srv_e2e.sh)
+for _i in 01 02 03 04; do LAB_USERS+=("v$_i"); done
 unset _i
 
 lab_die() {
