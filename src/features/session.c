@@ -206,9 +206,8 @@ xmsg_err xmsg_conn_open(xmsg_conn *c, const xmsg_params *p, xmsg_status *st)
     c->st = st;
     c->entered = 1;
     c->deadline = xmsg_now_ms() + (uint64_t)p->timeout * 1000u;
-    xmsg_conn_log(c, XMSG_LOG_INFO, "connecting to %s port %ld as %s",
-                  p->host ? p->host : "the JID's domain (SRV)", p->port,
-                  p->jid);
+    /* Where to is the stream's line ("connecting to ..."), once a login. */
+    xmsg_conn_log(c, XMSG_LOG_INFO, "logging in as %s", p->jid);
     xmsg_conn_log(c, XMSG_LOG_DEBUG,
                   "timeout %ld s, TLS %s, SASL mechanisms %s, key cache %s",
                   p->timeout,
