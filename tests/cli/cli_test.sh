@@ -404,7 +404,8 @@ test_connect_refused() {
     run "$XMSG" connect --params "$TMP/p.json" "${net[@]}"
     expect_rc 3
     json_code connection
-    out_has "127.0.0.1 port $port"
+    out_has "connecting to 127.0.0.1"
+    out_has "127.0.0.1:$port"
     out_lacks "$SECRET"
     end
     begin "--log-level error keeps no debug lines"

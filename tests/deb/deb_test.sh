@@ -91,5 +91,29 @@ if [ -z "$root" ]; then
         . /usr/share/bash-completion/bash_completion
         _completion_loader xmsg; complete -p xmsg" | grep -q _xmsg'
 fi
+# The installed xmsg with only a config file: no flag but -t and -m, no
+# environment (the lab's Prosody, accounts v03 and v04 of their own).
+if [ -n "${XMSG_LAB_ENV:-}" ] && [ -f "$XMSG_LAB_ENV" ]; then
+    # shellcheck disable=SC1090
+    . "$XMSG_LAB_ENV"
+    home=$TMP/home
+    mkdir -p "$home/.config/xmsg"
+    cat >"$home/.config/xmsg/config" <<CFG
+# written by deb_test.sh
+jid = v03@$XMSG_LAB_DOMAIN
+password = pw-v03-Zq8
+host = $XMSG_LAB_HOST
+port = $XMSG_LAB_PORT
+caFile = $XMSG_LAB_CA
+CFG
+    chmod 600 "$home/.config/xmsg/config"
+    env -i HOME="$home" PATH="$PATH" LD_LIBRARY_PATH="${LD_LIBRARY_PATH:-}" \
+        xmsg send -t "v04@$XMSG_LAB_DOMAIN" -m hi >"$TMP/send.out" \
+        2>"$TMP/send.err"
+    rc=$?
+    check "installed xmsg sends with only ~/.config/xmsg/config (exit $rc)" \
+        '[ "$rc" = 0 ] && grep -q "\"delivered\": *true" "$TMP/send.out"'
+    [ "$rc" = 0 ] || sed 's/^/    /' "$TMP/send.err"
+fi
 echo "deb: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
