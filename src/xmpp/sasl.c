@@ -323,7 +323,7 @@ xmsg_err xmsg_sasl_choose(const char *const *offered, size_t n,
     out->downgrade = conn->plus_seen_before && !out->plus_offered;
     if (out->downgrade)
         xmsg_sasl_logf(log, XMSG_LOG_WARN,
-                       "sasl: the server offered channel binding (-PLUS) to "
+                       "the server offered channel binding (-PLUS) to "
                        "an earlier login and does not now: possible "
                        "downgrade");
     usable = off & allowed & conn_mask(conn, cb);
