@@ -10,6 +10,7 @@ PACKAGES=(
   prosody ejabberd openssl iproute2 procps util-linux
   valgrind jq python3 python3-slixmpp clang-format clang libclang-rt-14-dev
   debhelper dpkg-dev fakeroot lintian groff-base man-db bash-completion
+  zsh fish
 )
 
 if [ "$(id -u)" -ne 0 ]; then
