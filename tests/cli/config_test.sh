@@ -376,8 +376,27 @@ test_migration() {
     end
 }
 
+# The README's example config (its first ini block) is a valid config.
+test_readme_example() {
+    local readme
+    readme="$(dirname "$0")/../../README.md"
+    begin "the README's example config is valid"
+    sed -n '/^```ini$/,/^```$/p' "$readme" | sed '1d;$d' >"$CFG"
+    chmod 600 "$CFG"
+    [ -s "$CFG" ] || problem "no ini block in $readme"
+    run "$XMSG" config
+    expect_rc 0
+    out_line jid alice@example.org "$CFG:[0-9]+ \\[account work\\]"
+    out_line timeout 30 "$CFG:[0-9]+"
+    run "$XMSG" config -a alerts
+    expect_rc 0
+    out_line jid monitor@example.org "$CFG:[0-9]+ \\[account alerts\\]"
+    end
+}
+
 main() {
     [ -x "$XMSG" ] || { echo "config: $XMSG is not executable"; exit 1; }
+    test_readme_example
     test_precedence
     test_errors
     test_files
