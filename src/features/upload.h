@@ -5,6 +5,7 @@
 #define XMSG_UPLOAD_H
 
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "features/session.h"
@@ -81,5 +82,18 @@ int xmsg_upload_cache_load(const char *path, const char *domain, time_t now,
  * 0 or -1 (a cache that cannot be written is only a miss next time). */
 int xmsg_upload_cache_save(const char *path, const char *domain, time_t now,
                            const xmsg_upload_svc *svc);
+
+/* upload_put.c: PUTs size bytes of f (from its current offset; streamed,
+ * never held whole in memory) to the slot with its headers and
+ * content_type (NULL: application/octet-stream), under the params' TLS
+ * policy (the system store plus caFile, verification unless trustTLS)
+ * and timeout: connecting, and every stall of the transfer, are bounded by
+ * it, not the whole upload. @return XMSG_OK (a 2xx answer),
+ * XMSG_ERR_PROTOCOL (another status: the text names it), XMSG_ERR_TLS,
+ * XMSG_ERR_CONNECT, XMSG_ERR_TIMEOUT, XMSG_ERR_INPUT (the file could not
+ * be read), XMSG_ERR_INTERNAL; recorded in st. */
+xmsg_err xmsg_upload_put(const xmsg_upload_slot *slot, FILE *f, int64_t size,
+                         const char *content_type, const xmsg_params *p,
+                         xmsg_status *st);
 
 #endif
