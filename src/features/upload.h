@@ -88,10 +88,12 @@ int xmsg_upload_cache_save(const char *path, const char *domain, time_t now,
  * content_type (NULL: application/octet-stream), under the params' TLS
  * policy (the system store plus caFile, verification unless trustTLS)
  * and timeout: connecting, and every stall of the transfer, are bounded by
- * it, not the whole upload. @return XMSG_OK (a 2xx answer),
- * XMSG_ERR_PROTOCOL (another status: the text names it), XMSG_ERR_TLS,
- * XMSG_ERR_CONNECT, XMSG_ERR_TIMEOUT, XMSG_ERR_INPUT (the file could not
- * be read), XMSG_ERR_INTERNAL; recorded in st. */
+ * it (a stall: no byte moved for the timeout; libcurl averages the speed
+ * over up to 5 s, so it may take up to 5 s more), not the whole upload.
+ * @return XMSG_OK (a 2xx answer), XMSG_ERR_PROTOCOL (another status: the
+ * text names it), XMSG_ERR_TLS, XMSG_ERR_CONNECT, XMSG_ERR_TIMEOUT,
+ * XMSG_ERR_INPUT (the file could not be read to size), XMSG_ERR_INTERNAL;
+ * recorded in st. */
 xmsg_err xmsg_upload_put(const xmsg_upload_slot *slot, FILE *f, int64_t size,
                          const char *content_type, const xmsg_params *p,
                          xmsg_status *st);
