@@ -11,6 +11,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/ssl.h>
+
 #include "features/upload.h"
 
 enum act { REPLY_201, REPLY_500, CUT, STALL };
@@ -23,8 +25,20 @@ struct peer {
     size_t body;     /* body bytes received */
     unsigned sum;    /* their byte sum */
     int wake[2];     /* STALL: written when the client gave up */
+    SSL_CTX *ctx;    /* HTTPS when set */
+    SSL *ssl;
     pthread_t th;
 };
+
+static ssize_t rd(struct peer *p, int fd, char *buf, size_t n)
+{
+    return p->ssl ? SSL_read(p->ssl, buf, (int)n) : read(fd, buf, n);
+}
+
+static ssize_t wr(struct peer *p, int fd, const char *buf, size_t n)
+{
+    return p->ssl ? SSL_write(p->ssl, buf, (int)n) : write(fd, buf, n);
+}
 
 /* Reads the head (to the blank line); 0 or -1. Body bytes read past it
  * are counted. */
@@ -35,7 +49,7 @@ static int read_head(int fd, struct peer *p)
     char *end;
 
     while (n < sizeof(p->head) - 1) {
-        r = read(fd, p->head + n, sizeof(p->head) - 1 - n);
+        r = rd(p, fd, p->head + n, sizeof(p->head) - 1 - n);
         if (r <= 0)
             return -1;
         n += (size_t)r;
@@ -55,7 +69,7 @@ static void read_body(int fd, struct peer *p, size_t want)
     char buf[65536];
     ssize_t r, i;
 
-    while (p->body < want && (r = read(fd, buf, sizeof(buf))) > 0) {
+    while (p->body < want && (r = rd(p, fd, buf, sizeof(buf))) > 0) {
         for (i = 0; i < r; i++)
             p->sum += (unsigned char)buf[i];
         p->body += (size_t)r;
@@ -69,6 +83,14 @@ static void *serve(void *arg)
     int fd = accept(p->lfd, NULL, NULL);
     char reply[128];
 
+    if (fd >= 0 && p->ctx) {
+        p->ssl = SSL_new(p->ctx);
+        SSL_set_fd(p->ssl, fd);
+        if (SSL_accept(p->ssl) != 1) {
+            close(fd);
+            return NULL;
+        }
+    }
     if (fd < 0 || read_head(fd, p)) {
         if (fd >= 0)
             close(fd);
@@ -88,13 +110,13 @@ static void *serve(void *arg)
     snprintf(reply, sizeof(reply),
              "HTTP/1.1 %s\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
              p->act == REPLY_201 ? "201 Created" : "500 Oops");
-    if (write(fd, reply, strlen(reply)) < 0)
+    if (wr(p, fd, reply, strlen(reply)) < 0)
         p->body = 0;
     close(fd);
     return NULL;
 }
 
-static void peer_start(struct peer *p, enum act act)
+static void peer_start_ctx(struct peer *p, enum act act, SSL_CTX *ctx)
 {
     struct sockaddr_in a;
     socklen_t len = sizeof(a);
@@ -104,6 +126,7 @@ static void peer_start(struct peer *p, enum act act)
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     p->act = act;
+    p->ctx = ctx;
     assert_int_equal(pipe(p->wake), 0);
     p->lfd = socket(AF_INET, SOCK_STREAM, 0);
     assert_true(p->lfd >= 0);
@@ -114,6 +137,11 @@ static void peer_start(struct peer *p, enum act act)
     assert_int_equal(pthread_create(&p->th, NULL, serve, p), 0);
 }
 
+static void peer_start(struct peer *p, enum act act)
+{
+    peer_start_ctx(p, act, NULL);
+}
+
 static void peer_stop(struct peer *p)
 {
     if (write(p->wake[1], "x", 1) != 1)
@@ -122,6 +150,8 @@ static void peer_stop(struct peer *p)
     close(p->lfd);
     close(p->wake[0]);
     close(p->wake[1]);
+    SSL_free(p->ssl);
+    SSL_CTX_free(p->ctx);
 }
 
 /* A temp file of n bytes (i * 7 mod 251); *sum gets their byte sum. */
@@ -140,8 +170,9 @@ static FILE *data_file(size_t n, unsigned *sum)
     return f;
 }
 
-static xmsg_err put(struct peer *p, FILE *f, size_t n, long timeout,
-                    xmsg_status *st)
+/* The PUT over https (p->ctx) or http; ca_file and trust as params. */
+static xmsg_err put_tls(struct peer *p, FILE *f, size_t n, long timeout,
+                        const char *ca_file, int trust, xmsg_status *st)
 {
     char url[64], name[] = "Authorization", value[] = "Bearer t0k";
     xmsg_upload_slot slot;
@@ -149,18 +180,31 @@ static xmsg_err put(struct peer *p, FILE *f, size_t n, long timeout,
     xmsg_err rc;
 
     memset(&slot, 0, sizeof(slot));
-    snprintf(url, sizeof(url), "http://127.0.0.1:%d/put/f.bin", p->port);
+    snprintf(url, sizeof(url), "%s://%s:%d/put/f.bin",
+             p->ctx ? "https" : "http", p->ctx ? "localhost" : "127.0.0.1",
+             p->port);
     slot.put_url = url;
     slot.hname[0] = name;
     slot.hvalue[0] = value;
     slot.nh = 1;
-    assert_int_equal(xmsg_params_set_bool(params, "disableTLS", 1, NULL),
+    assert_int_equal(xmsg_params_set_bool(params,
+                                          p->ctx ? "trustTLS" : "disableTLS",
+                                          p->ctx ? trust : 1, NULL),
                      XMSG_OK);
+    if (ca_file)
+        assert_int_equal(
+            xmsg_params_set_string(params, "caFile", ca_file, NULL), XMSG_OK);
     assert_int_equal(xmsg_params_set_int(params, "timeout", timeout, NULL),
                      XMSG_OK);
     rc = xmsg_upload_put(&slot, f, (int64_t)n, "image/png", params, st);
     xmsg_params_free(params);
     return rc;
+}
+
+static xmsg_err put(struct peer *p, FILE *f, size_t n, long timeout,
+                    xmsg_status *st)
+{
+    return put_tls(p, f, n, timeout, NULL, 0, st);
 }
 
 /* 3 MB arrive whole, with the slot's header and the content type. */
@@ -256,13 +300,92 @@ static void test_put_stall(void **state)
     xmsg_status_free(st);
 }
 
+static char dir[] = "/tmp/xmsg-test-put-XXXXXX";
+
+/* A CA and a certificate for localhost signed by it (openssl(1)). */
+static int make_pki(void **state)
+{
+    char cmd[2048];
+
+    (void)state;
+    if (!mkdtemp(dir))
+        return -1;
+    snprintf(cmd, sizeof(cmd),
+             "cd '%s' && exec >log 2>&1 && printf "
+             "'subjectAltName=DNS:localhost\\n' >ext && "
+             "openssl req -x509 -newkey ec -pkeyopt "
+             "ec_paramgen_curve:prime256v1 -nodes -keyout ca.key -out ca.pem "
+             "-days 2 -subj /CN=xmsg-test-ca && "
+             "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
+             "-nodes -keyout srv.key -out srv.csr -subj /CN=localhost && "
+             "openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key "
+             "-CAcreateserial -out srv.pem -days 2 -extfile ext",
+             dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static int remove_pki(void **state)
+{
+    char cmd[128];
+
+    (void)state;
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static void tls_peer(struct peer *p)
+{
+    char crt[128], key[128];
+
+    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+
+    snprintf(crt, sizeof(crt), "%s/srv.pem", dir);
+    snprintf(key, sizeof(key), "%s/srv.key", dir);
+    assert_non_null(ctx);
+    assert_int_equal(SSL_CTX_use_certificate_file(ctx, crt, SSL_FILETYPE_PEM),
+                     1);
+    assert_int_equal(SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM),
+                     1);
+    peer_start_ctx(p, REPLY_201, ctx);
+}
+
+/* https: verified with caFile (added to the system store); without it the
+ * certificate is refused (tls) and nothing is sent; trustTLS takes it. */
+static void test_put_tls(void **state)
+{
+    struct peer p;
+    unsigned sum;
+    FILE *f = data_file(1000, &sum);
+    xmsg_status *st = xmsg_status_new();
+    char ca[128];
+
+    (void)state;
+    snprintf(ca, sizeof(ca), "%s/ca.pem", dir);
+    tls_peer(&p);
+    assert_int_equal(put_tls(&p, f, 1000, 20, ca, 0, st), XMSG_OK);
+    peer_stop(&p);
+    assert_int_equal(p.body, 1000);
+    rewind(f);
+    tls_peer(&p);
+    assert_int_equal(put_tls(&p, f, 1000, 20, NULL, 0, st), XMSG_ERR_TLS);
+    peer_stop(&p);
+    assert_int_equal(p.body, 0);
+    rewind(f);
+    tls_peer(&p);
+    assert_int_equal(put_tls(&p, f, 1000, 20, NULL, 1, st), XMSG_OK);
+    peer_stop(&p);
+    assert_int_equal(p.body, 1000);
+    fclose(f);
+    xmsg_status_free(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_put_ok),    cmocka_unit_test(test_put_500),
         cmocka_unit_test(test_put_cut),   cmocka_unit_test(test_put_short_file),
-        cmocka_unit_test(test_put_stall),
+        cmocka_unit_test(test_put_stall), cmocka_unit_test(test_put_tls),
     };
 
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, make_pki, remove_pki);
 }
