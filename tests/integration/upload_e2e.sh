@@ -50,9 +50,9 @@ xm f01 send -j "f01@$D" "${srv[@]}" -t "f02@$D" -m "the graph" \
 check "send --file exits 0" '[ "$rc" = 0 ]'
 check "send --file prints delivered:true" '[ "$(status .delivered)" = true ]'
 sent=$out
-check "the debug log hides the slot's Authorization header" \
-  '[[ "$sent" == *"<header name='"'"'Authorization'"'"'>[redacted]</header>"* ]] &&
-   [[ "$sent" != *Bearer* ]]'
+# (Prosody's slot has an Authorization header; ejabberd's has none)
+check "the debug log hides the slot's headers" \
+  '[[ "$sent" != *Bearer* ]] && ! grep -q "<header name=[^>]*>[^[]" <<<"$sent"'
 msgs=$(inbox)
 check "one message arrived" '[ "$(jq length <<<"$msgs")" = 1 ]'
 body=$(jq -r '.[0].body' <<<"$msgs")
