@@ -93,9 +93,14 @@ int xmsg_upload_cache_save(const char *path, const char *domain, time_t now,
  * @return XMSG_OK (a 2xx answer), XMSG_ERR_PROTOCOL (another status: the
  * text names it), XMSG_ERR_TLS, XMSG_ERR_CONNECT, XMSG_ERR_TIMEOUT,
  * XMSG_ERR_INPUT (the file could not be read to size), XMSG_ERR_INTERNAL;
- * recorded in st. */
+ * recorded in st. tick (may be NULL) is called with userdata during the
+ * transfer, about once a second and whenever data moves: the caller keeps
+ * its XMPP stream alive there (answers pings and <r/>); non-zero from it
+ * aborts the PUT (XMSG_ERR_CONNECT, "the connection was lost"). */
+typedef int (*xmsg_upload_tick)(void *userdata);
 xmsg_err xmsg_upload_put(const xmsg_upload_slot *slot, FILE *f, int64_t size,
                          const char *content_type, const xmsg_params *p,
+                         xmsg_upload_tick tick, void *userdata,
                          xmsg_status *st);
 
 #endif

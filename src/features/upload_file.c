@@ -85,14 +85,24 @@ static xmsg_err open_file(const char *path, FILE **f, int64_t *size,
     return XMSG_OK;
 }
 
-/* The slot and the PUT; the XMPP deadline does not run during the PUT
- * (libcurl bounds its own waits by the same timeout). */
+/* During the PUT: the XMPP stream's ready input is handled (pings, <r/>,
+ * messages kept for poll), and its deadline moves along (libcurl bounds
+ * the PUT's own waits by the same timeout). 1 when the stream is lost. */
+static int tick(void *userdata)
+{
+    xmsg_conn *c = userdata;
+
+    xmsg_conn_extend(c);
+    xmsg_conn_run(c, 0);
+    return c->closed;
+}
+
+/* The slot and the PUT. */
 static xmsg_err send_file(xmsg_session *s, const xmsg_upload_svc *svc, FILE *f,
                           int64_t size, const char *path, const char *type,
                           char **url)
 {
     xmsg_upload_slot slot;
-    uint64_t paused;
     xmsg_err rc;
 
     rc = xmsg_upload_request_slot(&s->c, svc->jid, base_name(path), size, type,
@@ -100,9 +110,8 @@ static xmsg_err send_file(xmsg_session *s, const xmsg_upload_svc *svc, FILE *f,
     if (rc)
         return rc;
     xmsg_conn_log(&s->c, XMSG_LOG_INFO, "upload: PUT %" PRId64 " bytes", size);
-    paused = xmsg_conn_pause(&s->c);
-    rc = xmsg_upload_put(&slot, f, size, type, s->p, s->c.st);
-    xmsg_conn_resume(&s->c, paused);
+    rc = xmsg_upload_put(&slot, f, size, type, s->p, tick, &s->c, s->c.st);
+    xmsg_conn_extend(&s->c);
     if (!rc) {
         *url = xmsg_strdup(slot.get_url);
         if (!*url)

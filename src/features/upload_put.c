@@ -16,12 +16,26 @@ static void curl_init_once(void)
     curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-/* What the read callback reads from. */
+/* What the read callback reads from, and whom the transfer ticks. */
 struct src {
     FILE *f;
     int64_t left; /* bytes still to send */
     int failed;   /* a read error, or the file ended early */
+    xmsg_upload_tick tick;
+    void *userdata;
+    int aborted; /* tick said stop */
 };
+
+static int on_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow,
+                       curl_off_t ultotal, curl_off_t ulnow)
+{
+    struct src *s = userdata;
+
+    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    if (s->tick && s->tick(s->userdata))
+        s->aborted = 1;
+    return s->aborted;
+}
 
 static size_t on_read(char *buf, size_t size, size_t n, void *userdata)
 {
@@ -105,6 +119,9 @@ static int setup(CURL *curl, const xmsg_upload_slot *slot, struct curl_slist *h,
            curl_easy_setopt(curl, CURLOPT_READFUNCTION, on_read) ||
            curl_easy_setopt(curl, CURLOPT_READDATA, s) ||
            curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_write) ||
+           curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L) ||
+           curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress) ||
+           curl_easy_setopt(curl, CURLOPT_XFERINFODATA, s) ||
            curl_easy_setopt(curl, CURLOPT_HTTPHEADER, h) ||
            curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, t) ||
            curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L) ||
@@ -140,6 +157,10 @@ static xmsg_err result(CURL *curl, CURLcode rc, const struct src *s,
 {
     long status = 0;
 
+    if (s->aborted)
+        return xmsg_status_fail(st, XMSG_ERR_CONNECT,
+                                "upload: the connection was lost during the "
+                                "PUT");
     if (s->failed)
         return xmsg_status_fail(st, XMSG_ERR_INPUT,
                                 "upload: the file could not be read to its "
@@ -158,9 +179,9 @@ static xmsg_err result(CURL *curl, CURLcode rc, const struct src *s,
 
 xmsg_err xmsg_upload_put(const xmsg_upload_slot *slot, FILE *f, int64_t size,
                          const char *content_type, const xmsg_params *p,
-                         xmsg_status *st)
+                         xmsg_upload_tick tick, void *userdata, xmsg_status *st)
 {
-    struct src s = {f, size, 0};
+    struct src s = {f, size, 0, tick, userdata, 0};
     struct curl_slist *h = NULL;
     char errbuf[CURL_ERROR_SIZE] = "";
     CURL *curl = NULL;

@@ -146,6 +146,7 @@ static void peer_stop(struct peer *p)
 {
     if (write(p->wake[1], "x", 1) != 1)
         fail();
+    shutdown(p->lfd, SHUT_RDWR); /* wakes an accept() nobody answers */
     pthread_join(p->th, NULL);
     close(p->lfd);
     close(p->wake[0]);
@@ -169,6 +170,21 @@ static FILE *data_file(size_t n, unsigned *sum)
     rewind(f);
     return f;
 }
+
+/* Counts its calls; says stop from call number stop_at (0: never). */
+struct ticks {
+    int n, stop_at;
+};
+
+static int on_tick(void *userdata)
+{
+    struct ticks *t = userdata;
+
+    t->n++;
+    return t->stop_at && t->n >= t->stop_at;
+}
+
+static struct ticks ticks;
 
 /* The PUT over https (p->ctx) or http; ca_file and trust as params. */
 static xmsg_err put_tls(struct peer *p, FILE *f, size_t n, long timeout,
@@ -196,7 +212,8 @@ static xmsg_err put_tls(struct peer *p, FILE *f, size_t n, long timeout,
             xmsg_params_set_string(params, "caFile", ca_file, NULL), XMSG_OK);
     assert_int_equal(xmsg_params_set_int(params, "timeout", timeout, NULL),
                      XMSG_OK);
-    rc = xmsg_upload_put(&slot, f, (int64_t)n, "image/png", params, st);
+    rc = xmsg_upload_put(&slot, f, (int64_t)n, "image/png", params, on_tick,
+                         &ticks, st);
     xmsg_params_free(params);
     return rc;
 }
@@ -217,9 +234,11 @@ static void test_put_ok(void **state)
     xmsg_status *st = xmsg_status_new();
 
     (void)state;
+    memset(&ticks, 0, sizeof(ticks));
     peer_start(&p, REPLY_201);
     assert_int_equal(put(&p, f, n, 20, st), XMSG_OK);
     peer_stop(&p);
+    assert_true(ticks.n > 0); /* the caller's stream was served */
     assert_non_null(strstr(p.head, "PUT /put/f.bin HTTP/1.1\r\n"));
     assert_non_null(strstr(p.head, "\r\nAuthorization: Bearer t0k\r\n"));
     assert_non_null(strstr(p.head, "\r\nContent-Type: image/png\r\n"));
@@ -227,6 +246,28 @@ static void test_put_ok(void **state)
     assert_null(strstr(p.head, "Expect:"));
     assert_int_equal(p.body, n);
     assert_int_equal(p.sum, sum);
+    fclose(f);
+    xmsg_status_free(st);
+}
+
+/* A caller whose stream is lost stops the PUT: a connection error. */
+static void test_put_tick_aborts(void **state)
+{
+    const size_t n = 3 * 1000 * 1000;
+    struct peer p;
+    unsigned sum;
+    FILE *f = data_file(n, &sum);
+    xmsg_status *st = xmsg_status_new();
+
+    (void)state;
+    ticks.n = 0;
+    ticks.stop_at = 1;
+    peer_start(&p, REPLY_201);
+    assert_int_equal(put(&p, f, n, 20, st), XMSG_ERR_CONNECT);
+    peer_stop(&p);
+    ticks.stop_at = 0;
+    assert_non_null(strstr(xmsg_status_text(st), "connection was lost"));
+    assert_true(p.body < n);
     fclose(f);
     xmsg_status_free(st);
 }
@@ -382,9 +423,13 @@ static void test_put_tls(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_put_ok),    cmocka_unit_test(test_put_500),
-        cmocka_unit_test(test_put_cut),   cmocka_unit_test(test_put_short_file),
-        cmocka_unit_test(test_put_stall), cmocka_unit_test(test_put_tls),
+        cmocka_unit_test(test_put_ok),
+        cmocka_unit_test(test_put_tick_aborts),
+        cmocka_unit_test(test_put_500),
+        cmocka_unit_test(test_put_cut),
+        cmocka_unit_test(test_put_short_file),
+        cmocka_unit_test(test_put_stall),
+        cmocka_unit_test(test_put_tls),
     };
 
     return cmocka_run_group_tests(tests, make_pki, remove_pki);
