@@ -71,7 +71,9 @@ enum cli_action {
     CLI_ACT_DURATION,    /* listen --duration S */
     CLI_ACT_FILTER_TYPE, /* listen --type KIND */
     CLI_ACT_FILTER_FROM, /* listen --from JID */
-    CLI_ACT_NO_PRESENCE  /* listen --no-presence */
+    CLI_ACT_NO_PRESENCE, /* listen --no-presence */
+    CLI_ACT_FILE,        /* send --file PATH */
+    CLI_ACT_CONTENT_TYPE /* send --content-type TYPE */
 };
 
 /* One option: a row of the static table in opts.c. */
@@ -108,19 +110,22 @@ struct cli_opts {
     const char *password_file;
     const char *account;         /* -a NAME, or NULL */
     const char *recipients_file; /* send --recipients FILE, or NULL */
-    int multi;     /* send: several -t or --recipients: a batch of copies */
-    int batch;     /* send --batch */
-    int raw;       /* send --raw */
-    long count;    /* listen: stop after this many (0: none) */
-    long idle;     /* listen: stop after this many idle s */
-    long duration; /* listen: stop after this many s (0: none) */
-    const char *only_kind;   /* listen: message (default), presence, iq;
-                                NULL: all */
-    const char *only_from;   /* listen: a bare or full JID */
-    int no_presence;         /* listen: stay unavailable */
-    int no_progress;         /* --no-progress, --quiet */
-    int verbose;             /* -v given this many times */
-    struct cli_setting *set; /* owned, nset used */
+    int multi; /* send: several -t or --recipients: a batch of copies */
+    int batch; /* send --batch */
+    int raw;   /* send --raw */
+    const char **files; /* send --file PATHs (owned array of argv's) */
+    size_t nfiles;
+    const char *content_type; /* send --content-type, or NULL */
+    long count;               /* listen: stop after this many (0: none) */
+    long idle;                /* listen: stop after this many idle s */
+    long duration;            /* listen: stop after this many s (0: none) */
+    const char *only_kind;    /* listen: message (default), presence, iq;
+                                 NULL: all */
+    const char *only_from;    /* listen: a bare or full JID */
+    int no_presence;          /* listen: stay unavailable */
+    int no_progress;          /* --no-progress, --quiet */
+    int verbose;              /* -v given this many times */
+    struct cli_setting *set;  /* owned, nset used */
     size_t nset, capset;
 };
 
@@ -336,6 +341,10 @@ void cli_progress_end(struct cli_progress *p);
 
 /* batch.c: send --batch, and send to several recipients. Returns the
  * exit code. */
+/* upload.c: send --file: uploads every file, then sends a message for
+ * each (m's body as the caption of the first). */
+int cli_send_files(const struct cli_opts *o, const xmsg_params *p,
+                   const xmsg_message *m, xmsg_status *st);
 int cli_send_batch(const struct cli_opts *o, const xmsg_params *p,
                    xmsg_status *st);
 

@@ -493,7 +493,7 @@ int cli_load_message(const struct cli_opts *o, xmsg_message *m, xmsg_status *st)
         rc = message_file(o->message_file, m, st);
     if (rc == CLI_EXIT_OK)
         rc = apply_settings(o, NULL, m, st);
-    if (rc == CLI_EXIT_OK && wants_body(m))
+    if (rc == CLI_EXIT_OK && !o->nfiles && wants_body(m))
         rc = body_from_stdin(o, m, st);
     return rc;
 }

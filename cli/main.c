@@ -99,6 +99,8 @@ static int call(const struct cli_opts *o, const xmsg_params *p,
         return cli_listen(o, p, st);
     if (o->cmd == CLI_CMD_REQUEST)
         return cli_request(p, m, st);
+    if (o->nfiles)
+        return cli_send_files(o, p, m, st);
     cli_progress_init(&b.pr, o);
     if (o->cmd == CLI_CMD_SEND)
         err = xmsg_send(p, m, st);

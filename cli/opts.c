@@ -60,7 +60,9 @@ enum {
     OPT_NO_RECONNECT,
     OPT_SUBJECT,
     OPT_RECIPIENTS,
-    OPT_NO_PROGRESS
+    OPT_NO_PROGRESS,
+    OPT_FILE,
+    OPT_CONTENT_TYPE
 };
 
 const struct cli_optdef cli_optdefs[] = {
@@ -134,7 +136,13 @@ const struct cli_optdef cli_optdefs[] = {
     {"subject", OPT_SUBJECT, REQ, MSG, CLI_ACT_MSG, "subject", "TEXT",
      "the message's subject"},
     {"body", 'm', REQ, MSG, CLI_ACT_MSG, "body", "TEXT",
-     "message text (default: all of standard input)"},
+     "message text (default: all of standard input; with --file, the "
+     "caption)"},
+    {"file", OPT_FILE, REQ, SEND, CLI_ACT_FILE, NULL, "PATH",
+     "upload PATH (HTTP File Upload) and send its URL (repeatable: a message "
+     "per file)"},
+    {"content-type", OPT_CONTENT_TYPE, REQ, SEND, CLI_ACT_CONTENT_TYPE, NULL,
+     "TYPE", "--file: the files' content type (default: from the name)"},
     {"type", OPT_TYPE, REQ, MSG, CLI_ACT_MSG, "type", "T",
      "message type: chat (default), normal, headline (notifications: "
      "never stored offline), groupchat"},
@@ -230,7 +238,22 @@ void cli_opts_free(struct cli_opts *o)
         free(o->set[i].owned);
     free(o->set);
     o->set = NULL;
+    free(o->files);
+    o->files = NULL;
+    o->nfiles = 0;
     o->nset = o->capset = 0;
+}
+
+/* send --file PATH (borrowed from argv). */
+static int add_file(struct cli_opts *o, const char *path)
+{
+    const char **v = realloc(o->files, (o->nfiles + 1) * sizeof(*v));
+
+    if (!v)
+        return cli_oom();
+    v[o->nfiles++] = path;
+    o->files = v;
+    return CLI_RUN;
 }
 
 /* ---- numbers ---- */
@@ -409,6 +432,11 @@ static int apply_option(struct cli_opts *o, const struct cli_optdef *d,
     case CLI_ACT_RECIPIENTS:
         o->recipients_file = arg;
         return CLI_RUN;
+    case CLI_ACT_FILE:
+        return add_file(o, arg);
+    case CLI_ACT_CONTENT_TYPE:
+        o->content_type = arg;
+        return CLI_RUN;
     case CLI_ACT_NO_PROGRESS:
         o->no_progress = 1;
         return CLI_RUN;
@@ -533,6 +561,12 @@ static int check_multi(struct cli_opts *o)
     for (i = 0; i < o->nset; i++)
         n += o->set[i].kind == CLI_SET_MSG && !strcmp(o->set[i].name, "to");
     o->multi = n > 1 || o->recipients_file;
+    if ((o->nfiles || o->content_type) &&
+        (o->multi || o->batch || o->raw || !o->nfiles)) {
+        cli_err("--file goes with one recipient, and with neither --batch "
+                "nor --raw; --content-type needs --file");
+        return cli_usage_hint();
+    }
     if (!o->multi)
         return CLI_RUN;
     if (o->batch || o->raw || cli_opts_has(o, "room")) {

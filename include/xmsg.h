@@ -353,6 +353,26 @@ const char *xmsg_session_jid(const xmsg_session *s);
 xmsg_err xmsg_session_send(xmsg_session *s, const xmsg_message *m,
                            xmsg_status *st);
 
+/** Uploads the file at path by HTTP File Upload (XEP-0363): the account's
+ *  upload service (found by service discovery, cached a day in the state
+ *  dir next to the checkpoint), a slot for the file's base name, size and
+ *  content_type (NULL: guessed from the name), then an HTTP PUT streamed
+ *  from disk under the params' TLS policy (system store plus caFile,
+ *  verification unless trustTLS; https only unless disableTLS). params'
+ *  timeout bounds each wait (the slot, connecting, every stall of the
+ *  PUT), not the length of the upload. Nothing is sent: the caller puts
+ *  *url in a message (with jabber:x:oob, as xmsg send --file does).
+ *  @param url gets the GET URL (owned: xmsg_free), NULL on failure.
+ *  @return XMSG_OK; XMSG_ERR_INPUT (unreadable or not a regular file, or
+ *  larger than the service's max-file-size: nothing was uploaded);
+ *  XMSG_ERR_PROTOCOL (no upload service, slot refused or unusable, the
+ *  PUT answered with a non-2xx HTTP status: the text names it);
+ *  XMSG_ERR_TLS, XMSG_ERR_CONNECT, XMSG_ERR_TIMEOUT (of the slot request or
+ *  of the PUT); XMSG_ERR_INTERNAL. */
+xmsg_err xmsg_session_upload(xmsg_session *s, const char *path,
+                             const char *content_type, char **url,
+                             xmsg_status *st);
+
 /** What a batch's input callback gives. */
 typedef enum xmsg_next {
     XMSG_NEXT_END = 0,     /**< no more input */

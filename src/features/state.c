@@ -13,8 +13,7 @@
 
 #include "features/state.h"
 
-/* mkdir -p for the directories above path, mode 0700. */
-static int make_parents(const char *path)
+int xmsg_state_make_parents(const char *path)
 {
     char *dir = xmsg_strdup(path), *p;
     int rc = 0;
@@ -146,7 +145,7 @@ xmsg_err xmsg_state_prepare(xmsg_state *s, int pending, xmsg_status *st)
     /* A name of its own per call (mkstemp): two collections in one
      * process never write one temp file. */
     snprintf(s->tmp, n, "%s.tmp.XXXXXX", s->path);
-    if (make_parents(s->path) == 0)
+    if (xmsg_state_make_parents(s->path) == 0)
         fd = mkstemp(s->tmp);
     if (fd >= 0)
         fcntl(fd, F_SETFD, FD_CLOEXEC);
@@ -261,7 +260,7 @@ xmsg_err xmsg_state_lock(const char *path, long wait_ms, int *fd,
     *fd = -1;
     if (!lp)
         return xmsg_status_fail(st, XMSG_ERR_INTERNAL, "out of memory");
-    if (make_parents(path) == 0)
+    if (xmsg_state_make_parents(path) == 0)
         *fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (*fd < 0) {
         rc = xmsg_status_fail(st, XMSG_ERR_INTERNAL,

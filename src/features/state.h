@@ -21,6 +21,9 @@ typedef struct xmsg_state {
  * string, or NULL when no place can be found. */
 char *xmsg_state_default_path(const char *bare_jid);
 
+/* mkdir -p for the directories above path, mode 0700. 0 or -1. */
+int xmsg_state_make_parents(const char *path);
+
 /* Loads the state at path (a missing file is not an error).
  * Returns XMSG_OK or XMSG_ERR_INPUT (unreadable or malformed). */
 xmsg_err xmsg_state_load(xmsg_state *s, const char *path, xmsg_status *st);

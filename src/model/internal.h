@@ -161,9 +161,9 @@ int xmsg_attr_name_valid(const char *name);
 
 /* ---- redaction (redact.c) ---- */
 /* Returns a new string: line with the text content of <auth>, <response>,
- * <password>, <digest> and <success> elements replaced by "[redacted]",
- * and each non-empty secret (and its base64 form) replaced by
- * "[redacted]". NULL when out of memory. */
+ * <password>, <digest>, <success> and <header> elements replaced by
+ * "[redacted]", and each non-empty secret (and its base64 form) replaced
+ * by "[redacted]". NULL when out of memory. */
 char *xmsg_redact(const char *line, const char *const *secrets,
                   size_t n_secrets);
 /* Base64 of data; new string or NULL. */

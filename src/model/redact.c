@@ -6,9 +6,10 @@
 
 #define REDACTED "[redacted]"
 
-/* Elements whose text content is a secret, or derived from one. */
-static const char *const secret_elements[] = {"auth", "response", "password",
-                                              "digest", "success"};
+/* Elements whose text content is a secret, or derived from one (header:
+ * an HTTP upload slot's Authorization and Cookie, XEP-0363). */
+static const char *const secret_elements[] = {"auth",   "response", "password",
+                                              "digest", "success",  "header"};
 
 char *xmsg_base64(const unsigned char *data, size_t len)
 {

@@ -6,7 +6,8 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake pkg-config
   libjansson-dev libcmocka-dev
-  libssl-dev libexpat1-dev libc-ares-dev dnsmasq-base bind9-dnsutils
+  libssl-dev libexpat1-dev libc-ares-dev libcurl4-openssl-dev
+  dnsmasq-base bind9-dnsutils
   prosody ejabberd openssl iproute2 procps util-linux
   valgrind jq python3 python3-slixmpp clang-format clang libclang-rt-14-dev
   debhelper dpkg-dev fakeroot lintian groff-base man-db bash-completion

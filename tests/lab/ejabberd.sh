@@ -40,7 +40,7 @@ erl_libs() {
 }
 
 write_config() {
-	local dir="$1" c2s="$2" dtls="$3" mode="$4" addrs=(127.0.0.1) a hash=sha proto=""
+	local dir="$1" c2s="$2" dtls="$3" mode="$4" https="$5" addrs=(127.0.0.1) a hash=sha proto=""
 	# tls12: TLS 1.2 only and SCRAM-SHA-512, where ejabberd 23.01 offers
 	# SCRAM-SHA-512-PLUS (tls-unique).
 	if [ "$mode" = tls12 ]; then
@@ -103,8 +103,20 @@ write_config() {
 				    access: c2s
 			EOF
 		done
+		# XEP-0363: mod_http_upload behind an HTTPS listener (8 MiB a file).
 		cat <<-EOF
+			  - port: $https
+			    ip: "127.0.0.1"
+			    module: ejabberd_http
+			    tls: true
+			    request_handlers:
+			      /upload: mod_http_upload
 			modules:
+			  mod_http_upload:
+			    host: "upload.localhost"
+			    put_url: "https://localhost:$https/upload"
+			    docroot: "$dir/upload"
+			    max_size: 8388608
 			  mod_admin_extra: {}
 			  mod_disco: {}
 			  mod_roster: {}
@@ -191,7 +203,7 @@ erl_env() {
 }
 
 do_start() {
-	local dir="$1" mode="$2" attempt ports c2s dtls dist pid rc saved picked ready
+	local dir="$1" mode="$2" attempt ports c2s dtls dist https pid rc saved picked ready
 	[ "$mode" = tls ] || [ "$mode" = tls12 ] || lab_die "unknown mode '$mode' (tls or tls12)"
 	lab_need erl ss flock ps openssl setsid
 	lab_lock "$dir"
@@ -204,11 +216,11 @@ do_start() {
 
 	for attempt in 1 2 3; do
 		# shellcheck disable=SC2086  # saved is a list of ports
-		picked=$(lab_pick_ports 3 $saved)
-		read -r c2s dtls dist <<<"$picked"
+		picked=$(lab_pick_ports 4 $saved)
+		read -r c2s dtls dist https <<<"$picked"
 		echo "$dist" >"$dir/run/distport"
-		write_config "$dir" "$c2s" "$dtls" "$mode"
-		ports=("$c2s" "$dtls" "$dist")
+		write_config "$dir" "$c2s" "$dtls" "$mode" "$https"
+		ports=("$c2s" "$dtls" "$dist" "$https")
 		rm -f "$dir/run/ready" "$dir/run/ready.tmp" "$dir/logs/ejabberd.log" "$dir/logs/error.log" "$dir/logs/crash.log"
 		erl_env "$dir"
 		erl_common_args "$dir"
@@ -227,6 +239,8 @@ do_start() {
 	echo "${ports[*]}" >"$dir/run/ports"
 
 	lab_write_server_env "$dir" ejabberd "$mode" "$c2s" "$dtls" "$pid"
+	printf "export XMSG_LAB_UPLOAD='upload.localhost'\nexport XMSG_LAB_HTTPS_PORT='%s'\nexport XMSG_LAB_UPLOAD_MAX='%s'\n" \
+		"$https" $((8 * 1024 * 1024)) >>"$dir/env"
 	lab_log "ejabberd pid $pid on 127.0.0.1:$c2s (direct TLS :$dtls, erlang dist :$dist); env: $dir/env"
 }
 

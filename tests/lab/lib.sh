@@ -10,6 +10,8 @@ for _i in $(seq -w 1 16); do LAB_USERS+=("s$_i"); done
 for _i in $(seq -w 1 16); do LAB_USERS+=("u$_i"); done
 # v01..v04: SRV and direct TLS found through the DNS (srv_e2e.sh)
 for _i in 01 02 03 04; do LAB_USERS+=("v$_i"); done
+# f01..f04: HTTP File Upload (upload_e2e.sh)
+for _i in 01 02 03 04; do LAB_USERS+=("f$_i"); done
 unset _i
 
 lab_die() {

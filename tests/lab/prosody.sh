@@ -26,7 +26,8 @@ usage() {
 lua_str() { printf '"%s"' "$1"; }
 
 write_config() {
-	local dir="$1" mode="$2" c2s="$3" dtls="$4" ifaces modules tls_lines require_enc plain_auth
+	local dir="$1" mode="$2" c2s="$3" dtls="$4" https="$5" ifaces modules tls_lines require_enc plain_auth
+	local upload_lines=""
 	ifaces='"127.0.0.1"'
 	if lab_have_ipv6_lo; then ifaces='"127.0.0.1", "::1"'; fi
 
@@ -56,12 +57,22 @@ write_config() {
 	if [ "$mode" = plain ]; then
 		mkdir -p "$dir/no-certs"
 		tls_lines="certificates = $(lua_str "$dir/no-certs")
-c2s_direct_tls_ports = {}"
+c2s_direct_tls_ports = {}
+https_ports = {}"
 	else
 		tls_lines="certificates = $(lua_str "$dir/certs")
 ssl = { certificate = $(lua_str "$dir/certs/localhost.crt"); key = $(lua_str "$dir/certs/localhost.key")$proto }
 c2s_direct_tls_ports = { $dtls }
-c2s_direct_tls_ssl = { certificate = $(lua_str "$dir/certs/localhost.crt"); key = $(lua_str "$dir/certs/localhost.key")$proto }"
+c2s_direct_tls_ssl = { certificate = $(lua_str "$dir/certs/localhost.crt"); key = $(lua_str "$dir/certs/localhost.key")$proto }
+https_ports = { $https }
+https_interfaces = { $ifaces }
+https_ssl = { certificate = $(lua_str "$dir/certs/localhost.crt"); key = $(lua_str "$dir/certs/localhost.key") }
+http_external_url = \"https://localhost:$https/\""
+		# XEP-0363 (mod_http_file_share) on the HTTPS port: 8 MiB per file.
+		upload_lines="Component \"upload.localhost\" \"http_file_share\"
+	http_host = \"localhost\"
+	http_file_share_size_limit = 8 * 1024 * 1024
+	http_file_share_daily_quota = 1024 * 1024 * 1024"
 	fi
 
 	cat >"$dir/prosody.cfg.lua.tmp" <<EOF
@@ -78,7 +89,6 @@ c2s_ports = { $c2s }
 s2s_ports = {}
 component_ports = {}
 http_ports = {}
-https_ports = {}
 modules_disabled = { "s2s" }
 authentication = "internal_hashed"
 storage = $(storage_lua)
@@ -97,6 +107,7 @@ VirtualHost "localhost"
 
 Component "conference.localhost" "muc"
 	restrict_room_creation = false
+$upload_lines
 EOF
 	mv -f "$dir/prosody.cfg.lua.tmp" "$dir/prosody.cfg.lua"
 }
@@ -156,7 +167,7 @@ EOF
 }
 
 do_start() {
-	local dir="$1" mode="$2" attempt ports c2s dtls pid rc saved picked ready
+	local dir="$1" mode="$2" attempt ports c2s dtls https pid rc saved picked ready
 	case "$mode" in
 	tls | tls12 | plain | legacyauth) ;;
 	*) lab_die "unknown mode '$mode' (tls, tls12, plain or legacyauth)" ;;
@@ -171,11 +182,11 @@ do_start() {
 
 	for attempt in 1 2 3; do
 		# shellcheck disable=SC2086  # saved is a list of ports
-		picked=$(lab_pick_ports 2 $saved)
-		read -r c2s dtls <<<"$picked"
-		write_config "$dir" "$mode" "$c2s" "$dtls"
+		picked=$(lab_pick_ports 3 $saved)
+		read -r c2s dtls https <<<"$picked"
+		write_config "$dir" "$mode" "$c2s" "$dtls" "$https"
 		ports=("$c2s")
-		[ "$mode" = plain ] || ports+=("$dtls")
+		[ "$mode" = plain ] || ports+=("$dtls" "$https")
 		rm -f "$dir/run/ready" "$dir/run/ready.tmp" "$dir/logs/prosody.log" "$dir/logs/prosody.err"
 		lab_spawn "$dir/logs/stdout.log" prosody -F --config "$dir/prosody.cfg.lua"
 		pid=$LAB_SPAWNED_PID
@@ -190,6 +201,9 @@ do_start() {
 
 	[ "$mode" = plain ] && dtls=""
 	lab_write_server_env "$dir" prosody "$mode" "$c2s" "$dtls" "$pid"
+	# XEP-0363: the upload component and its HTTPS port (not in plain mode).
+	[ "$mode" = plain ] || printf "export XMSG_LAB_UPLOAD='upload.localhost'\nexport XMSG_LAB_HTTPS_PORT='%s'\nexport XMSG_LAB_UPLOAD_MAX='%s'\n" \
+		"$https" $((8 * 1024 * 1024)) >>"$dir/env"
 	lab_log "prosody ($mode) pid $pid on 127.0.0.1:$c2s${dtls:+ (direct TLS :$dtls)}; env: $dir/env"
 }
 

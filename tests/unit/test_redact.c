@@ -44,6 +44,14 @@ static const struct redact_case redact_cases[] = {
      {NULL},
      0,
      "RECV: <success xmlns='" SASL "'>[redacted]</success>"},
+    /* an upload slot's headers (XEP-0363) */
+    {"RECV: <slot><put url='https://h/p'><header name='Authorization'>Bearer "
+     "eyJ0</header><header name='Cookie'>c=1</header></put></slot>",
+     {NULL},
+     0,
+     "RECV: <slot><put url='https://h/p'><header "
+     "name='Authorization'>[redacted]</header><header "
+     "name='Cookie'>[redacted]</header></put></slot>"},
     /* several elements on one line */
     {"<response>abc</response><response>def</response>",
      {NULL},

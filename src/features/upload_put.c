@@ -1,0 +1,206 @@
+/* upload_put.c - see upload.h: the HTTP PUT of XEP-0363 with libcurl. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+#include <openssl/ssl.h>
+
+#include "features/upload.h"
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_rc = CURLE_FAILED_INIT;
+
+static void curl_init_once(void)
+{
+    curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+/* What the read callback reads from, and whom the transfer ticks. */
+struct src {
+    FILE *f;
+    int64_t left; /* bytes still to send */
+    int failed;   /* a read error, or the file ended early */
+    xmsg_upload_tick tick;
+    void *userdata;
+    int aborted; /* tick said stop */
+};
+
+static int on_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow,
+                       curl_off_t ultotal, curl_off_t ulnow)
+{
+    struct src *s = userdata;
+
+    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    if (s->tick && s->tick(s->userdata))
+        s->aborted = 1;
+    return s->aborted;
+}
+
+static size_t on_read(char *buf, size_t size, size_t n, void *userdata)
+{
+    struct src *s = userdata;
+    size_t want = size * n, got;
+
+    if ((int64_t)want > s->left)
+        want = (size_t)s->left;
+    if (want == 0)
+        return 0;
+    got = fread(buf, 1, want, s->f);
+    if (got == 0) {
+        s->failed = 1;
+        return CURL_READFUNC_ABORT;
+    }
+    s->left -= (int64_t)got;
+    return got;
+}
+
+/* The answer's body is not needed: read and dropped. */
+static size_t on_write(char *buf, size_t size, size_t n, void *userdata)
+{
+    (void)buf;
+    (void)userdata;
+    return size * n;
+}
+
+/* caFile added to the system store curl loaded (as the XMPP stream
+ * does), rather than in its place. */
+static CURLcode on_ssl_ctx(CURL *curl, void *ssl_ctx, void *userdata)
+{
+    const char *ca_file = userdata;
+
+    (void)curl;
+    if (ca_file && SSL_CTX_load_verify_file(ssl_ctx, ca_file) != 1)
+        return CURLE_SSL_CACERT_BADFILE;
+    return CURLE_OK;
+}
+
+/* The request's headers: Content-Type, the slot's, no Expect. */
+static struct curl_slist *headers(const xmsg_upload_slot *slot,
+                                  const char *content_type)
+{
+    struct curl_slist *h = NULL, *n;
+    char line[1024];
+    size_t i;
+
+    snprintf(line, sizeof(line), "Content-Type: %s",
+             content_type ? content_type : "application/octet-stream");
+    h = curl_slist_append(NULL, line);
+    n = h ? curl_slist_append(h, "Expect:") : NULL;
+    for (i = 0; n && i < slot->nh; i++) {
+        xmsg_buf b = {0};
+
+        if (xmsg_buf_str(&b, slot->hname[i]) || xmsg_buf_str(&b, ": ") ||
+            xmsg_buf_str(&b, slot->hvalue[i]))
+            n = NULL;
+        else
+            n = curl_slist_append(h, b.d);
+        xmsg_buf_free(&b);
+    }
+    if (!n) {
+        curl_slist_free_all(h);
+        return NULL;
+    }
+    return h;
+}
+
+static int setup(CURL *curl, const xmsg_upload_slot *slot, struct curl_slist *h,
+                 struct src *s, const xmsg_params *p)
+{
+    long t = p->timeout;
+
+    return curl_easy_setopt(curl, CURLOPT_URL, slot->put_url) ||
+           curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR,
+                            p->disable_tls ? "http,https" : "https") ||
+           curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L) ||
+           curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L) ||
+           curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE,
+                            (curl_off_t)s->left) ||
+           curl_easy_setopt(curl, CURLOPT_READFUNCTION, on_read) ||
+           curl_easy_setopt(curl, CURLOPT_READDATA, s) ||
+           curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_write) ||
+           curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L) ||
+           curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress) ||
+           curl_easy_setopt(curl, CURLOPT_XFERINFODATA, s) ||
+           curl_easy_setopt(curl, CURLOPT_HTTPHEADER, h) ||
+           curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, t) ||
+           curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L) ||
+           curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, t) ||
+           curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER,
+                            p->trust_tls ? 0L : 1L) ||
+           curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST,
+                            p->trust_tls ? 0L : 2L) ||
+           curl_easy_setopt(curl, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx) ||
+           curl_easy_setopt(curl, CURLOPT_SSL_CTX_DATA, p->ca_file);
+}
+
+/* A libcurl failure as xmsg's error. */
+static xmsg_err curl_code(CURLcode rc)
+{
+    switch (rc) {
+    case CURLE_OPERATION_TIMEDOUT:
+        return XMSG_ERR_TIMEOUT;
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CACERT_BADFILE:
+        return XMSG_ERR_TLS;
+    case CURLE_OUT_OF_MEMORY:
+        return XMSG_ERR_INTERNAL;
+    default:
+        return XMSG_ERR_CONNECT;
+    }
+}
+
+static xmsg_err result(CURL *curl, CURLcode rc, const struct src *s,
+                       const char *errbuf, xmsg_status *st)
+{
+    long status = 0;
+
+    if (s->aborted)
+        return xmsg_status_fail(st, XMSG_ERR_CONNECT,
+                                "upload: the connection was lost during the "
+                                "PUT");
+    if (s->failed)
+        return xmsg_status_fail(st, XMSG_ERR_INPUT,
+                                "upload: the file could not be read to its "
+                                "end");
+    if (rc)
+        return xmsg_status_fail(st, curl_code(rc), "upload: %s",
+                                errbuf[0] ? errbuf : curl_easy_strerror(rc));
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    if (status < 200 || status > 299)
+        return xmsg_status_fail(st, XMSG_ERR_PROTOCOL,
+                                "upload: the server answered the PUT with "
+                                "HTTP status %ld",
+                                status);
+    return XMSG_OK;
+}
+
+xmsg_err xmsg_upload_put(const xmsg_upload_slot *slot, FILE *f, int64_t size,
+                         const char *content_type, const xmsg_params *p,
+                         xmsg_upload_tick tick, void *userdata, xmsg_status *st)
+{
+    struct src s = {f, size, 0, tick, userdata, 0};
+    struct curl_slist *h = NULL;
+    char errbuf[CURL_ERROR_SIZE] = "";
+    CURL *curl = NULL;
+    xmsg_err rc;
+
+    pthread_once(&curl_once, curl_init_once);
+    if (curl_init_rc != CURLE_OK)
+        return xmsg_status_fail(st, XMSG_ERR_INTERNAL,
+                                "upload: libcurl does not start");
+    curl = curl_easy_init();
+    h = curl ? headers(slot, content_type) : NULL;
+    if (!h || setup(curl, slot, h, &s, p) ||
+        curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf)) {
+        rc = xmsg_status_fail(st, XMSG_ERR_INTERNAL, "upload: out of memory");
+        goto out;
+    }
+    rc = result(curl, curl_easy_perform(curl), &s, errbuf, st);
+out:
+    curl_slist_free_all(h);
+    curl_easy_cleanup(curl);
+    return rc;
+}
