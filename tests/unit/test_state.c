@@ -17,11 +17,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    char cmd[128];
-
     (void)state;
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return unit_rmdir_tree(dir);
 }
 
 /* Two collections in one process (two threads) prepare their checkpoints

@@ -367,11 +367,8 @@ static int make_pki(void **state)
 
 static int remove_pki(void **state)
 {
-    char cmd[128];
-
     (void)state;
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return unit_rmdir_tree(dir);
 }
 
 static void tls_peer(struct peer *p)

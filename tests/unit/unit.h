@@ -15,6 +15,15 @@
 /* Number of rows of a static table. */
 #define N_ROWS(a) (sizeof(a) / sizeof((a)[0]))
 
+/* Removes a test's temporary directory and what it holds: 0, or -1. */
+static inline int unit_rmdir_tree(const char *dir)
+{
+    char cmd[512];
+
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
 /* Prints s[0..len) C-escaped to stderr, for failure reports. */
 static inline void unit_print_escaped(const char *s, size_t len)
 {
