@@ -122,17 +122,21 @@ def test_two_collectors():
     user = "t57"
     xmsg("connect", user)                      # the checkpoint, empty queue
     want = flood(user, 200, "two")
+    # The second waits for the lock while the first collects 40 pages:
+    # its timeout bounds that wait, so it is generous (a loaded machine
+    # is slow; this is no speed test).
     procs = [subprocess.Popen(args("connect", "%s@%s" % (user, DOMAIN),
-                                   "--page-size", "5"),
+                                   "--page-size", "5", "-T", "240"),
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                               env=env_for(user), text=True)
              for _ in range(2)]
-    got, rcs = [], []
+    got, rcs, errs = [], [], []
     for p in procs:
-        out, err = p.communicate(timeout=300)
+        out, err = p.communicate(timeout=600)
         rcs.append(p.returncode)
         got += bodies(parse(out)[0])
-    check(rcs == [0, 0], "both collectors exit 0: %s" % rcs)
+        errs.append(parse(out)[1].get("error"))
+    check(rcs == [0, 0], "both collectors exit 0: %s %s" % (rcs, errs))
     dup = sorted(b for b in set(got) if got.count(b) > 1)
     check(not dup, "no message handed over twice (%d twice, e.g. %s)"
           % (len(dup), dup[:3]))
