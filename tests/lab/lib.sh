@@ -12,6 +12,10 @@ for _i in $(seq -w 1 16); do LAB_USERS+=("u$_i"); done
 for _i in 01 02 03 04; do LAB_USERS+=("v$_i"); done
 # f01..f04: HTTP File Upload (upload_e2e.sh)
 for _i in 01 02 03 04; do LAB_USERS+=("f$_i"); done
+# d01..d04: downloading what came with a file (connect|listen --download)
+for _i in 01 02 03 04; do LAB_USERS+=("d$_i"); done
+# h01..h04: uploads against peers (interop, bench/)
+for _i in 01 02 03 04; do LAB_USERS+=("h$_i"); done
 unset _i
 
 lab_die() {
