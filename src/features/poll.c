@@ -81,6 +81,55 @@ size_t xmsg_session_kept_end(const xmsg_session *s)
     return s->inq_first + s->inq_n;
 }
 
+const xmsg_message *xmsg_session_kept_at(const xmsg_session *s, size_t pos)
+{
+    if (pos < s->inq_first || pos - s->inq_first >= s->inq_n)
+        return NULL;
+    return *slot(s, pos - s->inq_first);
+}
+
+struct ranked {
+    xmsg_message *m;
+    size_t rank, i;
+};
+
+static int cmp_ranked(const void *a, const void *b)
+{
+    const struct ranked *x = a, *y = b;
+
+    if (x->rank != y->rank)
+        return x->rank < y->rank ? -1 : 1;
+    return x->i < y->i ? -1 : x->i > y->i;
+}
+
+int xmsg_session_sort_since(xmsg_session *s, size_t mark, xmsg_kept_rank rank,
+                            const void *arg)
+{
+    const size_t start = mark > s->inq_first ? mark - s->inq_first : 0;
+    const size_t n = s->inq_n > start ? s->inq_n - start : 0;
+    struct ranked *r;
+    size_t i, k = 0;
+
+    if (n < 2)
+        return 0;
+    r = calloc(n, sizeof(*r));
+    if (!r)
+        return -1;
+    for (i = 0; i < n; i++) {
+        xmsg_message *m = *slot(s, start + i);
+
+        if (m)
+            r[k++] = (struct ranked){m, rank(m, arg), i};
+        *slot(s, start + i) = NULL;
+    }
+    qsort(r, k, sizeof(*r), cmp_ranked);
+    for (i = 0; i < k; i++)
+        *slot(s, start + i) = r[i].m;
+    s->inq_n = start + k;
+    free(r);
+    return 0;
+}
+
 xmsg_message *xmsg_session_find(xmsg_session *s, size_t *from,
                                 xmsg_kept_match fn, const void *arg, int take)
 {

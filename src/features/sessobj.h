@@ -44,6 +44,8 @@ struct xmsg_session {
     char *seen[XMSG_SEEN_MAX];
     size_t seen_next;
     char *last_aid;
+    char *catchup_from; /* a catch-up after this id is due: meanwhile
+                           last_aid does not move */
     xmsg_message *presence;
     /* The checkpoint shared with connect (checkpoint.c, params
      * checkpoint): the state file, the last sync's `after` and walk (the
@@ -69,6 +71,8 @@ void xmsg_session_forget(xmsg_session *s);
  * back off from 0.5 to 10 s). XMSG_OK once reconnected; else the
  * session stays lost (s->lost) and the next poll tries again. */
 xmsg_err xmsg_session_reconnect(xmsg_session *s);
+/* The connection is down and the next poll reconnects (logged once). */
+void xmsg_session_mark_lost(xmsg_session *s);
 /* poll.c: keeps m (taken) for poll; when XMSG_SESSION_QUEUE_MAX are
  * kept, the oldest is dropped (logged). 0, or -1 out of memory. */
 int xmsg_session_keep(xmsg_session *s, xmsg_message *m);
@@ -80,6 +84,15 @@ size_t xmsg_session_kept_end(const xmsg_session *s);
  * (owned), in O(1). */
 xmsg_message *xmsg_session_kept(const xmsg_session *s, size_t i);
 xmsg_message *xmsg_session_take(xmsg_session *s, size_t i);
+/* The kept stanza at position pos (borrowed), NULL when it is gone or
+ * was taken out. */
+const xmsg_message *xmsg_session_kept_at(const xmsg_session *s, size_t pos);
+/* Sorts the stanzas kept at positions mark and after by rank (stable:
+ * equal ranks keep their order); slots taken out are dropped. 0, or -1
+ * out of memory (nothing moved). */
+typedef size_t (*xmsg_kept_rank)(const xmsg_message *m, const void *arg);
+int xmsg_session_sort_since(xmsg_session *s, size_t mark, xmsg_kept_rank rank,
+                            const void *arg);
 /* The oldest kept stanza at or after position *from that fn matches, or
  * NULL; *from moves past what was looked at. take: taken out (owned),
  * else borrowed and still kept. */

@@ -320,6 +320,37 @@ static xmsg_err resend(xmsg_stream *s, int count)
     return XMSG_OK;
 }
 
+/* A fresh session (no resumption) takes the old one's messages only: an
+ * iq's answer, a presence's meaning, belonged to the session that is
+ * gone (whoever waited for the answer gave up with it; the session layer
+ * sends its presence again itself). */
+static void keep_messages(xmsg_stream *s)
+{
+    static const char msg[] = "<message";
+    size_t i, k = 0, dropped = 0;
+
+    for (i = s->unacked_head; i < s->unacked.n; i++) {
+        char *x = s->unacked.v[i];
+
+        s->unacked.v[i] = NULL;
+        if (strncmp(x, msg, sizeof(msg) - 1) == 0 &&
+            (x[sizeof(msg) - 1] == ' ' || x[sizeof(msg) - 1] == '>' ||
+             x[sizeof(msg) - 1] == '/')) {
+            s->unacked.v[k++] = x;
+        } else {
+            free(x);
+            dropped++;
+        }
+    }
+    s->unacked.n = k; /* the slots before the head were empty already */
+    s->unacked_head = 0;
+    if (dropped)
+        xmsg_stream_logf(s, XMSG_LOG_DEBUG,
+                         "%zu unacknowledged iq/presence of the old session "
+                         "not sent again",
+                         dropped);
+}
+
 static void drop_unacked(xmsg_stream *s, uint32_t k)
 {
     while (k-- > 0 && s->unacked_head < s->unacked.n) {
@@ -374,6 +405,7 @@ static xmsg_err enable_sm(xmsg_stream *s)
 {
     static const char en[] = "<enable xmlns='" XMSG_NS_SM "' resume='true'/>";
 
+    keep_messages(s);
     if (!s->fe.sm || s->sm_off) {
         xmsg_stream_ready_now(s);
         resend(s, 0);
