@@ -349,7 +349,10 @@ const char *xmsg_session_jid(const xmsg_session *s);
  *  receives this call's log, its error and "delivered".
  *  @return XMSG_OK when the server confirmed it, else the failure. A
  *  connection-level failure (connection, tls, timeout, protocol) leaves
- *  the session unusable: every later call fails with it. */
+ *  the session unusable: every later call fails with it; with params
+ *  reconnect (and not auth or tls) the session is lost instead: later
+ *  calls fail with XMSG_ERR_CONNECT until xmsg_session_poll() has logged
+ *  in again. */
 xmsg_err xmsg_session_send(xmsg_session *s, const xmsg_message *m,
                            xmsg_status *st);
 
