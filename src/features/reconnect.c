@@ -77,6 +77,7 @@ struct catchup {
     xmsg_mam_page page;
     char *bare;
     xmsg_strvec order; /* the archive ids the archive gave, in its order */
+    size_t kept;       /* of them, those not received otherwise */
     int failed;        /* out of memory */
 };
 
@@ -102,6 +103,8 @@ static int on_result(xmsg_conn *conn, const xmsg_xel *stanza, void *userdata)
     xmsg_session_saw(k->s, aid);
     if (xmsg_message_put(m, "kind", "message") || xmsg_session_keep(k->s, m))
         xmsg_message_free(m);
+    else
+        k->kept++;
     return 1;
 }
 
@@ -152,7 +155,6 @@ static xmsg_err catch_up(xmsg_session *s, const char *from_aid, size_t mark)
     xmsg_conn *c = &s->c;
     char *after = xmsg_strdup(from_aid);
     xmsg_err rc = XMSG_OK;
-    size_t got = xmsg_session_kept_end(s);
 
     memset(&k, 0, sizeof(k));
     k.s = s;
@@ -183,7 +185,7 @@ static xmsg_err catch_up(xmsg_session *s, const char *from_aid, size_t mark)
         xmsg_conn_log(c, XMSG_LOG_INFO,
                       "%zu message(s) from the archive missed while the "
                       "connection was down",
-                      xmsg_session_kept_end(s) - got);
+                      k.kept);
 out:
     xmsg_mam_page_reset(&k.page);
     xmsg_strvec_clear(&k.order);
