@@ -456,7 +456,7 @@ xmsg_err xmsg_conn_ping_n(xmsg_conn *c, unsigned *n)
 xmsg_err xmsg_conn_ping(xmsg_conn *c, int *answered)
 {
     struct xmsg_conn_ping *np;
-    unsigned n;
+    unsigned n = 0; /* set when rc is 0 (gcc -O3 cannot tell) */
     xmsg_err rc;
 
     if (c->npings == c->cappings) {
