@@ -135,12 +135,17 @@ check "http slot with --no-tls: exit 0, the body and a message arrived" \
 
 # RSS flat for a large file: the peak for a sparse 1 GiB file (256 MiB
 # under the sanitizers, where every byte costs more) is within a few MiB
-# of the peak for 1 MiB. No time bound but the safety net: this is not a
-# speed test. Under ASan, freed memory stays in its quarantine (256 MB by
-# default): with 16 MB the long run's peak was 22 MiB above the short one's,
-# with 2 MB 2.3 MiB (the transfer's small allocations, each freed). The
-# quarantine is kept at 2 MB for these two runs only.
-[ "$slow" = 1 ] && asan=${asan:+$asan:}quarantine_size_mb=2
+# of the peak for 1 MiB (measured: +44 KiB; under ASan +2.5 MiB). No time
+# bound but the safety net: this is not a speed test. Under ASan, freed
+# memory stays in its quarantine (256 MB by default): with 16 MB the long
+# run's peak was 22 MiB above the short one's, with 2 MB 2.3 MiB (the
+# transfer's small allocations, each freed). The quarantine is kept at
+# 2 MB for these two runs only, and the margin is 6 MiB there (4 MiB
+# otherwise).
+margin=4096
+if [ "$slow" = 1 ]; then
+  asan=${asan:+$asan:}quarantine_size_mb=2 margin=6144
+fi
 big=$((1024 * 1024 * 1024))
 [ "$slow" = 1 ] && big=$((256 * 1024 * 1024))
 truncate -s $((1024 * 1024)) "$tmp/one.sparse"
@@ -154,7 +159,7 @@ check "rss: $((big >> 20)) MiB uploaded ($secs s)" \
   '[ "$rc" = 0 ] && [ "$(r .body_bytes)" = $big ] &&
    [ "$(r ".messages|length")" = 1 ]' "$(said)"
 check "rss: peak $rss KiB for $((big >> 20)) MiB, $small_rss KiB for 1 MiB" \
-  '[ "$small_rss" -gt 0 ] && [ "$rss" -le $((small_rss + 4096)) ]' "$(said)"
+  '[ "$small_rss" -gt 0 ] && [ "$rss" -le $((small_rss + margin)) ]' "$(said)"
 
 echo "$pass passed, $failed failed"
 [ "$failed" = 0 ]
