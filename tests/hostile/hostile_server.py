@@ -21,11 +21,15 @@ PLAIN, then misbehaves as SCENARIO says. Prints its port, serves once.
                   SLOW more before acknowledging the message
   flood           after bind, small <message/> stanzas without pause, and
                   never an answer: for FLOOD_SECONDS at most, then silence
+  upload-*        after bind, an HTTP File Upload service whose PUTs fail
+                  (upload_peer.py; hostile_server.py upload-X RECORD CERTS)
 """
 import re
 import socket
 import sys
 import time
+
+import upload_peer
 
 SLOW = 2.5
 
@@ -57,6 +61,7 @@ AFTER_LOGIN = {
     "invalid-utf8": BIND,
     "many-attrs": BIND,
     "flood": BIND,
+    **{"upload-" + m: BIND for m in ("ok", "500", "cut", "stall", "http")},
     "no-bind-empty": b"<stream:features/>",
     "no-bind-session": (b"<stream:features><session xmlns='urn:ietf:params:"
                         b"xml:ns:xmpp-session'/></stream:features>"),
@@ -233,6 +238,9 @@ def main():
             conn.close()
             stall_newcomers(srv, 10)
             return
+        if scenario.startswith("upload-"):
+            answer_bind(conn)
+            upload_peer.serve(conn, scenario, sys.argv[2], sys.argv[3])
         if scenario in AFTER_BIND:
             answer_bind(conn)
             conn.sendall(AFTER_BIND[scenario]())
