@@ -118,7 +118,7 @@ static char *expand_home(const char *value)
 static int is_path_key(const char *key)
 {
     return !strcmp(key, "caFile") || !strcmp(key, "stateFile") ||
-           !strcmp(key, "passwordFile");
+           !strcmp(key, "passwordFile") || !strcmp(key, "downloadDir");
 }
 
 /* "PATH:LINE", with " [account NAME]" in an account. Owned or NULL. */
