@@ -476,6 +476,20 @@ xmsg_err xmsg_session_send_batch(xmsg_session *s, xmsg_next_cb next,
 xmsg_err xmsg_session_poll(xmsg_session *s, int timeout_ms, xmsg_message_cb cb,
                            void *userdata, xmsg_status *st);
 
+/** Fetches the file of received message m (its "url") into directory dir
+ *  as params downloadDir does in xmsg_connect_each() (same rules; p gives
+ *  the TLS policy, timeout, downloadMax and logLevel; its downloadDir is
+ *  not used), for a caller that chooses which messages to fetch (in its
+ *  message callback, with downloadDir left out of the session's params).
+ *  A failed download is not a failure of the call: the copy then carries
+ *  "downloadError" (and st's log a warn line).
+ *  @return an owned copy of m (xmsg_message_free) with "file" or
+ *  "downloadError" when m has a "url" (as is otherwise), or NULL:
+ *  XMSG_ERR_INPUT (p, dir or m missing) or XMSG_ERR_INTERNAL (memory),
+ *  recorded in st. */
+xmsg_message *xmsg_message_download(const xmsg_params *p, const char *dir,
+                                    const xmsg_message *m, xmsg_status *st);
+
 /** Sends m (confirmed, as xmsg_session_send) and waits for its reply: for
  *  an iq, its result or error (same id); for a message or presence, a
  *  stanza of its kind with the same id, or from the recipient's bare JID

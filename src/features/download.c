@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <limits.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -233,25 +234,79 @@ xmsg_err xmsg_download_fetch(const char *url, const char *dir,
     return rc;
 }
 
-int xmsg_download_message(xmsg_conn *c, xmsg_message *m)
+/* Fetches m's url into dir: "file" or "downloadError" put in m, what to
+ * log in line at *lvl. 0, or -1 out of memory. */
+static int annotate(const xmsg_params *p, const char *dir, xmsg_message *m,
+                    xmsg_log_level *lvl, char *line, size_t len)
 {
-    const xmsg_params *p = c->params;
     const char *url = xmsg_message_get(m, "url");
     char err[CURL_ERROR_SIZE + 256] = "", text[CURL_ERROR_SIZE + 300];
     char *path = NULL;
     xmsg_err rc;
     int r;
 
-    if (!p || !p->download_dir || !url)
-        return 0;
-    rc = xmsg_download_fetch(url, p->download_dir, p, &path, err, sizeof(err));
+    rc = xmsg_download_fetch(url, dir, p, &path, err, sizeof(err));
     if (!rc) {
-        xmsg_conn_log(c, XMSG_LOG_INFO, "download: %s", path);
+        *lvl = XMSG_LOG_INFO;
+        snprintf(line, len, "download: %s", path);
         r = xmsg_message_put(m, "file", path);
         free(path);
         return r;
     }
+    *lvl = XMSG_LOG_WARN;
     snprintf(text, sizeof(text), "%s: %s", xmsg_err_name(rc), err);
-    xmsg_conn_log(c, XMSG_LOG_WARN, "download of %s failed: %s", url, text);
+    snprintf(line, len, "download of %s failed: %s", url, text);
     return xmsg_message_put(m, "downloadError", text);
+}
+
+int xmsg_download_message(xmsg_conn *c, xmsg_message *m)
+{
+    const xmsg_params *p = c->params;
+    char line[LINE_MAX];
+    xmsg_log_level lvl;
+    int rc;
+
+    if (!p || !p->download_dir || !xmsg_message_get(m, "url"))
+        return 0;
+    rc = annotate(p, p->download_dir, m, &lvl, line, sizeof(line));
+    if (!rc)
+        xmsg_conn_log(c, lvl, "%s", line);
+    return rc;
+}
+
+/* "LEVEL xmsg: line" into st's log, as the connection logs. */
+static void log_line(xmsg_status *st, xmsg_log_level lvl, const char *line)
+{
+    xmsg_buf b = {NULL, 0, 0};
+
+    if (xmsg_buf_str(&b, xmsg_log_level_name(lvl)) ||
+        xmsg_buf_str(&b, " xmsg: ") || xmsg_buf_str(&b, line) ||
+        xmsg_status_log_owned(st, b.d))
+        xmsg_buf_free(&b);
+}
+
+xmsg_message *xmsg_message_download(const xmsg_params *p, const char *dir,
+                                    const xmsg_message *m, xmsg_status *st)
+{
+    xmsg_message *copy;
+    char line[LINE_MAX];
+    xmsg_log_level lvl = XMSG_LOG_DEBUG;
+
+    if (!p || !dir || !*dir || !m) {
+        xmsg_status_fail(st, XMSG_ERR_INPUT,
+                         "download: params, a directory and a message are "
+                         "required");
+        return NULL;
+    }
+    copy = xmsg_message_copy(m);
+    line[0] = '\0';
+    if (!copy || (xmsg_message_get(copy, "url") &&
+                  annotate(p, dir, copy, &lvl, line, sizeof(line)))) {
+        xmsg_message_free(copy);
+        xmsg_status_fail(st, XMSG_ERR_INTERNAL, "out of memory");
+        return NULL;
+    }
+    if (st && line[0] && lvl >= p->log_level)
+        log_line(st, lvl, line);
+    return copy;
 }

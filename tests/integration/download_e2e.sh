@@ -121,6 +121,22 @@ check "... its url and its file" \
    [ "$(jq -r ".[0].file" <<<"$got")" = "$tmp/dl2/two.txt" ] &&
    [ "$(cat "$tmp/dl2/two.txt")" = listened ]'
 
+# 3b. listen --from: a file from another sender is neither printed nor
+# fetched.
+printf 'from d01\n' >"$tmp/d01.txt"
+printf 'from d03\n' >"$tmp/d03.txt"
+xm d01 send -j "d01@$D" "${srv[@]}" -t "d02@$D" --file "$tmp/d01.txt"
+xm d03 send -j "d03@$D" "${srv[@]}" -t "d02@$D" --file "$tmp/d03.txt"
+mkdir "$tmp/dl3"
+xm d02 listen -j "d02@$D" "${srv[@]}" --download "$tmp/dl3" \
+  --from "d03@$D" --count 1 --duration 120
+got=$(msgs)
+check "listen --from --download prints d03's message with its file" \
+  '[ "$rc" = 0 ] && [ "$(jq length <<<"$got")" = 1 ] &&
+   [ "$(jq -r ".[0].file" <<<"$got")" = "$tmp/dl3/d03.txt" ]'
+check "... and fetched nothing of d01's" '[ "$(count_files "$tmp/dl3")" = 1 ]'
+xm d02 connect -j "d02@$D" "${srv[@]}" -l error # drains the rest
+
 # 4. Hostile URLs from a server with the lab's certificate.
 start_peer port "$tmp/peer.log" "$XMSG_LAB_DIR/certs/localhost.crt" \
   "$XMSG_LAB_DIR/certs/localhost.key"

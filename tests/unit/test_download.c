@@ -431,6 +431,54 @@ static void test_fetch_refused(void **state)
     xmsg_params_free(p);
 }
 
+/* The public call: a copy with file (or downloadError, st still ok), the
+ * original untouched; without url a plain copy; bad arguments. */
+static void test_message_download(void **state)
+{
+    struct peer peer;
+    xmsg_params *p = params(4096);
+    xmsg_status *st = xmsg_status_new();
+    xmsg_message *m = xmsg_message_new(), *got;
+    char url[256], want[512];
+
+    (void)state;
+    peer_start(&peer, OK_1000, 1000);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/d/pub.bin", peer.port);
+    assert_int_equal(xmsg_message_put(m, "body", "b"), 0);
+    got = xmsg_message_download(p, dir, m, st);
+    assert_non_null(got);
+    assert_null(xmsg_message_get(got, "file"));
+    xmsg_message_free(got);
+    assert_int_equal(xmsg_message_put(m, "url", url), 0);
+    got = xmsg_message_download(p, dir, m, st);
+    peer_stop(&peer);
+    assert_non_null(got);
+    snprintf(want, sizeof(want), "%s/pub.bin", dir);
+    assert_string_equal(xmsg_message_get(got, "file"), want);
+    assert_null(xmsg_message_get(m, "file"));
+    xmsg_message_free(got);
+    assert_int_equal(unlink(want), 0);
+    /* a failure is the copy's downloadError, logged, not the call's */
+    p->mandatory_tls = 1;
+    p->log_level = XMSG_LOG_WARN;
+    got = xmsg_message_download(p, dir, m, st);
+    assert_non_null(got);
+    assert_non_null(strstr(xmsg_message_get(got, "downloadError"),
+                           "input: not an https URL"));
+    assert_int_equal(xmsg_status_code(st), XMSG_OK);
+    /* the first download's info line, then this one's warn */
+    assert_int_equal(xmsg_status_log_count(st), 2);
+    assert_non_null(strstr(xmsg_status_log_line(st, 0), "info xmsg: download"));
+    assert_non_null(
+        strstr(xmsg_status_log_line(st, 1), "warn xmsg: download of"));
+    xmsg_message_free(got);
+    assert_null(xmsg_message_download(p, NULL, m, st));
+    assert_int_equal(xmsg_status_code(st), XMSG_ERR_INPUT);
+    xmsg_status_free(st);
+    xmsg_message_free(m);
+    xmsg_params_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -440,6 +488,7 @@ int main(void)
         cmocka_unit_test(test_candidates),
         cmocka_unit_test(test_fetch_names),
         cmocka_unit_test(test_fetch_refused),
+        cmocka_unit_test(test_message_download),
     };
 
     return cmocka_run_group_tests(tests, make_dir, remove_dir);
