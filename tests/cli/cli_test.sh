@@ -259,6 +259,20 @@ test_input() {
     json_code input
     out_has "params.downloadMax: must be from 1"
     end
+    begin "--download DIR that is not a directory"
+    PW=$SECRET run "$XMSG" connect "${net[@]}" --download "$TMP/missing"
+    expect_rc 2
+    json_code input
+    out_has "params.downloadDir: $TMP/missing: No such file"
+    out_lacks "connecting"
+    end
+    begin "--download DIR that is a file"
+    : >"$TMP/a-file"
+    PW=$SECRET run "$XMSG" listen "${net[@]}" --download "$TMP/a-file"
+    expect_rc 2
+    json_code input
+    out_has "not a directory"
+    end
     begin "--download with an empty DIR"
     PW=$SECRET run "$XMSG" listen "${net[@]}" --download ""
     expect_rc 2
