@@ -122,6 +122,9 @@ static xmsg_err outcome(CURL *curl, CURLcode rc, const struct sink *s,
     }
     if (rc) {
         snprintf(err, len, "%s", cerr[0] ? cerr : curl_easy_strerror(rc));
+        /* The URL is the peer's input, not the network's failure. */
+        if (rc == CURLE_URL_MALFORMAT || rc == CURLE_UNSUPPORTED_PROTOCOL)
+            return XMSG_ERR_INPUT;
         return xmsg_http_err(rc);
     }
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);

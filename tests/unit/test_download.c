@@ -423,6 +423,11 @@ static void test_fetch_refused(void **state)
     rc = xmsg_download_fetch("http://127.0.0.1:9/a", dir, p, &path, err,
                              sizeof(err));
     expect_refused(rc, XMSG_ERR_INPUT, err, "not an https URL", left);
+    /* a URL curl cannot parse (a space in the host) is input */
+    p->mandatory_tls = 0;
+    rc = xmsg_download_fetch("http://a b/x", dir, p, &path, err, sizeof(err));
+    expect_refused(rc, XMSG_ERR_INPUT, err, "URL", left);
+    p->mandatory_tls = 1;
     /* a directory that is not there */
     rc = xmsg_download_fetch("https://127.0.0.1:9/a", "/nonexistent/xmsg", p,
                              &path, err, sizeof(err));
