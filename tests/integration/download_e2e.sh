@@ -7,7 +7,9 @@
 # --download-max (announced, or growing), a path traversal, an untrusted
 # certificate, http without --allow-plaintext: the message is still handed
 # over, with downloadError, exit 0, nothing left outside (or in) DIR.
+# A 64 MB file costs no more memory than a 1 KB one.
 #   download_e2e.sh XMSG_BINARY PEER_SCRIPT   with XMSG_LAB_ENV set
+#   (XMSG_DOWNLOAD_RSS=0: no memory check)
 set -u
 xmsg=$1
 peer_py=$2
@@ -58,13 +60,14 @@ oob() {
     --payload "<x xmlns='jabber:x:oob'><url>$1</url></x>"
   [ "$rc" = 0 ] || bad "sending the OOB message to $1 (rc $rc: $err)"
 }
-# start_peer VAR LOG [CERT KEY]: a download_peer.py; its port in VAR
-# (waits for it to listen, up to 60 s).
+# start_peer VAR LOG [CERT KEY]: a download_peer.py (its big file:
+# $BIG bytes, default 300000); its port in VAR (waits for it to listen,
+# up to 60 s).
 start_peer() {
   local var=$1 log=$2 i
   shift 2
   : >"$log"
-  /usr/bin/python3 "$peer_py" "$log" 300000 1000 "$@" >"$log.port" \
+  /usr/bin/python3 "$peer_py" "$log" "${BIG:-300000}" 1000 "$@" >"$log.port" \
     2>"$log.err" &
   pids+=($!)
   for i in $(seq 600); do
@@ -188,6 +191,34 @@ collect "$tmp/h/dl" --allow-plaintext
 check "--allow-plaintext lets an http URL through" \
   '[ "$(by plain | jq -r .file)" = "$tmp/h/dl/plain.bin" ] &&
    [ "$(wc -c <"$tmp/h/dl/plain.bin")" = 1000 ]'
+
+# 7. Memory: a 64 MB file costs no more than a 1 MB one (streamed to
+# disk). Peak RSS of connect --download, in KB, from getrusage.
+# rss OUT ARGS...: runs the CLI as d02 with ARGS, stdout in OUT.
+rss() {
+  local out=$1
+  shift
+  XMSG_PASSWORD=pw-d02-Zq8 /usr/bin/python3 -c '
+import resource, subprocess, sys
+with open(sys.argv[1], "w") as out:
+    subprocess.run(sys.argv[2:], stdout=out, stderr=subprocess.DEVNULL)
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' "$out" "$xmsg" "$@"
+}
+mkdir "$tmp/m1" "$tmp/m64"
+BIG=64000000 start_peer mport "$tmp/mem.log" \
+  "$XMSG_LAB_DIR/certs/localhost.crt" "$XMSG_LAB_DIR/certs/localhost.key"
+oob "https://localhost:$mport/small.bin" "one"
+r1=$(rss "$tmp/r1" connect -j "d02@$D" "${srv[@]}" --download "$tmp/m1")
+oob "https://localhost:$mport/big.bin" "sixty-four"
+r64=$(rss "$tmp/r64" connect -j "d02@$D" "${srv[@]}" --download "$tmp/m64" \
+  --download-max 100000000)
+check "a 64 MB download arrives whole" \
+  '[ "$(stat -c %s "$tmp/m64/big.bin")" = 64000000 ]'
+# (Not under ASan, XMSG_DOWNLOAD_RSS=0: its quarantine keeps freed memory.)
+if [ "${XMSG_DOWNLOAD_RSS:-1}" = 1 ]; then
+  check "... with peak RSS within 8 MB of a 1 KB one ($r1 KB, $r64 KB)" \
+    '[ -n "$r1" ] && [ -n "$r64" ] && [ "$r64" -lt $((r1 + 8192)) ]'
+fi
 
 echo "download e2e: $pass passed, $failed failed"
 [ "$failed" = 0 ]
