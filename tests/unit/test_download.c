@@ -3,7 +3,8 @@
  * fetch against a scripted HTTP peer on loopback (a thread, plain HTTP
  * with plaintext allowed): the bytes in DIR, a second file never over the
  * first, a size over downloadMax refused (announced, or growing) with
- * nothing left, an HTTP error, a URL that is not http(s). */
+ * nothing left, an HTTP error, a URL that is not http(s), a peer that
+ * stalls (timeout). */
 #include "unit.h"
 
 #include <arpa/inet.h>
@@ -221,6 +222,7 @@ struct peer {
     int lfd, port;
     char head[256]; /* the answer's status line and headers */
     size_t body;    /* bytes of body sent after them */
+    int stall;      /* then wait (sending nothing) until the client leaves */
     pthread_t th;
 };
 
@@ -250,18 +252,22 @@ static void *serve(void *arg)
             break;
         sent += (size_t)r;
     }
+    while (p->stall && read(fd, buf, sizeof(buf)) > 0)
+        ;
     close(fd);
     return NULL;
 }
 
-/* A peer answering one GET with head, then body bytes of 'x'. */
-static void peer_start(struct peer *p, const char *head, size_t body)
+/* A peer answering one GET with head, then body bytes of 'x' (then, with
+ * stall, nothing until the client leaves). */
+static void peer_start(struct peer *p, const char *head, size_t body, int stall)
 {
     struct sockaddr_in a = {0};
     socklen_t len = sizeof(a);
 
     snprintf(p->head, sizeof(p->head), "%s", head);
     p->body = body;
+    p->stall = stall;
     p->lfd = socket(AF_INET, SOCK_STREAM, 0);
     assert_true(p->lfd >= 0);
     a.sin_family = AF_INET;
@@ -327,7 +333,7 @@ static xmsg_err fetch(const char *head, size_t body, const char *path, long max,
     char url[512];
     xmsg_err rc;
 
-    peer_start(&peer, head, body);
+    peer_start(&peer, head, body, 0);
     snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", peer.port, path);
     rc = xmsg_download_fetch(url, dir, p, out, err, len);
     peer_stop(&peer);
@@ -436,6 +442,27 @@ static void test_fetch_refused(void **state)
     xmsg_params_free(p);
 }
 
+/* A peer that stops sending: the transfer ends in timeout (libcurl: no
+ * byte for the timeout, averaged over up to 5 s more), nothing left. */
+static void test_fetch_stall(void **state)
+{
+    struct peer peer;
+    xmsg_params *p = params(4096);
+    char url[256], err[512] = "", *path = NULL;
+    const int left = entries();
+    xmsg_err rc;
+
+    (void)state;
+    p->timeout = 2;
+    peer_start(&peer, OK_1000, 10, 1);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/stall.bin", peer.port);
+    rc = xmsg_download_fetch(url, dir, p, &path, err, sizeof(err));
+    peer_stop(&peer);
+    expect_refused(rc, XMSG_ERR_TIMEOUT, err, "", left);
+    assert_null(path);
+    xmsg_params_free(p);
+}
+
 /* The public call: a copy with file (or downloadError, st still ok), the
  * original untouched; without url a plain copy; bad arguments. */
 static void test_message_download(void **state)
@@ -447,7 +474,7 @@ static void test_message_download(void **state)
     char url[256], want[512];
 
     (void)state;
-    peer_start(&peer, OK_1000, 1000);
+    peer_start(&peer, OK_1000, 1000, 0);
     snprintf(url, sizeof(url), "http://127.0.0.1:%d/d/pub.bin", peer.port);
     assert_int_equal(xmsg_message_put(m, "body", "b"), 0);
     got = xmsg_message_download(p, dir, m, st);
@@ -493,6 +520,7 @@ int main(void)
         cmocka_unit_test(test_candidates),
         cmocka_unit_test(test_fetch_names),
         cmocka_unit_test(test_fetch_refused),
+        cmocka_unit_test(test_fetch_stall),
         cmocka_unit_test(test_message_download),
     };
 
