@@ -4,12 +4,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <limits.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -56,14 +57,14 @@ static size_t on_write(char *buf, size_t size, size_t n, void *userdata)
 /* A hidden temp file in dir: its name in tmp. The fd, or -1. */
 static int open_temp(int dfd, char *tmp, size_t len)
 {
-    static unsigned counter;
+    static atomic_uint counter; /* sessions may run in threads */
     struct timespec ts;
     int i, fd = -1;
 
     for (i = 0; i < TMP_TRIES && fd < 0; i++) {
         clock_gettime(CLOCK_REALTIME, &ts);
         snprintf(tmp, len, ".xmsg-%ld-%lx-%u.part", (long)getpid(),
-                 (unsigned long)ts.tv_nsec, counter++);
+                 (unsigned long)ts.tv_nsec, atomic_fetch_add(&counter, 1));
         fd = openat(dfd, tmp,
                     O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd < 0 && errno != EEXIST)
