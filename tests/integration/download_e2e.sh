@@ -8,11 +8,14 @@
 # certificate, http without --allow-plaintext: the message is still handed
 # over, with downloadError, exit 0, nothing left outside (or in) DIR.
 # A 64 MB file costs no more memory than a 1 KB one.
-#   download_e2e.sh XMSG_BINARY PEER_SCRIPT   with XMSG_LAB_ENV set
+# The session API with params downloadDir (download_poll.c) too.
+#   download_e2e.sh XMSG_BINARY PEER_SCRIPT POLL_BINARY   with XMSG_LAB_ENV
+#   set
 #   (XMSG_DOWNLOAD_RSS=0: no memory check)
 set -u
 xmsg=$1
 peer_py=$2
+poll=$3
 # shellcheck disable=SC1090
 . "$XMSG_LAB_ENV"
 tmp=$(mktemp -d)
@@ -139,6 +142,17 @@ check "listen --from --download prints d03's message with its file" \
    [ "$(jq -r ".[0].file" <<<"$got")" = "$tmp/dl3/d03.txt" ]'
 check "... and fetched nothing of d01's" '[ "$(count_files "$tmp/dl3")" = 1 ]'
 xm d02 connect -j "d02@$D" "${srv[@]}" -l error # drains the rest
+
+# 3c. The session API: xmsg_session_poll() with params downloadDir.
+printf 'polled\n' >"$tmp/three.txt"
+xm d01 send -j "d01@$D" "${srv[@]}" -t "d02@$D" --file "$tmp/three.txt"
+mkdir "$tmp/dl4"
+"$poll" d02 "$tmp/dl4" >"$tmp/poll.out" 2>"$tmp/poll.err"
+check "xmsg_session_poll with downloadDir hands over url and file" \
+  '[ "$(jq -r .file "$tmp/poll.out")" = "$tmp/dl4/three.txt" ] &&
+   [ "$(cat "$tmp/dl4/three.txt")" = polled ] ||
+   { cat "$tmp/poll.out" "$tmp/poll.err"; false; }'
+xm d02 connect -j "d02@$D" "${srv[@]}" -l error # drains what poll left
 
 # 4. Hostile URLs from a server with the lab's certificate.
 start_peer port "$tmp/peer.log" "$XMSG_LAB_DIR/certs/localhost.crt" \
