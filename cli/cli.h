@@ -301,7 +301,7 @@ enum cli_item cli_input_next(struct cli_input *in, int may_block,
 void cli_input_close(struct cli_input *in);
 
 /* listen.c: listen and request. Return the exit code. */
-int cli_listen(const struct cli_opts *o, const xmsg_params *p, xmsg_status *st);
+int cli_listen(const struct cli_opts *o, xmsg_params *p, xmsg_status *st);
 int cli_request(const xmsg_params *p, const xmsg_message *m, xmsg_status *st);
 /* 1 if the user set the param name on the command line. */
 int cli_opts_has(const struct cli_opts *o, const char *name);

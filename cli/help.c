@@ -56,6 +56,7 @@ static const char connect_intro[] =
     "Each message is printed as one JSON line as it comes, the status\n"
     "last. With the server's message archive the collection is lossless\n"
     "and exactly once: a checkpoint file records what was printed.\n"
+    "A message's file (its url) is fetched first with --download DIR.\n"
     "Options override the params file.\n";
 
 static const char listen_intro[] =
@@ -67,7 +68,8 @@ static const char listen_intro[] =
     "SIGINT/SIGTERM (exit 0). The status line comes last. --timeout is\n"
     "the server's time (login, ping answers), not the listening's.\n"
     "Shares the account's checkpoint with connect: a message one of them\n"
-    "handed over, the other does not print again.\n";
+    "handed over, the other does not print again. A message's file (its\n"
+    "url) is fetched before it is printed with --download DIR.\n";
 
 static const char request_intro[] =
     "Usage: xmsg request [--params FILE] [--message FILE] [OPTIONS]\n"

@@ -39,9 +39,27 @@ static long long now_ms(void)
 
 struct listening {
     const struct cli_opts *o;
+    const xmsg_params *p;
+    char *dir; /* --download: fetched here, after the filters */
+    xmsg_status *st;
     long printed;
     int failed; /* stdout lost */
 };
+
+/* m as JSON: with --download and a url, the copy carrying its file (or
+ * downloadError). Owned, or NULL out of memory. */
+static char *stanza_json(const struct listening *l, const xmsg_message *m)
+{
+    xmsg_message *got;
+    char *json;
+
+    if (!l->dir || !xmsg_message_get(m, "url"))
+        return xmsg_message_to_json(m);
+    got = xmsg_message_download(l->p, l->dir, m, l->st);
+    json = got ? xmsg_message_to_json(got) : NULL;
+    xmsg_message_free(got);
+    return json;
+}
 
 static int print_stanza(const xmsg_message *m, void *userdata)
 {
@@ -54,7 +72,7 @@ static int print_stanza(const xmsg_message *m, void *userdata)
     if (l->o->only_from &&
         !xmsg_jid_matches(xmsg_message_get(m, "from"), l->o->only_from))
         return 0;
-    json = xmsg_message_to_json(m);
+    json = stanza_json(l, m);
     if (!json || fprintf(stdout, "%s\n", json) < 0 ||
         cli_flush_stdout() != CLI_EXIT_OK)
         l->failed = 1;
@@ -98,10 +116,10 @@ static int next_wait(const struct cli_opts *o, long long end, long long last,
     return left > 0 ? (int)left : 0;
 }
 
-static xmsg_err listen_loop(const struct cli_opts *o, xmsg_session *s,
-                            xmsg_status *st)
+static xmsg_err listen_loop(const struct cli_opts *o, const xmsg_params *p,
+                            char *dir, xmsg_session *s, xmsg_status *st)
 {
-    struct listening l = {o, 0, 0};
+    struct listening l = {o, p, dir, st, 0, 0};
     const long long start = now_ms();
     long long last = start, end = o->duration ? start + o->duration * 1000 : 0;
     long before;
@@ -123,20 +141,27 @@ static xmsg_err listen_loop(const struct cli_opts *o, xmsg_session *s,
     return rc ? rc : xmsg_status_code(st);
 }
 
-int cli_listen(const struct cli_opts *o, const xmsg_params *p, xmsg_status *st)
+int cli_listen(const struct cli_opts *o, xmsg_params *p, xmsg_status *st)
 {
+    /* --download: fetched by print_stanza after --from and --type, never
+     * for a stanza they leave out, so not by the session. */
+    char *dir = xmsg_params_get_text(p, "downloadDir");
     xmsg_session *s = NULL;
-    xmsg_err rc;
+    xmsg_err rc = XMSG_OK;
 
+    if (dir)
+        rc = xmsg_params_set_string(p, "downloadDir", NULL, st);
     /* The timeout is the server's (the login, pings): listening for
      * stanzas the server does not owe is bounded by --duration. */
     catch_stop_signals();
-    rc = xmsg_session_open(p, &s, st);
+    if (!rc)
+        rc = xmsg_session_open(p, &s, st);
     if (!rc && !o->no_presence)
         rc = send_presence(s, st);
     if (!rc)
-        rc = listen_loop(o, s, st);
+        rc = listen_loop(o, p, dir, s, st);
     xmsg_session_close(s, st);
+    xmsg_free(dir);
     return cli_exit_code(rc);
 }
 

@@ -1,9 +1,11 @@
 /* load.c - builds the params and the message: files first, then options,
  * then the password and, for a message without one, the body from stdin.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -118,7 +120,7 @@ static char *expand_home(const char *value)
 static int is_path_key(const char *key)
 {
     return !strcmp(key, "caFile") || !strcmp(key, "stateFile") ||
-           !strcmp(key, "passwordFile");
+           !strcmp(key, "passwordFile") || !strcmp(key, "downloadDir");
 }
 
 /* "PATH:LINE", with " [account NAME]" in an account. Owned or NULL. */
@@ -390,6 +392,27 @@ int cli_load_params_traced(const struct cli_opts *o, xmsg_params *p,
     return rc;
 }
 
+/* --download DIR is a directory before the login, rather than a
+ * downloadError on every message the server hands over. */
+static int download_dir_ok(const xmsg_params *p, xmsg_status *st)
+{
+    char *dir = xmsg_params_get_text(p, "downloadDir");
+    const char *why = NULL;
+    char text[1024];
+    struct stat sb;
+
+    if (dir && stat(dir, &sb) != 0)
+        why = strerror(errno);
+    else if (dir && !S_ISDIR(sb.st_mode))
+        why = "not a directory";
+    if (why) {
+        snprintf(text, sizeof(text), "params.downloadDir: %s: %s", dir, why);
+        xmsg_status_set_error(st, XMSG_ERR_INPUT, text);
+    }
+    xmsg_free(dir);
+    return why ? cli_exit_code(XMSG_ERR_INPUT) : CLI_EXIT_OK;
+}
+
 int cli_load_params(const struct cli_opts *o, xmsg_params *p, xmsg_status *st)
 {
     int rc = cli_load_params_traced(o, p, st, NULL);
@@ -397,6 +420,8 @@ int cli_load_params(const struct cli_opts *o, xmsg_params *p, xmsg_status *st)
     /* Now, before a body is awaited on standard input. */
     if (rc == CLI_EXIT_OK)
         rc = lib_rc(xmsg_params_check(p, st), st);
+    if (rc == CLI_EXIT_OK)
+        rc = download_dir_ok(p, st);
     return rc;
 }
 

@@ -87,8 +87,8 @@ static int print_message(const xmsg_message *m, void *userdata)
                : print_failed(b, "cannot write to standard output");
 }
 
-static int call(const struct cli_opts *o, const xmsg_params *p,
-                const xmsg_message *m, xmsg_status *st)
+static int call(const struct cli_opts *o, xmsg_params *p, const xmsg_message *m,
+                xmsg_status *st)
 {
     struct batch b = {NULL, 0, 0, st, {0}};
     xmsg_err err;

@@ -40,6 +40,8 @@ enum {
     OPT_STATE_FILE,
     OPT_PAGE_SIZE,
     OPT_NO_MAM,
+    OPT_DOWNLOAD,
+    OPT_DOWNLOAD_MAX,
     OPT_PIN,
     OPT_BATCH,
     OPT_WINDOW,
@@ -117,6 +119,13 @@ const struct cli_optdef cli_optdefs[] = {
      "mam", NULL,
      "drain offline storage only (at most once); listen: share no "
      "checkpoint"},
+    {"download", OPT_DOWNLOAD, REQ, CONNECT | LISTEN, CLI_ACT_PARAM_STR,
+     "downloadDir", "DIR",
+     "fetch each received file (its url) into DIR, never over a file; "
+     "the message gets file, or downloadError"},
+    {"download-max", OPT_DOWNLOAD_MAX, REQ, CONNECT | LISTEN, CLI_ACT_PARAM_INT,
+     "downloadMax", "BYTES",
+     "--download: a larger file is refused (default 104857600, 100 MiB)"},
     {"message", OPT_MESSAGE, REQ, MSG, CLI_ACT_MESSAGE_FILE, NULL, "FILE",
      "the message as a JSON object in FILE ('-': stdin); with --batch, "
      "a JSON array of them"},

@@ -87,10 +87,15 @@ _xmsg()
         COMPREPLY=($(compgen -f -- "$cur"))
         return
         ;;
+    --download)
+        COMPREPLY=($(compgen -d -- "$cur"))
+        return
+        ;;
     -j | --jid | -t | --to | -H | --host | -P | --port | -T | --timeout | \
         -m | --body | --id | --from | --lang | --attr | --pin | --window | \
         --payload | --thread | --status | --count | --until-idle | \
-        --duration | --room | --nick | --page-size | --subject)
+        --duration | --room | --nick | --page-size | --subject | \
+        --download-max)
         return
         ;;
     esac

@@ -52,6 +52,8 @@ complete -c xmsg -n "__fish_seen_subcommand_from send listen" -l room -l nick -x
 # connect and listen
 complete -c xmsg -n "__fish_seen_subcommand_from connect listen" -l state-file -r -F
 complete -c xmsg -n "__fish_seen_subcommand_from connect listen" -l no-mam
+complete -c xmsg -n "__fish_seen_subcommand_from connect listen" -l download -x -a '(__fish_complete_directories)'
+complete -c xmsg -n "__fish_seen_subcommand_from connect listen" -l download-max -x
 complete -c xmsg -n "__fish_seen_subcommand_from connect" -l page-size -x
 complete -c xmsg -n "__fish_seen_subcommand_from listen" -l type -x -a 'message presence iq all'
 complete -c xmsg -n "__fish_seen_subcommand_from listen" -l from -l count -l until-idle -l duration -x

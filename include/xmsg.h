@@ -144,8 +144,9 @@ void xmsg_params_free(xmsg_params *p);
 /** Sets a string param by its JSON name: "jid", "password", "host",
  *  "caFile", "stateFile" (absolute path of the collection checkpoint),
  *  "saslMechanisms" (restricts SASL: mechanism names, "no-plain",
- *  "plus-only", comma-separated), or "logLevel" ("debug", "info", "warn",
- *  "error").
+ *  "plus-only", comma-separated), "downloadDir" (collections and polls
+ *  fetch received files there, see xmsg_connect_each()), or "logLevel"
+ *  ("debug", "info", "warn", "error").
  *  @return XMSG_OK; XMSG_ERR_INPUT (unknown name, wrong type, invalid
  *  value: detail in st when st is not NULL); XMSG_ERR_INTERNAL (memory). */
 xmsg_err xmsg_params_set_string(xmsg_params *p, const char *name,
@@ -154,7 +155,8 @@ xmsg_err xmsg_params_set_string(xmsg_params *p, const char *name,
 /** Sets an integer param by its JSON name: "port" (1-65535), "timeout"
  *  (seconds, 1-86400), "keepAliveTimeout", "keepAliveInterval" (seconds,
  *  1-86400), "logLevel" (0-3), "pageSize" (archive page, 1-1000, default
- *  100).
+ *  100), "downloadMax" (bytes a downloaded file may have, 1-2^40, default
+ *  104857600: see xmsg_connect_each()).
  *  @return XMSG_OK or XMSG_ERR_INPUT (detail in st). */
 xmsg_err xmsg_params_set_int(xmsg_params *p, const char *name, long value,
                              xmsg_status *st);
@@ -296,6 +298,26 @@ typedef int (*xmsg_message_cb)(const xmsg_message *m, void *userdata);
  *  params mam false) offline storage is drained as the 4D plugin did: at
  *  most once.
  *  Time spent in cb is the caller's and counts against no deadline.
+ *
+ *  Received messages carry "url": the first XEP-0066 out-of-band URL
+ *  (<x xmlns='jabber:x:oob'><url>, trimmed) when they have one. With
+ *  params downloadDir (a directory), that URL is fetched before the
+ *  message is handed over (with libcurl: https only, http too when
+ *  plaintext is allowed (disableTLS, or mandatoryTLS false); the TLS
+ *  policy of the XMPP connection: system store plus caFile, verification
+ *  unless trustTLS; no redirects; each wait bounded by timeout, not the
+ *  whole transfer, which counts against no deadline, as cb's time) into a
+ *  new file of the directory: named after the URL's last path segment,
+ *  percent-decoded and sanitised (no '/', '\', control or bidi
+ *  characters, no leading dot, at most 200 bytes; "download" when nothing
+ *  is left), created with O_EXCL|O_NOFOLLOW under a temp name and renamed
+ *  once complete, never over a file ("name (1).ext" and so on), mode
+ *  0600. At most downloadMax bytes: a larger Content-Length is refused
+ *  before the body, a body that grows past it is aborted; nothing is left
+ *  of a failed download. The message gets "file" (the path: downloadDir
+ *  "/" name), or "downloadError" ("code: text", e.g. "tls: ..."; also
+ *  logged at warn level): a failed download does not fail the call.
+ *  xmsg_session_poll() does the same.
  *  @return XMSG_OK or the failure's code (also in st): XMSG_ERR_CANCELLED
  *  when cb asked to stop, XMSG_ERR_TIMEOUT also when the state file stayed
  *  locked. Messages handed over before a failure stay handed over. */
@@ -442,7 +464,9 @@ xmsg_err xmsg_session_send_batch(xmsg_session *s, xmsg_next_cb next,
  *  server's pings are answered; with params keepAlive, a silent server is
  *  pinged after keepAliveTimeout seconds, and one that does not answer
  *  within timeout is a lost connection. A message the server archived
- *  carries "archiveId". With params checkpoint (and mam), poll shares the
+ *  carries "archiveId"; one with an out-of-band URL "url" (and with params
+ *  downloadDir "file" or "downloadError", see xmsg_connect_each()). With
+ *  params checkpoint (and mam), poll shares the
  *  state file of xmsg_connect_each(): under its lock (never waited for;
  *  while a collection holds it, stanzas stay kept), archived messages that
  *  a collection handed over already are dropped, archived messages never
@@ -454,6 +478,20 @@ xmsg_err xmsg_session_send_batch(xmsg_session *s, xmsg_next_cb next,
  *  failure that ended the session (connection). */
 xmsg_err xmsg_session_poll(xmsg_session *s, int timeout_ms, xmsg_message_cb cb,
                            void *userdata, xmsg_status *st);
+
+/** Fetches the file of received message m (its "url") into directory dir
+ *  as params downloadDir does in xmsg_connect_each() (same rules; p gives
+ *  the TLS policy, timeout, downloadMax and logLevel; its downloadDir is
+ *  not used), for a caller that chooses which messages to fetch (in its
+ *  message callback, with downloadDir left out of the session's params).
+ *  A failed download is not a failure of the call: the copy then carries
+ *  "downloadError" (and st's log a warn line).
+ *  @return an owned copy of m (xmsg_message_free) with "file" or
+ *  "downloadError" when m has a "url" (as is otherwise), or NULL:
+ *  XMSG_ERR_INPUT (p, dir or m missing) or XMSG_ERR_INTERNAL (memory),
+ *  recorded in st. */
+xmsg_message *xmsg_message_download(const xmsg_params *p, const char *dir,
+                                    const xmsg_message *m, xmsg_status *st);
 
 /** Sends m (confirmed, as xmsg_session_send) and waits for its reply: for
  *  an iq, its result or error (same id); for a message or presence, a

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "features/download.h"
 #include "features/mam.h"
 #include "features/sessobj.h"
 #include "features/state.h"
@@ -62,12 +63,17 @@ static void batch_clear(struct collect *s)
     s->n_batch = 0;
 }
 
-/* The caller's callback: time spent there is not the server's. */
-static int call_cb(struct collect *s, const xmsg_message *m)
+/* The caller's callback: time spent there is not the server's (nor a
+ * download's, params downloadDir, done first). */
+static int call_cb(struct collect *s, xmsg_message *m)
 {
     const uint64_t t = xmsg_conn_pause(s->c);
-    const int rc = s->cb(m, s->userdata);
+    int rc;
 
+    if (m && xmsg_download_message(s->c, m))
+        rc = xmsg_status_fail(s->c->st, XMSG_ERR_INTERNAL, "out of memory");
+    else
+        rc = s->cb(m, s->userdata);
     xmsg_conn_resume(s->c, t);
     return rc;
 }

@@ -46,6 +46,49 @@ static int take_text(xmsg_message *m, const xmsg_xel *stanza, const char *name)
     return rc;
 }
 
+#define NS_OOB "jabber:x:oob"
+
+/* s[0..*len) without leading and trailing ASCII blanks. */
+static const char *trim(const char *s, size_t *len)
+{
+    while (*len && strchr(" \t\r\n", *s)) {
+        s++;
+        (*len)--;
+    }
+    while (*len && strchr(" \t\r\n", s[*len - 1]))
+        (*len)--;
+    return s;
+}
+
+int xmsg_take_oob(xmsg_message *m, const xmsg_xel *stanza)
+{
+    const xmsg_xel *x, *u;
+    const char *t;
+    char *text, *url;
+    size_t len;
+    int rc;
+
+    for (x = xmsg_xel_child(stanza, NS_OOB, "x"); x;
+         x = xmsg_xel_next_el(x, NS_OOB, "x")) {
+        u = xmsg_xel_child(x, NS_OOB, "url");
+        text = u ? xmsg_xel_text(u) : NULL;
+        if (u && !text)
+            return -1;
+        len = text ? strlen(text) : 0;
+        t = text ? trim(text, &len) : NULL;
+        url = len ? xmsg_strndup(t, len) : NULL;
+        free(text);
+        if (len && !url)
+            return -1;
+        if (!url)
+            continue;
+        rc = xmsg_message_put(m, "url", url);
+        free(url);
+        return rc;
+    }
+    return 0;
+}
+
 /* Every child element not read into a field, as XML text. */
 static int take_payload(xmsg_message *m, const xmsg_xel *stanza,
                         const char *kind)
@@ -91,7 +134,9 @@ xmsg_message *xmsg_object_from_stanza(const xmsg_xel *stanza)
         m = xmsg_el_child(stanza, "body") ? xmsg_message_from_stanza(stanza)
                                           : base(stanza, "message");
         rc = !m || xmsg_message_put(m, "kind", "message") ||
-             take_text(m, stanza, "thread") || take_text(m, stanza, "subject");
+             take_text(m, stanza, "thread") ||
+             take_text(m, stanza, "subject") ||
+             (!xmsg_message_get(m, "url") && xmsg_take_oob(m, stanza));
     } else if (strcmp(name, "presence") == 0) {
         m = base(stanza, "presence");
         rc = !m || take_text(m, stanza, "show") ||

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "features/download.h"
 #include "features/mam.h"
 #include "features/sessobj.h"
 
@@ -281,12 +282,18 @@ static xmsg_err lost(xmsg_session *s, uint64_t end)
     return XMSG_OK;
 }
 
-int xmsg_session_call(xmsg_session *s, xmsg_message_cb cb,
-                      const xmsg_message *m, void *userdata)
+int xmsg_session_call(xmsg_session *s, xmsg_message_cb cb, xmsg_message *m,
+                      void *userdata)
 {
     const uint64_t t = xmsg_conn_pause(&s->c);
-    const int r = cb(m, userdata);
+    int r;
 
+    if (xmsg_download_message(&s->c, m)) {
+        xmsg_status_fail(s->c.st, XMSG_ERR_INTERNAL, "out of memory");
+        r = -1;
+    } else {
+        r = cb(m, userdata);
+    }
     xmsg_conn_resume(&s->c, t);
     if (s->ka_sent)
         s->ka_sent += xmsg_now_ms() - t;

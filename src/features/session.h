@@ -178,6 +178,10 @@ int xmsg_xml_escape(xmsg_buf *b, const char *text);
  * as XML text in "payload"; NULL for anything else or out of memory. */
 xmsg_message *xmsg_object_from_stanza(const xmsg_xel *stanza);
 xmsg_message *xmsg_message_from_stanza(const xmsg_xel *stanza);
+/* incoming.c: the URL of the stanza's first out-of-band data element
+ * (XEP-0066, jabber:x:oob) with a non-empty <url> into the field "url"
+ * (trimmed; the others stay in "payload"). 0, or -1 out of memory. */
+int xmsg_take_oob(xmsg_message *m, const xmsg_xel *stanza);
 /* 1 if the element is a stanza: message, presence or iq (any
  * namespace). */
 int xmsg_is_stanza(const xmsg_xel *el);

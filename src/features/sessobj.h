@@ -102,10 +102,11 @@ xmsg_message *xmsg_session_find(xmsg_session *s, size_t *from,
  * XMSG_SESSION_NO_POLL, nothing else is kept. */
 void xmsg_session_await(xmsg_session *s, xmsg_kept_match fn, const void *arg);
 /* Calls the caller's cb (its result as is) with the deadline paused
- * (xmsg_conn_pause); hands out every kept stanza so: 1 when cb asked to
- * stop. */
-int xmsg_session_call(xmsg_session *s, xmsg_message_cb cb,
-                      const xmsg_message *m, void *userdata);
+ * (xmsg_conn_pause), after fetching m's file (params downloadDir, which
+ * adds "file" or "downloadError" to m; -1 out of memory, cb not called);
+ * hands out every kept stanza so: 1 when cb asked to stop. */
+int xmsg_session_call(xmsg_session *s, xmsg_message_cb cb, xmsg_message *m,
+                      void *userdata);
 int xmsg_session_deliver(xmsg_session *s, xmsg_message_cb cb, void *userdata,
                          size_t *n);
 

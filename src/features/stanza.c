@@ -107,6 +107,8 @@ xmsg_xel *xmsg_xml_parse_fragment(const char *xml)
     return f.w;
 }
 
+static int reserved_attribute(const char *kind, const char *name);
+
 /* Fills custom fields the server dropped from the mirror; never a known
  * field, never one already present (a peer cannot forge "from"). */
 static int take_mirror(xmsg_message *m, const xmsg_xel *stanza)
@@ -121,7 +123,7 @@ static int take_mirror(xmsg_message *m, const xmsg_xel *stanza)
          a = xmsg_xel_next_el(a, NULL, NULL)) {
         name = xmsg_xel_attr(a, "name");
         if (!name || !is_custom(name) || !xmsg_attr_name_valid(name) ||
-            xmsg_message_get(m, name))
+            reserved_attribute("message", name) || xmsg_message_get(m, name))
             continue;
         text = xmsg_xel_text(a);
         rc = !text || xmsg_message_put(m, name, text);
@@ -245,8 +247,9 @@ int xmsg_xml_check(const char *xml, int one)
  * custom attributes) and what the server or xmsg tell about the stanza. */
 static int reserved_attribute(const char *kind, const char *name)
 {
-    static const char *const reserved[] = {"xmlns", "ns", "stamp", "archiveId",
-                                           NULL};
+    static const char *const reserved[] = {"xmlns",         "ns",  "stamp",
+                                           "archiveId",     "url", "file",
+                                           "downloadError", NULL};
 
     return in_set(reserved, name) || xmsg_field_is_child(kind, name);
 }
@@ -319,7 +322,7 @@ xmsg_message *xmsg_message_from_stanza(const xmsg_xel *stanza)
          xmsg_message_put(m, "body", text) ||
          (subj && xmsg_message_put(m, "subject", subj)) ||
          take_attributes(m, stanza) || take_mirror(m, stanza) ||
-         take_delay(m, stanza);
+         take_delay(m, stanza) || xmsg_take_oob(m, stanza);
     free(text);
     free(subj);
     if (rc) {

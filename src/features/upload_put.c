@@ -1,20 +1,9 @@
 /* upload_put.c - see upload.h: the HTTP PUT of XEP-0363 with libcurl. */
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
-#include <openssl/ssl.h>
-
+#include "features/http.h"
 #include "features/upload.h"
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static CURLcode curl_init_rc = CURLE_FAILED_INIT;
-
-static void curl_init_once(void)
-{
-    curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
 
 /* What the read callback reads from, and whom the transfer ticks. */
 struct src {
@@ -63,18 +52,6 @@ static size_t on_write(char *buf, size_t size, size_t n, void *userdata)
     return size * n;
 }
 
-/* caFile added to the system store curl loaded (as the XMPP stream
- * does), rather than in its place. */
-static CURLcode on_ssl_ctx(CURL *curl, void *ssl_ctx, void *userdata)
-{
-    const char *ca_file = userdata;
-
-    (void)curl;
-    if (ca_file && SSL_CTX_load_verify_file(ssl_ctx, ca_file) != 1)
-        return CURLE_SSL_CACERT_BADFILE;
-    return CURLE_OK;
-}
-
 /* The request's headers: Content-Type, the slot's, no Expect. */
 static struct curl_slist *headers(const xmsg_upload_slot *slot,
                                   const char *content_type)
@@ -107,12 +84,8 @@ static struct curl_slist *headers(const xmsg_upload_slot *slot,
 static int setup(CURL *curl, const xmsg_upload_slot *slot, struct curl_slist *h,
                  struct src *s, const xmsg_params *p)
 {
-    long t = p->timeout;
-
     return curl_easy_setopt(curl, CURLOPT_URL, slot->put_url) ||
-           curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR,
-                            p->disable_tls ? "http,https" : "https") ||
-           curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L) ||
+           xmsg_http_policy(curl, p, p->disable_tls) ||
            curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L) ||
            curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE,
                             (curl_off_t)s->left) ||
@@ -122,34 +95,7 @@ static int setup(CURL *curl, const xmsg_upload_slot *slot, struct curl_slist *h,
            curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L) ||
            curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress) ||
            curl_easy_setopt(curl, CURLOPT_XFERINFODATA, s) ||
-           curl_easy_setopt(curl, CURLOPT_HTTPHEADER, h) ||
-           curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, t) ||
-           curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L) ||
-           curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, t) ||
-           curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER,
-                            p->trust_tls ? 0L : 1L) ||
-           curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST,
-                            p->trust_tls ? 0L : 2L) ||
-           curl_easy_setopt(curl, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx) ||
-           curl_easy_setopt(curl, CURLOPT_SSL_CTX_DATA, p->ca_file);
-}
-
-/* A libcurl failure as xmsg's error. */
-static xmsg_err curl_code(CURLcode rc)
-{
-    switch (rc) {
-    case CURLE_OPERATION_TIMEDOUT:
-        return XMSG_ERR_TIMEOUT;
-    case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_SSL_CERTPROBLEM:
-    case CURLE_SSL_CACERT_BADFILE:
-        return XMSG_ERR_TLS;
-    case CURLE_OUT_OF_MEMORY:
-        return XMSG_ERR_INTERNAL;
-    default:
-        return XMSG_ERR_CONNECT;
-    }
+           curl_easy_setopt(curl, CURLOPT_HTTPHEADER, h);
 }
 
 static xmsg_err result(CURL *curl, CURLcode rc, const struct src *s,
@@ -166,7 +112,7 @@ static xmsg_err result(CURL *curl, CURLcode rc, const struct src *s,
                                 "upload: the file could not be read to its "
                                 "end");
     if (rc)
-        return xmsg_status_fail(st, curl_code(rc), "upload: %s",
+        return xmsg_status_fail(st, xmsg_http_err(rc), "upload: %s",
                                 errbuf[0] ? errbuf : curl_easy_strerror(rc));
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
     if (status < 200 || status > 299)
@@ -187,8 +133,7 @@ xmsg_err xmsg_upload_put(const xmsg_upload_slot *slot, FILE *f, int64_t size,
     CURL *curl = NULL;
     xmsg_err rc;
 
-    pthread_once(&curl_once, curl_init_once);
-    if (curl_init_rc != CURLE_OK)
+    if (xmsg_http_init())
         return xmsg_status_fail(st, XMSG_ERR_INTERNAL,
                                 "upload: libcurl does not start");
     curl = curl_easy_init();

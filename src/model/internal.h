@@ -50,6 +50,8 @@ struct xmsg_params {
     char *nick;            /* our nick in it (default: the JID's local part) */
     char *room_password;   /* its password (a secret: redacted) */
     char *sasl_mechanisms; /* saslMechanisms: restriction (sasl.h syntax) */
+    char *download_dir;    /* downloadDir: fetch received OOB URLs there */
+    long download_max;     /* downloadMax: bytes a download may have */
     long port;
     long page_size;
     long window; /* messages of a batch in flight */

@@ -49,6 +49,8 @@ static const struct pdesc table[] = {
     {"enableLegacyAuth", P_BOOL, F(legacy_auth), 0, 1},
     {"saslMechanisms", P_STR, F(sasl_mechanisms), 0, 0},
     {"saslKeyCache", P_BOOL, F(sasl_key_cache), 0, 1},
+    {"downloadDir", P_STR, F(download_dir), 0, 0},
+    {"downloadMax", P_INT, F(download_max), 1, 1L << 40},
 };
 #undef F
 
@@ -79,6 +81,7 @@ xmsg_params *xmsg_params_new(void)
     p->window = 64;
     p->mam = 1;
     p->sasl_key_cache = 1;
+    p->download_max = 100L << 20;
     return p;
 }
 
@@ -99,13 +102,15 @@ xmsg_params *xmsg_params_dup(const xmsg_params *p)
     d->jid = d->password = d->host = d->ca_file = NULL;
     d->state_file = d->pin = NULL;
     d->room = d->nick = d->room_password = d->sasl_mechanisms = NULL;
+    d->download_dir = NULL;
     if (dup_field(&d->jid, p->jid) || dup_field(&d->password, p->password) ||
         dup_field(&d->host, p->host) || dup_field(&d->ca_file, p->ca_file) ||
         dup_field(&d->state_file, p->state_file) ||
         dup_field(&d->pin, p->pin) || dup_field(&d->room, p->room) ||
         dup_field(&d->nick, p->nick) ||
         dup_field(&d->room_password, p->room_password) ||
-        dup_field(&d->sasl_mechanisms, p->sasl_mechanisms)) {
+        dup_field(&d->sasl_mechanisms, p->sasl_mechanisms) ||
+        dup_field(&d->download_dir, p->download_dir)) {
         xmsg_params_free(d);
         return NULL;
     }
@@ -126,6 +131,7 @@ void xmsg_params_free(xmsg_params *p)
     free(p->state_file);
     free(p->pin);
     free(p->sasl_mechanisms);
+    free(p->download_dir);
     free(p);
 }
 
@@ -294,6 +300,8 @@ xmsg_err xmsg_params_check(const xmsg_params *p, xmsg_status *st)
     /* A nick alone is a default for rooms (a config file's). */
     if (p->room_password && !p->room)
         return bad(st, "roomPassword", "needs a room");
+    if (p->download_dir && !*p->download_dir)
+        return bad(st, "downloadDir", "must be a directory");
     if (p->nick && (!*p->nick || strlen(p->nick) > XMSG_JID_PART_MAX))
         return bad(st, "nick", "must be 1 to 1023 bytes");
     return XMSG_OK;

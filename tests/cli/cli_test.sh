@@ -245,6 +245,10 @@ test_numbers() {
     usage_error
     err_has "standard input"
     end
+    begin "--download is not an option of send"
+    run "$XMSG" send -t "$PEER" -m hi --download "$TMP"
+    usage_error
+    end
 }
 
 # Cases where the library reports bad input: status JSON, exit 2.
@@ -257,6 +261,33 @@ test_input() {
     json_code input
     out_has "message.to"
     err_has "xmsg: input: "
+    end
+    begin "--download-max out of range"
+    PW=$SECRET run "$XMSG" connect "${net[@]}" --download "$TMP" \
+        --download-max 0
+    expect_rc 2
+    json_code input
+    out_has "params.downloadMax: must be from 1"
+    end
+    begin "--download DIR that is not a directory"
+    PW=$SECRET run "$XMSG" connect "${net[@]}" --download "$TMP/missing"
+    expect_rc 2
+    json_code input
+    out_has "params.downloadDir: $TMP/missing: No such file"
+    out_lacks "connecting"
+    end
+    begin "--download DIR that is a file"
+    : >"$TMP/a-file"
+    PW=$SECRET run "$XMSG" listen "${net[@]}" --download "$TMP/a-file"
+    expect_rc 2
+    json_code input
+    out_has "not a directory"
+    end
+    begin "--download with an empty DIR"
+    PW=$SECRET run "$XMSG" listen "${net[@]}" --download ""
+    expect_rc 2
+    json_code input
+    out_has "params.downloadDir"
     end
     begin "invalid JID in --to"
     PW=$SECRET run "$XMSG" send "${net[@]}" -m hello -t 'bob@@example test'

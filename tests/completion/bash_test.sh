@@ -82,6 +82,13 @@ offers send -a "" -- work alerts
 offers connect --account w -- work
 lacks send -a "" -- default jid
 offers send -l "" -- debug info warn error
+offers connect --down -- --download --download-max
+offers listen --down -- --download --download-max
+lacks send --down -- --download --download-max
+# --download DIR: directories only
+mkdir "$TMP/dl-dir" && : >"$TMP/dl-file"
+offers connect --download "$TMP/dl-" -- "$TMP/dl-dir"
+lacks connect --download "$TMP/dl-" -- "$TMP/dl-file"
 
 echo "bash completion: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

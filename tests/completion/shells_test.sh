@@ -41,6 +41,8 @@ if command -v fish >/dev/null; then
   has fish "accounts of the config" "$(f 'xmsg send -a ')" work home
   has fish "log levels" "$(f 'xmsg send --log-level ')" debug info warn error
   has fish "options" "$(f 'xmsg send --rec')" --recipients
+  has fish "connect's --download options" "$(f 'xmsg connect --downl')" \
+    --download --download-max
 else
   echo "# fish not installed: its completion not checked"
 fi
@@ -78,6 +80,9 @@ ZSH
     message presence iq all
   has zsh "accounts of the config" "$(z 4 '' xmsg send -a '')" work home
   has zsh "files for --recipients" "$(z 4 '' xmsg send --recipients '')" FILES
+  has zsh "files for --download" "$(z 4 '' xmsg connect --download '')" FILES
+  has zsh "connect's --download options" "$(z 3 --down xmsg connect --down)" \
+    --download --download-max
   has zsh "options" "$(z 3 --rec xmsg send --rec)" --recipients --subject
 else
   echo "# zsh not installed: its completion not checked"
