@@ -20,6 +20,7 @@
 #define XMSG_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -113,8 +114,19 @@ size_t xmsg_status_message_count(const xmsg_status *st);
 /** Collected message i (borrowed, owned by the status), or NULL. */
 const xmsg_message *xmsg_status_message(const xmsg_status *st, size_t i);
 
+/** Number of files a send uploaded (each once, however many recipients
+ *  or messages carried it): the status JSON's "files". */
+size_t xmsg_status_file_count(const xmsg_status *st);
+
+/** Uploaded file i: its path as given (borrowed, owned by the status),
+ *  *url its GET URL (borrowed) and *size its bytes (url and size may be
+ *  NULL); NULL when i is out of range. */
+const char *xmsg_status_file(const xmsg_status *st, size_t i, const char **url,
+                             int64_t *size);
+
 /** The status as JSON text: {"log":[…], "messages":[…] (connect),
- *  "delivered":bool (send), "error":{"code":name,"text":…} (on failure)}.
+ *  "delivered":bool (send), "files":[{"path","url","size"}] (a send that
+ *  uploaded files), "error":{"code":name,"text":…} (on failure)}.
  *  @return owned string (xmsg_free), or NULL when out of memory. */
 char *xmsg_status_to_json(const xmsg_status *st);
 
@@ -201,6 +213,18 @@ const char *xmsg_params_name(size_t i);
  *  @return XMSG_OK or XMSG_ERR_INPUT (detail in st). */
 xmsg_err xmsg_params_check(const xmsg_params *p, xmsg_status *st);
 
+/** Progress of a file transfer: path as the message gave it, bytes sent
+ *  so far of total. Called about once a second and whenever data moves,
+ *  from the thread of the call (never after it returns). */
+typedef void (*xmsg_progress_cb)(const char *path, int64_t sent, int64_t total,
+                                 void *userdata);
+
+/** Sets the callback told the progress of uploads (files of a message,
+ *  xmsg_session_upload) with userdata; NULL: none (the default). Not a
+ *  JSON param; copied with the params into a session. */
+void xmsg_params_set_progress(xmsg_params *p, xmsg_progress_cb cb,
+                              void *userdata);
+
 /* ------------------------------------------------------------------ */
 /* Message: one <message/> stanza as name/value pairs.                */
 /* ------------------------------------------------------------------ */
@@ -242,6 +266,35 @@ const char *xmsg_message_field_value(const xmsg_message *m, size_t i);
  *  @return XMSG_OK, XMSG_ERR_INPUT (detail in st), XMSG_ERR_INTERNAL. */
 xmsg_err xmsg_message_from_json(xmsg_message *m, const char *json,
                                 xmsg_status *st);
+
+/** Attaches a file: sending the message uploads it (HTTP File Upload,
+ *  XEP-0363, as xmsg_session_upload) before any stanza goes out, then
+ *  sends one <message/> per file, in order: its body the GET URL (after
+ *  the message's body, the caption, on the first) and a
+ *  <x xmlns='jabber:x:oob'><url/></x> with it, which clients show
+ *  inline; the message's other fields on each. A file that fails
+ *  (unreadable, over the server's max-file-size, slot refused, PUT
+ *  failed) sends no message at all. Within one call each file (path and
+ *  content type) is uploaded once, whatever the number of recipients or
+ *  inputs carrying it. In JSON: "files":["PATH", {"path":"PATH",
+ *  "contentType":"TYPE"}, …]. Only a <message/> (no kind, or kind
+ *  message) carries files; with files, body is optional.
+ *  @param path a file's path (valid UTF-8, not empty; read when sent).
+ *  @param content_type its content type (type/subtype), or NULL to guess
+ *  it from the name.
+ *  @return XMSG_OK, XMSG_ERR_INPUT (empty path, bad content type, more
+ *  than 64 files; detail in st), XMSG_ERR_INTERNAL. */
+xmsg_err xmsg_message_add_file(xmsg_message *m, const char *path,
+                               const char *content_type, xmsg_status *st);
+
+/** Number of files attached to m. */
+size_t xmsg_message_file_count(const xmsg_message *m);
+
+/** Path of file i (borrowed), *content_type its type (borrowed; NULL when
+ *  guessed from the name; content_type may be NULL); NULL when out of
+ *  range. */
+const char *xmsg_message_file(const xmsg_message *m, size_t i,
+                              const char **content_type);
 
 /** Records a failure in st (for callers composing calls): code and text,
  *  unless st already holds one. @return code. */
