@@ -311,7 +311,8 @@ char *xmsg_message_to_json(const xmsg_message *m);
 /** Logs in, sends one <message/>, waits until the server has confirmed it
  *  has the message, and closes the stream. Defaults: type "chat", ns
  *  "jabber:client", from the jid, xml:lang "en", id a fresh UUID-shaped id.
- * body and to are required. Nothing is sent when the input is invalid. The
+ * body (unless the message has files: xmsg_message_add_file()) and to are
+ * required. Nothing is sent when the input is invalid. The
  * whole call ends within params' timeout. Stanzas the server sends
  * meanwhile are not kept: a flooding server costs neither memory nor time
  * past the timeout.
@@ -414,7 +415,10 @@ xmsg_err xmsg_session_send(xmsg_session *s, const xmsg_message *m,
  *  verification unless trustTLS; https only unless disableTLS). params'
  *  timeout bounds each wait (the slot, connecting, every stall of the
  *  PUT), not the length of the upload. Nothing is sent: the caller puts
- *  *url in a message (with jabber:x:oob, as xmsg send --file does).
+ *  *url in a message (xmsg_message_add_file() has the library upload and
+ *  send a file's message, with jabber:x:oob). params' progress callback
+ *  is told (xmsg_params_set_progress()). content_type must be
+ *  type/subtype (XMSG_ERR_INPUT otherwise).
  *  @param url gets the GET URL (owned: xmsg_free), NULL on failure.
  *  @return XMSG_OK; XMSG_ERR_INPUT (unreadable or not a regular file, or
  *  larger than the service's max-file-size: nothing was uploaded);
@@ -446,8 +450,10 @@ typedef xmsg_next (*xmsg_next_cb)(void *userdata, int may_block,
                                   xmsg_message **m, char *err, size_t errlen);
 
 /** The outcome of one input of a batch, in input order. index counts the
- *  inputs from 0; m is the message as sent (with its id and defaults), or
- *  NULL for an input that was not a message; text is NULL on success.
+ *  inputs from 0; m is the message as sent (with its id and defaults; for
+ *  an input with files, the message of its last file: the input's result
+ *  is the worst of its messages'), or NULL for an input that was not a
+ *  message (or whose file failed); text is NULL on success.
  *  Everything is borrowed for the call only. Return 0 to go on; non-zero
  *  stops the batch (XMSG_ERR_CANCELLED, unless an input failed worse, see
  *  xmsg_err_rank()) after the messages in flight are
