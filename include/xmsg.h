@@ -313,7 +313,8 @@ char *xmsg_message_to_json(const xmsg_message *m);
  *  "jabber:client", from the jid, xml:lang "en", id a fresh UUID-shaped id.
  * body (unless the message has files: xmsg_message_add_file()) and to are
  * required. Nothing is sent when the input is invalid. The
- * whole call ends within params' timeout. Stanzas the server sends
+ * whole call ends within params' timeout (with files, each wait does: the
+ * upload service's answers and the PUT's progress move it on). Stanzas the server sends
  * meanwhile are not kept: a flooding server costs neither memory nor time
  * past the timeout.
  *  @return XMSG_OK (xmsg_status_delivered() is 1), or the failure's code

@@ -45,8 +45,8 @@ inbox() {
   xm "$user" connect -j "$user@$D" "${srv[@]}" -l error
   printf '%s' "$out" | jq -cs '[.[] | select(has("body"))]'
 }
-# The number of PUTs in a debug log.
-puts() { grep -c "upload: PUT" <<<"$1"; }
+# The number of PUTs in a debug log (the status's log is one line).
+puts() { grep -o "upload: PUT" <<<"$1" | wc -l; }
 
 inbox >/dev/null # start from an empty queue
 inbox f03 >/dev/null
@@ -174,23 +174,42 @@ check "files that is not an array: exit 2 (input), named" \
     '{to: $to, body: "cap", files: [$p]}'
   jq -nc --arg to "f02@$D" --arg p "$tmp/missing" '{to: $to, files: [$p]}'
   jq -nc --arg to "f02@$D" '{to: $to, body: "plain"}'
+  jq -nc --arg to "f03@$D" --arg p "$tmp/a.log" --arg q "$tmp/b.txt" \
+    '{to: $to, files: [$p, $q]}'
 } >"$tmp/batch.jsonl"
 xm f01 send -j "f01@$D" "${srv[@]}" --batch -l debug <"$tmp/batch.jsonl"
 res=$(grep '"index"' <<<"$out")
 check "batch: the inputs with a file are delivered" \
-  '[ "$(jq -sc "[.[] | select(.delivered)] | map(.index)" <<<"$res")" = "[0,1,3]" ]'
+  '[ "$(jq -sc "[.[] | select(.delivered)] | map(.index)" <<<"$res")" = "[0,1,3,4]" ]'
 check "... the missing file fails its input as input" \
   '[ "$(jq -sr ".[2].error.code" <<<"$res")" = input ]'
-check "... one PUT for the shared file" '[ "$(puts "$out")" = 1 ]'
-check "... the status lists it once; 3 of 4 delivered" \
-  '[ "$(status ".files | length")" = 1 ] && [ "$(status .batch.delivered)" = 3 ]'
+check "... one result line per input (two files: one line)" \
+  '[ "$(wc -l <<<"$res")" = 5 ]'
+check "... one PUT for the shared file, one for the new one" \
+  '[ "$(puts "$out")" = 2 ]'
+check "... the status lists each once; 4 of 5 delivered" \
+  '[ "$(status ".files | length")" = 2 ] && [ "$(status .batch.delivered)" = 4 ]'
 u=$(status '.files[0].url')
+fu=$(status '[.files[0].url, .files[1].url]' | jq -c .)
 m2=$(inbox f02)
 m3=$(inbox f03)
 check "... f02 got the URL, then the plain message" \
   '[ "$(jq -c "map(.body)" <<<"$m2")" = "$(jq -nc --arg u "$u" "[\$u, \"plain\"]")" ]'
-check "... f03 the caption and the same URL" \
-  '[ "$(jq -r ".[0].body" <<<"$m3")" = "cap"$'"'"'\n'"'"'"$u" ]'
+check "... f03 the caption and the same URL, then a message per file" \
+  '[ "$(jq -r ".[0].body" <<<"$m3")" = "cap"$'"'"'\n'"'"'"$u" ] &&
+   [ "$(jq -c "[.[1].body, .[2].body]" <<<"$m3")" = \
+     "$fu" ]'
+
+# 8b. --batch with --file: the files of every input without its own.
+jq -nc --arg to "f02@$D" '{to: $to, body: "dflt"}' >"$tmp/b2.jsonl"
+xm f01 send -j "f01@$D" "${srv[@]}" --batch --file "$tmp/b.txt" \
+  <"$tmp/b2.jsonl"
+check "--batch --file: exits 0, the input got the file" \
+  '[ "$rc" = 0 ] && [ "$(status ".files[0].path")" = "$tmp/b.txt" ]'
+u=$(status '.files[0].url')
+msgs=$(inbox)
+check "... its body the caption and the URL" \
+  '[ "$(jq -r ".[0].body" <<<"$msgs")" = "dflt"$'"'"'\n'"'"'"$u" ]'
 
 # 9. Progress: on a terminal (stderr a pty) a line with the bytes, whole;
 # stdout holds the status alone.
