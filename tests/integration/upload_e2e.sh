@@ -211,6 +211,16 @@ msgs=$(inbox)
 check "... its body the caption and the URL" \
   '[ "$(jq -r ".[0].body" <<<"$msgs")" = "dflt"$'"'"'\n'"'"'"$u" ]'
 
+# 8c. Files to a room: a message per file, delivered once the room
+# reflected the last (it keeps the message's id).
+xm f01 send -j "f01@$D" "${srv[@]}" --room "files@$XMSG_LAB_MUC" \
+  --nick f01 -m "room cap" --file "$tmp/a.log" --file "$tmp/b.txt" -l debug
+check "room: two files, exit 0, delivered" \
+  '[ "$rc" = 0 ] && [ "$(status .delivered)" = true ]'
+check "... two groupchat messages sent, each with jabber:x:oob" \
+  '[ "$(status "[.log[] | select(contains(\"SENT: <message\") and
+     contains(\"groupchat\") and contains(\"jabber:x:oob\"))] | length")" = 2 ]'
+
 # 9. Progress: on a terminal (stderr a pty) a line with the bytes, whole;
 # stdout holds the status alone.
 XMSG_PASSWORD=pw-f01-Zq8 /usr/bin/python3 - "$xmsg" send -j "f01@$D" \
