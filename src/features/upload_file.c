@@ -94,13 +94,15 @@ struct put {
     xmsg_conn *c;
     const char *path;
     int64_t size;
+    int64_t told; /* the bytes last told */
 };
 
-static void progress(const struct put *t, int64_t sent)
+static void progress(struct put *t, int64_t sent)
 {
     const xmsg_params *p = t->c->params;
     const uint64_t paused = xmsg_conn_pause(t->c);
 
+    t->told = sent;
     /* The caller's time is not the server's. */
     p->progress(t->path, sent, t->size, p->progress_ud);
     xmsg_conn_resume(t->c, paused);
@@ -113,7 +115,8 @@ static int tick(void *userdata, int64_t sent)
 {
     struct put *t = userdata;
 
-    if (t->c->params->progress)
+    /* Whole is told once, when the server took it (send_file). */
+    if (t->c->params->progress && sent != t->told && sent < t->size)
         progress(t, sent);
     xmsg_conn_extend(t->c);
     xmsg_conn_run(t->c, 0);
@@ -151,7 +154,7 @@ xmsg_err xmsg_upload_file(xmsg_conn *c, const char *path,
                           const char *content_type, char **url, int64_t *size)
 {
     xmsg_upload_svc svc = {NULL, -1};
-    struct put t = {c, path, 0};
+    struct put t = {c, path, 0, -1};
     FILE *f = NULL;
     xmsg_err rc;
 
