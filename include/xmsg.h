@@ -314,9 +314,9 @@ char *xmsg_message_to_json(const xmsg_message *m);
  * body (unless the message has files: xmsg_message_add_file()) and to are
  * required. Nothing is sent when the input is invalid. The
  * whole call ends within params' timeout (with files, each wait does: the
- * upload service's answers and the PUT's progress move it on). Stanzas the server sends
- * meanwhile are not kept: a flooding server costs neither memory nor time
- * past the timeout.
+ * upload service's answers and the PUT's progress move it on). Stanzas the
+ * server sends meanwhile are not kept: a flooding server costs neither memory
+ * nor time past the timeout.
  *  @return XMSG_OK (xmsg_status_delivered() is 1), or the failure's code
  *  (also recorded in st with its text). */
 xmsg_err xmsg_send(const xmsg_params *p, const xmsg_message *m,
