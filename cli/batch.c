@@ -129,10 +129,11 @@ static size_t pop_line(struct run *r)
 static xmsg_err add_files(const struct run *r, xmsg_message *m, xmsg_status *st)
 {
     size_t i, n = xmsg_message_file_count(r->defaults);
-    const char *path, *type;
+    const char *path, *type, *kind = xmsg_message_get(m, "kind");
     xmsg_err rc = XMSG_OK;
 
-    if (xmsg_message_file_count(m))
+    /* A presence, an iq or a raw stanza carries none. */
+    if (xmsg_message_file_count(m) || (kind && strcmp(kind, "message")))
         return XMSG_OK;
     for (i = 0; i < n && !rc; i++) {
         path = xmsg_message_file(r->defaults, i, &type);

@@ -272,7 +272,8 @@ xmsg_err xmsg_message_from_json(xmsg_message *m, const char *json,
  *  sends one <message/> per file, in order: its body the GET URL (after
  *  the message's body, the caption, on the first) and a
  *  <x xmlns='jabber:x:oob'><url/></x> with it, which clients show
- *  inline; the message's other fields on each. A file that fails
+ *  inline; the message's other fields on each (its id on the last only;
+ *  the others get ids of their own). A file that fails
  *  (unreadable, over the server's max-file-size, slot refused, PUT
  *  failed) sends no message at all. Within one call each file (path and
  *  content type) is uploaded once, whatever the number of recipients or

@@ -200,12 +200,17 @@ check "... f03 the caption and the same URL, then a message per file" \
    [ "$(jq -c "[.[1].body, .[2].body]" <<<"$m3")" = \
      "$fu" ]'
 
-# 8b. --batch with --file: the files of every input without its own.
-jq -nc --arg to "f02@$D" '{to: $to, body: "dflt"}' >"$tmp/b2.jsonl"
+# 8b. --batch with --file: the files of every message input without its
+# own (a presence carries none).
+{
+  jq -nc --arg to "f02@$D" '{to: $to, body: "dflt"}'
+  echo '{"kind":"presence"}'
+} >"$tmp/b2.jsonl"
 xm f01 send -j "f01@$D" "${srv[@]}" --batch --file "$tmp/b.txt" \
   <"$tmp/b2.jsonl"
-check "--batch --file: exits 0, the input got the file" \
-  '[ "$rc" = 0 ] && [ "$(status ".files[0].path")" = "$tmp/b.txt" ]'
+check "--batch --file: exits 0, the message got the file, the presence none" \
+  '[ "$rc" = 0 ] && [ "$(status ".files[0].path")" = "$tmp/b.txt" ] &&
+   [ "$(status .batch.delivered)" = 2 ]'
 u=$(status '.files[0].url')
 msgs=$(inbox)
 check "... its body the caption and the URL" \
