@@ -125,6 +125,23 @@ static size_t pop_line(struct run *r)
     return line;
 }
 
+/* --file: the files of an input that has none. */
+static xmsg_err add_files(const struct run *r, xmsg_message *m, xmsg_status *st)
+{
+    size_t i, n = xmsg_message_file_count(r->defaults);
+    const char *path, *type, *kind = xmsg_message_get(m, "kind");
+    xmsg_err rc = XMSG_OK;
+
+    /* A presence, an iq or a raw stanza carries none. */
+    if (xmsg_message_file_count(m) || (kind && strcmp(kind, "message")))
+        return XMSG_OK;
+    for (i = 0; i < n && !rc; i++) {
+        path = xmsg_message_file(r->defaults, i, &type);
+        rc = xmsg_message_add_file(m, path, type, st);
+    }
+    return rc;
+}
+
 /* Fields the input lacks come from the message options. */
 static xmsg_err add_defaults(const struct run *r, xmsg_message *m,
                              xmsg_status *st)
@@ -139,7 +156,7 @@ static xmsg_err add_defaults(const struct run *r, xmsg_message *m,
             rc = xmsg_message_set(m, name,
                                   xmsg_message_field_value(r->defaults, i), st);
     }
-    return rc;
+    return rc ? rc : add_files(r, m, st);
 }
 
 static xmsg_next parse(struct run *r, const char *text, xmsg_message **m,

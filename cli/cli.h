@@ -336,15 +336,23 @@ void cli_progress_message(struct cli_progress *p);
 void cli_progress_page(struct cli_progress *p);
 void cli_progress_sent(struct cli_progress *p);
 void cli_progress_confirmed(struct cli_progress *p);
+/* An upload's bytes sent of total: a line of its own, ended when the
+ * file is whole. */
+void cli_progress_upload(struct cli_progress *p, const char *path, int64_t sent,
+                         int64_t total);
 /* The last line, with its newline (only when there was progress). */
 void cli_progress_end(struct cli_progress *p);
 
 /* batch.c: send --batch, and send to several recipients. Returns the
  * exit code. */
-/* upload.c: send --file: uploads every file, then sends a message for
- * each (m's body as the caption of the first). */
-int cli_send_files(const struct cli_opts *o, const xmsg_params *p,
-                   const xmsg_message *m, xmsg_status *st);
+/* upload.c: send --file: the files (with --content-type) attached to m.
+ * Returns the exit code. */
+int cli_message_files(const struct cli_opts *o, xmsg_message *m,
+                      xmsg_status *st);
+/* Upload progress on pr, when stderr is a terminal: p's callback set. */
+void cli_upload_progress(struct cli_progress *pr, const struct cli_opts *o,
+                         xmsg_params *p);
+void cli_upload_progress_end(struct cli_progress *pr);
 int cli_send_batch(const struct cli_opts *o, const xmsg_params *p,
                    xmsg_status *st);
 

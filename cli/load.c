@@ -505,7 +505,8 @@ static int wants_body(const xmsg_message *m)
     const char *kind = xmsg_message_get(m, "kind");
 
     return (!kind || strcmp(kind, "message") == 0) &&
-           !xmsg_message_get(m, "body") && !xmsg_message_get(m, "payload");
+           !xmsg_message_get(m, "body") && !xmsg_message_get(m, "payload") &&
+           !xmsg_message_file_count(m);
 }
 
 int cli_load_message(const struct cli_opts *o, xmsg_message *m, xmsg_status *st)
@@ -518,7 +519,9 @@ int cli_load_message(const struct cli_opts *o, xmsg_message *m, xmsg_status *st)
         rc = message_file(o->message_file, m, st);
     if (rc == CLI_EXIT_OK)
         rc = apply_settings(o, NULL, m, st);
-    if (rc == CLI_EXIT_OK && !o->nfiles && wants_body(m))
+    if (rc == CLI_EXIT_OK)
+        rc = cli_message_files(o, m, st);
+    if (rc == CLI_EXIT_OK && wants_body(m))
         rc = body_from_stdin(o, m, st);
     return rc;
 }
@@ -526,5 +529,7 @@ int cli_load_message(const struct cli_opts *o, xmsg_message *m, xmsg_status *st)
 int cli_load_defaults(const struct cli_opts *o, xmsg_message *m,
                       xmsg_status *st)
 {
-    return apply_settings(o, NULL, m, st);
+    int rc = apply_settings(o, NULL, m, st);
+
+    return rc == CLI_EXIT_OK ? cli_message_files(o, m, st) : rc;
 }

@@ -99,8 +99,6 @@ static int call(const struct cli_opts *o, xmsg_params *p, const xmsg_message *m,
         return cli_listen(o, p, st);
     if (o->cmd == CLI_CMD_REQUEST)
         return cli_request(p, m, st);
-    if (o->nfiles)
-        return cli_send_files(o, p, m, st);
     cli_progress_init(&b.pr, o);
     if (o->cmd == CLI_CMD_SEND)
         err = xmsg_send(p, m, st);
@@ -109,6 +107,21 @@ static int call(const struct cli_opts *o, xmsg_params *p, const xmsg_message *m,
     cli_progress_end(&b.pr);
     free(b.buf);
     return cli_exit_code(err);
+}
+
+/* send: the progress of uploads shown around the call. */
+static int call_send(const struct cli_opts *o, xmsg_params *p,
+                     const xmsg_message *m, xmsg_status *st)
+{
+    struct cli_progress up;
+    int rc;
+
+    if (o->cmd != CLI_CMD_SEND)
+        return call(o, p, m, st);
+    cli_upload_progress(&up, o, p);
+    rc = call(o, p, m, st);
+    cli_upload_progress_end(&up);
+    return rc;
 }
 
 /* One JSON line on stdout, the error (if any) on stderr. Returns rc, or
@@ -141,7 +154,7 @@ static int run(const struct cli_opts *o)
     }
     rc = load(o, p, &m, st);
     if (rc == CLI_EXIT_OK)
-        rc = call(o, p, m, st);
+        rc = call_send(o, p, m, st);
     else if (xmsg_status_code(st) == XMSG_OK)
         goto out; /* failed before the library saw it; reported */
     rc = print_status(st, rc);

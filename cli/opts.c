@@ -570,10 +570,9 @@ static int check_multi(struct cli_opts *o)
     for (i = 0; i < o->nset; i++)
         n += o->set[i].kind == CLI_SET_MSG && !strcmp(o->set[i].name, "to");
     o->multi = n > 1 || o->recipients_file;
-    if ((o->nfiles || o->content_type) &&
-        (o->multi || o->batch || o->raw || !o->nfiles)) {
-        cli_err("--file goes with one recipient, and with neither --batch "
-                "nor --raw; --content-type needs --file");
+    if ((o->nfiles || o->content_type) && (o->raw || !o->nfiles)) {
+        cli_err("--file does not go with --raw; --content-type needs "
+                "--file");
         return cli_usage_hint();
     }
     if (!o->multi)

@@ -6,6 +6,7 @@
  * --no-progress or --quiet.
  */
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -115,4 +116,38 @@ void cli_progress_end(struct cli_progress *p)
 {
     if (p->drawn || p->count)
         draw(p, 1);
+}
+
+/* n bytes as "1.5 MB" (decimal units, as the server's limits are). */
+static void human(char *buf, size_t len, int64_t n)
+{
+    if (n < 1000)
+        snprintf(buf, len, "%lld B", (long long)n);
+    else if (n < 1000 * 1000)
+        snprintf(buf, len, "%.1f kB", (double)n / 1e3);
+    else
+        snprintf(buf, len, "%.1f MB", (double)n / 1e6);
+}
+
+void cli_progress_upload(struct cli_progress *p, const char *path, int64_t sent,
+                         int64_t total)
+{
+    const char *slash = strrchr(path, '/');
+    const int whole = sent >= total;
+    const double t = now();
+    char a[32], b[32];
+
+    if (!p->on || (!whole && p->drawn && t - p->last < REDRAW_S))
+        return;
+    p->last = t;
+    human(a, sizeof(a), sent);
+    human(b, sizeof(b), total);
+    fprintf(stderr, "\rxmsg: upload %s %s / %s (%lld/%lld bytes, %.0f%%)\033[K",
+            slash ? slash + 1 : path, a, b, (long long)sent, (long long)total,
+            total > 0 ? 100.0 * (double)sent / (double)total : 100.0);
+    /* A finished file keeps its line. */
+    p->drawn = !whole;
+    if (whole)
+        fputc('\n', stderr);
+    fflush(stderr);
 }

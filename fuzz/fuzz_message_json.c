@@ -6,7 +6,8 @@
  *    renders as JSON (NULL only out of memory);
  *  - whatever fields were accepted (all of them, or those before the
  *    failure) render as JSON, and that JSON read back gives a message
- *    with the same fields, in the same order, without error. */
+ *    with the same fields (and files), in the same order, without
+ *    error. */
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -16,9 +17,25 @@
 
 #include "fuzz.h"
 
+/* The same files, in the same order, with the same content types. */
+static void check_same_files(const xmsg_message *a, const xmsg_message *b)
+{
+    size_t i, n = xmsg_message_file_count(a);
+    const char *ta, *tb;
+
+    FUZZ_CHECK(n == xmsg_message_file_count(b));
+    for (i = 0; i < n; i++) {
+        FUZZ_CHECK(fuzz_str_eq(xmsg_message_file(a, i, &ta),
+                               xmsg_message_file(b, i, &tb)));
+        FUZZ_CHECK(fuzz_str_eq(ta, tb));
+    }
+}
+
 static void check_same(const xmsg_message *a, const xmsg_message *b)
 {
     size_t i, n = xmsg_message_field_count(a);
+
+    check_same_files(a, b);
 
     FUZZ_CHECK(n == xmsg_message_field_count(b));
     for (i = 0; i < n; i++) {

@@ -20,6 +20,7 @@
 #define XMSG_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -113,8 +114,19 @@ size_t xmsg_status_message_count(const xmsg_status *st);
 /** Collected message i (borrowed, owned by the status), or NULL. */
 const xmsg_message *xmsg_status_message(const xmsg_status *st, size_t i);
 
+/** Number of files a send uploaded (each once, however many recipients
+ *  or messages carried it): the status JSON's "files". */
+size_t xmsg_status_file_count(const xmsg_status *st);
+
+/** Uploaded file i: its path as given (borrowed, owned by the status),
+ *  *url its GET URL (borrowed) and *size its bytes (url and size may be
+ *  NULL); NULL when i is out of range. */
+const char *xmsg_status_file(const xmsg_status *st, size_t i, const char **url,
+                             int64_t *size);
+
 /** The status as JSON text: {"log":[…], "messages":[…] (connect),
- *  "delivered":bool (send), "error":{"code":name,"text":…} (on failure)}.
+ *  "delivered":bool (send), "files":[{"path","url","size"}] (a send that
+ *  uploaded files), "error":{"code":name,"text":…} (on failure)}.
  *  @return owned string (xmsg_free), or NULL when out of memory. */
 char *xmsg_status_to_json(const xmsg_status *st);
 
@@ -203,6 +215,18 @@ const char *xmsg_params_name(size_t i);
  *  @return XMSG_OK or XMSG_ERR_INPUT (detail in st). */
 xmsg_err xmsg_params_check(const xmsg_params *p, xmsg_status *st);
 
+/** Progress of a file transfer: path as the message gave it, bytes sent
+ *  so far of total. Called about once a second and whenever data moves,
+ *  from the thread of the call (never after it returns). */
+typedef void (*xmsg_progress_cb)(const char *path, int64_t sent, int64_t total,
+                                 void *userdata);
+
+/** Sets the callback told the progress of uploads (files of a message,
+ *  xmsg_session_upload) with userdata; NULL: none (the default). Not a
+ *  JSON param; copied with the params into a session. */
+void xmsg_params_set_progress(xmsg_params *p, xmsg_progress_cb cb,
+                              void *userdata);
+
 /* ------------------------------------------------------------------ */
 /* Message: one <message/> stanza as name/value pairs.                */
 /* ------------------------------------------------------------------ */
@@ -245,6 +269,36 @@ const char *xmsg_message_field_value(const xmsg_message *m, size_t i);
 xmsg_err xmsg_message_from_json(xmsg_message *m, const char *json,
                                 xmsg_status *st);
 
+/** Attaches a file: sending the message uploads it (HTTP File Upload,
+ *  XEP-0363, as xmsg_session_upload) before any stanza goes out, then
+ *  sends one <message/> per file, in order: its body the GET URL (after
+ *  the message's body, the caption, on the first) and a
+ *  <x xmlns='jabber:x:oob'><url/></x> with it, which clients show
+ *  inline; the message's other fields on each (its id on the last only;
+ *  the others get ids of their own). A file that fails
+ *  (unreadable, over the server's max-file-size, slot refused, PUT
+ *  failed) sends no message at all. Within one call each file (path and
+ *  content type) is uploaded once, whatever the number of recipients or
+ *  inputs carrying it. In JSON: "files":["PATH", {"path":"PATH",
+ *  "contentType":"TYPE"}, …]. Only a <message/> (no kind, or kind
+ *  message) carries files; with files, body is optional.
+ *  @param path a file's path (valid UTF-8, not empty; read when sent).
+ *  @param content_type its content type (type/subtype), or NULL to guess
+ *  it from the name.
+ *  @return XMSG_OK, XMSG_ERR_INPUT (empty path, bad content type, more
+ *  than 64 files; detail in st), XMSG_ERR_INTERNAL. */
+xmsg_err xmsg_message_add_file(xmsg_message *m, const char *path,
+                               const char *content_type, xmsg_status *st);
+
+/** Number of files attached to m. */
+size_t xmsg_message_file_count(const xmsg_message *m);
+
+/** Path of file i (borrowed), *content_type its type (borrowed; NULL when
+ *  guessed from the name; content_type may be NULL); NULL when out of
+ *  range. */
+const char *xmsg_message_file(const xmsg_message *m, size_t i,
+                              const char **content_type);
+
 /** Records a failure in st (for callers composing calls): code and text,
  *  unless st already holds one. @return code. */
 xmsg_err xmsg_status_set_error(xmsg_status *st, xmsg_err code,
@@ -260,10 +314,12 @@ char *xmsg_message_to_json(const xmsg_message *m);
 /** Logs in, sends one <message/>, waits until the server has confirmed it
  *  has the message, and closes the stream. Defaults: type "chat", ns
  *  "jabber:client", from the jid, xml:lang "en", id a fresh UUID-shaped id.
- * body and to are required. Nothing is sent when the input is invalid. The
- * whole call ends within params' timeout. Stanzas the server sends
- * meanwhile are not kept: a flooding server costs neither memory nor time
- * past the timeout.
+ * body (unless the message has files: xmsg_message_add_file()) and to are
+ * required. Nothing is sent when the input is invalid. The
+ * whole call ends within params' timeout (with files, each wait does: the
+ * upload service's answers and the PUT's progress move it on). Stanzas the
+ * server sends meanwhile are not kept: a flooding server costs neither memory
+ * nor time past the timeout.
  *  @return XMSG_OK (xmsg_status_delivered() is 1), or the failure's code
  *  (also recorded in st with its text). */
 xmsg_err xmsg_send(const xmsg_params *p, const xmsg_message *m,
@@ -386,7 +442,10 @@ xmsg_err xmsg_session_send(xmsg_session *s, const xmsg_message *m,
  *  verification unless trustTLS; https only unless disableTLS). params'
  *  timeout bounds each wait (the slot, connecting, every stall of the
  *  PUT), not the length of the upload. Nothing is sent: the caller puts
- *  *url in a message (with jabber:x:oob, as xmsg send --file does).
+ *  *url in a message (xmsg_message_add_file() has the library upload and
+ *  send a file's message, with jabber:x:oob). params' progress callback
+ *  is told (xmsg_params_set_progress()). content_type must be
+ *  type/subtype (XMSG_ERR_INPUT otherwise).
  *  @param url gets the GET URL (owned: xmsg_free), NULL on failure.
  *  @return XMSG_OK; XMSG_ERR_INPUT (unreadable or not a regular file, or
  *  larger than the service's max-file-size: nothing was uploaded);
@@ -418,8 +477,10 @@ typedef xmsg_next (*xmsg_next_cb)(void *userdata, int may_block,
                                   xmsg_message **m, char *err, size_t errlen);
 
 /** The outcome of one input of a batch, in input order. index counts the
- *  inputs from 0; m is the message as sent (with its id and defaults), or
- *  NULL for an input that was not a message; text is NULL on success.
+ *  inputs from 0; m is the message as sent (with its id and defaults; for
+ *  an input with files, the message of its last file: the input's result
+ *  is the worst of its messages'), or NULL for an input that was not a
+ *  message (or whose file failed); text is NULL on success.
  *  Everything is borrowed for the call only. Return 0 to go on; non-zero
  *  stops the batch (XMSG_ERR_CANCELLED, unless an input failed worse, see
  *  xmsg_err_rank()) after the messages in flight are

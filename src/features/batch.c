@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "features/batch.h"
+#include "features/upload.h"
 
 struct entry {
     size_t index;       /* input position */
@@ -24,6 +25,7 @@ struct entry {
     uint64_t qpos;      /* bytes queued before it (+1; 0: not queued) */
     unsigned ack_epoch; /* answer that acknowledged it; 0: not yet */
     int final;          /* its result is known */
+    int more;           /* a message of its input's files follows */
 };
 
 struct marker {
@@ -48,6 +50,9 @@ struct batch {
     xmsg_err worst;
     int stopped; /* done() asked to stop */
     size_t delivered, failed;
+    xmsg_uploads uploads; /* the files of the inputs, uploaded once */
+    xmsg_err carry;       /* the worst failure of an input's messages so */
+    char *carry_text;     /* far (one per file), reported with its last */
 };
 
 /* "message", "presence", "iq" or "stanza" (raw), for the log. */
@@ -223,11 +228,52 @@ static int on_bounce(xmsg_conn *c, const xmsg_xel *stanza, void *userdata)
 
 /* ---- results ---- */
 
+/* An input's messages before its last: their worst failure is carried
+ * to the last, which reports the input. */
+static void carry(struct batch *b, struct entry *e)
+{
+    if (e->more) {
+        if (xmsg_err_rank(e->code) > xmsg_err_rank(b->carry)) {
+            b->carry = e->code;
+            free(b->carry_text);
+            b->carry_text = e->text;
+            e->text = NULL;
+        }
+        return;
+    }
+    if (xmsg_err_rank(b->carry) > xmsg_err_rank(e->code)) {
+        e->code = b->carry;
+        free(e->text);
+        e->text = b->carry_text;
+        b->carry_text = NULL;
+    }
+    b->carry = XMSG_OK;
+    free(b->carry_text);
+    b->carry_text = NULL;
+}
+
+static void drop_head(struct batch *b, struct entry *e)
+{
+    xmsg_message_free(e->m);
+    free(e->text);
+    memset(e, 0, sizeof(*e));
+    b->head = (b->head + 1) % b->cap;
+    b->n--;
+}
+
 static void report_head(struct batch *b)
 {
     struct entry *e = at(b, 0);
     int stop;
 
+    carry(b, e);
+    if (e->more && b->io->single && e->code == XMSG_OK)
+        xmsg_conn_log(b->c, XMSG_LOG_INFO, "message %s confirmed by the server",
+                      xmsg_message_get(e->m, "id"));
+    if (e->more) {
+        drop_head(b, e);
+        return;
+    }
     if (e->code == XMSG_OK) {
         b->delivered++;
         /* A batch's results are its output lines, not log lines. */
@@ -248,11 +294,7 @@ static void report_head(struct batch *b)
         xmsg_conn_log(b->c, XMSG_LOG_INFO,
                       "the caller stopped the batch at input %zu", e->index);
     }
-    xmsg_message_free(e->m);
-    free(e->text);
-    memset(e, 0, sizeof(*e));
-    b->head = (b->head + 1) % b->cap;
-    b->n--;
+    drop_head(b, e);
 }
 
 static void report_final(struct batch *b)
@@ -289,21 +331,33 @@ static void fail_in_flight(struct batch *b, xmsg_err code, const char *text)
 
 /* ---- input ---- */
 
-static void push_invalid(struct batch *b, const char *err)
+static void push_failed(struct batch *b, xmsg_err code, const char *err)
 {
     struct entry *e = at(b, b->n++);
 
     e->index = b->index++;
-    entry_fail(e, XMSG_ERR_INPUT, "%s", err);
+    entry_fail(e, code, "%s", err);
 }
 
-static void push_message(struct batch *b, xmsg_message *m)
+static void push_invalid(struct batch *b, const char *err)
+{
+    push_failed(b, XMSG_ERR_INPUT, err);
+}
+
+/* m (taken) goes out; more: another message of the same input (one of its
+ * files) follows. */
+static void push_message(struct batch *b, xmsg_message *m, int more)
 {
     struct entry *e = at(b, b->n++);
     char err[XMSG_ERRTEXT_MAX];
     uint64_t pos;
 
-    e->index = b->index++;
+    e->index = more ? b->index : b->index++;
+    e->more = more;
+    if (!m) {
+        entry_fail(e, XMSG_ERR_INTERNAL, "out of memory");
+        return;
+    }
     e->m = xmsg_message_prepare(b->c, m, err, sizeof(err));
     if (!e->m) {
         entry_fail(e, XMSG_ERR_INPUT, "%s", err);
@@ -332,6 +386,47 @@ static void push_message(struct batch *b, xmsg_message *m)
         send_marker(b);
         pump(b, 0); /* the server starts on them meanwhile */
     }
+}
+
+/* Room for n more entries; a free one stays however it ends (take_input
+ * starts with one, and this only reports). */
+static void room_for(struct batch *b, size_t n)
+{
+    report_final(b);
+    while (b->n + n > b->cap && !b->c->closed) {
+        if (!b->mn)
+            send_marker(b);
+        pump(b, 100);
+        report_final(b);
+    }
+}
+
+/* An input with files: every file uploaded (or known from an input
+ * before), then a message per file, together. A file that fails sends
+ * nothing. */
+static void push_files(struct batch *b, xmsg_message *m)
+{
+    const char *urls[XMSG_MESSAGE_FILES_MAX];
+    char err[XMSG_ERRTEXT_MAX] = "";
+    const size_t n = m->files.n;
+    xmsg_err rc = XMSG_OK;
+    size_t i;
+
+    room_for(b, n);
+    if (b->c->closed)
+        rc = xmsg_conn_fail(b->c, "sending");
+    if (rc)
+        snprintf(err, sizeof(err), "not sent (%s: %s)", xmsg_err_name(rc),
+                 xmsg_status_text(b->c->st));
+    else
+        rc = xmsg_uploads_get(b->c, &b->uploads, m, urls, err, sizeof(err));
+    if (!b->io->keep_deadline)
+        xmsg_conn_extend(b->c);
+    if (rc)
+        push_failed(b, rc, err);
+    for (i = 0; !rc && i < n; i++)
+        push_message(b, xmsg_file_message(m, i, urls[i]), i + 1 < n);
+    xmsg_message_free(m);
 }
 
 /* Every message in flight answered (or the session ended). */
@@ -379,8 +474,10 @@ static int take_input(struct batch *b)
     }
     switch (r) {
     case XMSG_NEXT_MESSAGE:
-        if (m)
-            push_message(b, m);
+        if (m && m->files.n)
+            push_files(b, m);
+        else if (m)
+            push_message(b, m, 0);
         else
             push_invalid(b, "the input gave no message");
         return 1;
@@ -444,7 +541,8 @@ static int batch_init(struct batch *b, xmsg_conn *c,
     b->c = c;
     b->io = io;
     b->window = (size_t)c->params->window;
-    b->cap = 2 * b->window;
+    /* and the messages of one input's files, which go out together */
+    b->cap = 2 * b->window + XMSG_MESSAGE_FILES_MAX;
     b->step = b->window >= 4 ? b->window / 4 : 1;
     b->mcap = b->cap + 2;
     b->ring = calloc(b->cap, sizeof(*b->ring));
@@ -455,6 +553,8 @@ static int batch_init(struct batch *b, xmsg_conn *c,
 static void batch_free(struct batch *b)
 {
     xmsg_buf_free(&b->text);
+    xmsg_uploads_clear(&b->uploads);
+    free(b->carry_text);
     while (b->mn)
         marker_pop(b);
     free(b->ring);

@@ -46,8 +46,10 @@ static const char *check_message(const xmsg_message *m, int to_room, char *buf,
 
     if (stray_field(m, buf, len))
         return buf;
+    if (m->files.n && kind && strcmp(kind, "message") != 0)
+        return "message.files: only a message carries files";
     if (to_room)
-        return body ? NULL : "message.body: is required";
+        return body || m->files.n ? NULL : "message.body: is required";
     if (kind && strcmp(kind, "raw") == 0)
         return xmsg_message_get(m, "xml") ? NULL
                                           : "message.xml: is required for "
@@ -64,7 +66,7 @@ static const char *check_message(const xmsg_message *m, int to_room, char *buf,
     }
     if (kind && strcmp(kind, "presence") == 0)
         return NULL;
-    if ((!body || !*body) && !xmsg_message_get(m, "payload"))
+    if ((!body || !*body) && !xmsg_message_get(m, "payload") && !m->files.n)
         return "message.body: is required";
     if (!to || !*to)
         return "message.to: is required";

@@ -9,6 +9,8 @@
  * unknown attributes of <message/> (ejabberd does), never its unknown
  * children. */
 #define NS_ATTRS "urn:xmsg:attributes:0"
+/* XEP-0066 out-of-band data: a file's URL. */
+#define XMSG_NS_OOB "jabber:x:oob"
 
 static int in_set(const char *const *set, const char *name)
 {
@@ -24,9 +26,9 @@ static int in_set(const char *const *set, const char *name)
 static int is_custom(const char *name)
 {
     static const char *const known[] = {
-        "body",     "to",      "type",  "ns",        "from",
-        "xml:lang", "id",      "stamp", "archiveId", "kind",
-        "thread",   "payload", "xml",   "subject",   NULL};
+        "body", "to",      "type",      "ns",   "from",   "xml:lang",
+        "id",   "stamp",   "archiveId", "kind", "thread", "payload",
+        "xml",  "subject", "files",     NULL};
 
     return !in_set(known, name);
 }
@@ -186,6 +188,18 @@ static int add_payload(xmsg_xel *el, const char *payload)
     return rc;
 }
 
+/* A file's URL as XEP-0066 out-of-band data, which clients show inline:
+ * <x xmlns='jabber:x:oob'><url>URL</url></x>. */
+static int add_oob(xmsg_xel *el, const char *url)
+{
+    xmsg_xel *x;
+
+    if (!url)
+        return 0;
+    x = xmsg_xel_add_new(el, XMSG_NS_OOB, "x");
+    return !x || !xmsg_el_add(x, XMSG_NS_OOB, "url", url);
+}
+
 /* The element for m (not raw), or NULL. */
 static xmsg_xel *message_el(const xmsg_message *m, const char *kind)
 {
@@ -208,6 +222,7 @@ static xmsg_xel *message_el(const xmsg_message *m, const char *kind)
         rc = rc || add_field(el, m, "show") || add_field(el, m, "status") ||
              add_field(el, m, "priority");
     rc = rc || add_payload(el, xmsg_message_get(m, "payload"));
+    rc = rc || (is_msg && add_oob(el, m->oob));
     rc = rc || (is_msg && add_mirror(el, m));
     if (rc) {
         xmsg_xel_free(el);
@@ -247,9 +262,9 @@ int xmsg_xml_check(const char *xml, int one)
  * custom attributes) and what the server or xmsg tell about the stanza. */
 static int reserved_attribute(const char *kind, const char *name)
 {
-    static const char *const reserved[] = {"xmlns",         "ns",  "stamp",
-                                           "archiveId",     "url", "file",
-                                           "downloadError", NULL};
+    static const char *const reserved[] = {"xmlns",         "ns",    "stamp",
+                                           "archiveId",     "url",   "file",
+                                           "downloadError", "files", NULL};
 
     return in_set(reserved, name) || xmsg_field_is_child(kind, name);
 }

@@ -93,14 +93,49 @@ int xmsg_upload_cache_save(const char *path, const char *domain, time_t now,
  * @return XMSG_OK (a 2xx answer), XMSG_ERR_PROTOCOL (another status: the
  * text names it), XMSG_ERR_TLS, XMSG_ERR_CONNECT, XMSG_ERR_TIMEOUT,
  * XMSG_ERR_INPUT (the file could not be read to size), XMSG_ERR_INTERNAL;
- * recorded in st. tick (may be NULL) is called with userdata during the
- * transfer, about once a second and whenever data moves: the caller keeps
- * its XMPP stream alive there (answers pings and <r/>); non-zero from it
- * aborts the PUT (XMSG_ERR_CONNECT, "the connection was lost"). */
-typedef int (*xmsg_upload_tick)(void *userdata);
+ * recorded in st. tick (may be NULL) is called with userdata and the
+ * bytes sent so far during the transfer, about once a second and whenever
+ * data moves: the caller keeps its XMPP stream alive there (answers pings
+ * and <r/>) and tells the progress; non-zero from it aborts the PUT
+ * (XMSG_ERR_CONNECT, "the connection was lost"). */
+typedef int (*xmsg_upload_tick)(void *userdata, int64_t sent);
 xmsg_err xmsg_upload_put(const xmsg_upload_slot *slot, FILE *f, int64_t size,
                          const char *content_type, const xmsg_params *p,
                          xmsg_upload_tick tick, void *userdata,
                          xmsg_status *st);
+
+/* upload_file.c: uploads the file at path over c (content_type NULL:
+ * guessed from the name): the service (cache or discovery), the size
+ * checked against its limit before anything is asked, a slot, the PUT;
+ * c->params' progress callback is told. *url (owned) the GET URL and
+ * *size the bytes on success. Failures recorded in c->st, as
+ * xmsg_session_upload() lists them. */
+xmsg_err xmsg_upload_file(xmsg_conn *c, const char *path,
+                          const char *content_type, char **url, int64_t *size);
+
+/* upload_send.c: the files of the messages of one call (a send or a
+ * batch), each uploaded once: path and content type to its URL, or to
+ * its failure. */
+struct xmsg_upload_done;
+typedef struct xmsg_uploads {
+    struct xmsg_upload_done *v;
+    size_t n, cap;
+} xmsg_uploads;
+
+/* Uploads m's files not uploaded yet in u (a file that failed before
+ * fails again, untried); urls[i] (borrowed from u) the URL of file i.
+ * A new upload is added to c->st's "files". On failure, err holds the
+ * first failing file's reason, and c->st keeps no error of it unless the
+ * connection was lost. @return XMSG_OK or that file's code. */
+xmsg_err xmsg_uploads_get(xmsg_conn *c, xmsg_uploads *u, const xmsg_message *m,
+                          const char **urls, char *err, size_t errlen);
+void xmsg_uploads_clear(xmsg_uploads *u);
+
+/* The message of m's file i (owned; NULL out of memory): m's fields but
+ * its files, body the URL (after m's body, the caption, for the first),
+ * the URL as its jabber:x:oob data; only the last keeps m's id (a room's
+ * reflection is awaited by it), the others get their own. */
+xmsg_message *xmsg_file_message(const xmsg_message *m, size_t i,
+                                const char *url);
 
 #endif

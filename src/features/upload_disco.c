@@ -49,6 +49,7 @@ static xmsg_err ask(xmsg_conn *c, xmsg_xel *iq, const char *to, xmsg_xel **wrap,
     free(id);
     if (rc)
         return rc;
+    xmsg_conn_extend(c); /* an answer: the next wait is its own */
     if (!a.answer)
         return xmsg_status_fail(c->st, XMSG_ERR_INTERNAL, "out of memory");
     *wrap = a.answer;

@@ -44,24 +44,28 @@ static const char *base_name(const char *path)
 }
 
 /* The account's upload service: cached, else discovered (and cached). */
-static xmsg_err find_service(xmsg_session *s, xmsg_upload_svc *svc)
+static xmsg_err find_service(xmsg_conn *c, xmsg_upload_svc *svc)
 {
-    const char *domain = strchr(s->bare, '@');
-    char *path;
+    char *bare = xmsg_jid_bare_norm(c->params->jid);
+    const char *domain = bare ? strchr(bare, '@') : NULL;
+    char *path = NULL;
     xmsg_err rc = XMSG_OK;
 
-    domain = domain ? domain + 1 : s->bare;
-    path = xmsg_upload_cache_path(s->p, s->bare);
+    if (!bare)
+        return xmsg_status_fail(c->st, XMSG_ERR_INTERNAL, "out of memory");
+    domain = domain ? domain + 1 : bare;
+    path = xmsg_upload_cache_path(c->params, bare);
     if (!xmsg_upload_cache_load(path, domain, time(NULL), svc)) {
-        rc = xmsg_upload_discover(&s->c, domain, svc);
+        rc = xmsg_upload_discover(c, domain, svc);
         if (!rc && xmsg_upload_cache_save(path, domain, time(NULL), svc))
-            xmsg_conn_log(&s->c, XMSG_LOG_WARN,
+            xmsg_conn_log(c, XMSG_LOG_WARN,
                           "upload: the service cannot be cached in %s",
                           path ? path : "(no state dir)");
     }
     free(path);
+    free(bare);
     if (!rc && !svc->jid)
-        rc = xmsg_status_fail(s->c.st, XMSG_ERR_PROTOCOL,
+        rc = xmsg_status_fail(c->st, XMSG_ERR_PROTOCOL,
                               "the server offers no HTTP upload (XEP-0363)");
     return rc;
 }
@@ -85,39 +89,91 @@ static xmsg_err open_file(const char *path, FILE **f, int64_t *size,
     return XMSG_OK;
 }
 
+/* One PUT: the stream it serves, the progress it tells. */
+struct put {
+    xmsg_conn *c;
+    const char *path;
+    int64_t size;
+    int64_t told; /* the bytes last told */
+};
+
+static void progress(struct put *t, int64_t sent)
+{
+    const xmsg_params *p = t->c->params;
+    const uint64_t paused = xmsg_conn_pause(t->c);
+
+    t->told = sent;
+    /* The caller's time is not the server's. */
+    p->progress(t->path, sent, t->size, p->progress_ud);
+    xmsg_conn_resume(t->c, paused);
+}
+
 /* During the PUT: the XMPP stream's ready input is handled (pings, <r/>,
  * messages kept for poll), and its deadline moves along (libcurl bounds
  * the PUT's own waits by the same timeout). 1 when the stream is lost. */
-static int tick(void *userdata)
+static int tick(void *userdata, int64_t sent)
 {
-    xmsg_conn *c = userdata;
+    struct put *t = userdata;
 
-    xmsg_conn_extend(c);
-    xmsg_conn_run(c, 0);
-    return c->closed;
+    /* Whole is told once, when the server took it (send_file). */
+    if (t->c->params->progress && sent != t->told && sent < t->size)
+        progress(t, sent);
+    xmsg_conn_extend(t->c);
+    xmsg_conn_run(t->c, 0);
+    return t->c->closed;
 }
 
 /* The slot and the PUT. */
-static xmsg_err send_file(xmsg_session *s, const xmsg_upload_svc *svc, FILE *f,
-                          int64_t size, const char *path, const char *type,
-                          char **url)
+static xmsg_err send_file(xmsg_conn *c, const xmsg_upload_svc *svc, FILE *f,
+                          struct put *t, const char *type, char **url)
 {
     xmsg_upload_slot slot;
     xmsg_err rc;
 
-    rc = xmsg_upload_request_slot(&s->c, svc->jid, base_name(path), size, type,
-                                  &slot);
+    rc = xmsg_upload_request_slot(c, svc->jid, base_name(t->path), t->size,
+                                  type, &slot);
     if (rc)
         return rc;
-    xmsg_conn_log(&s->c, XMSG_LOG_INFO, "upload: PUT %" PRId64 " bytes", size);
-    rc = xmsg_upload_put(&slot, f, size, type, s->p, tick, &s->c, s->c.st);
-    xmsg_conn_extend(&s->c);
+    xmsg_conn_log(c, XMSG_LOG_INFO, "upload: PUT %" PRId64 " bytes", t->size);
+    if (c->params->progress)
+        progress(t, 0);
+    rc = xmsg_upload_put(&slot, f, t->size, type, c->params, tick, t, c->st);
+    xmsg_conn_extend(c);
+    if (!rc && c->params->progress)
+        progress(t, t->size);
     if (!rc) {
         *url = xmsg_strdup(slot.get_url);
         if (!*url)
-            rc = xmsg_status_fail(s->c.st, XMSG_ERR_INTERNAL, "out of memory");
+            rc = xmsg_status_fail(c->st, XMSG_ERR_INTERNAL, "out of memory");
     }
     xmsg_upload_slot_clear(&slot);
+    return rc;
+}
+
+xmsg_err xmsg_upload_file(xmsg_conn *c, const char *path,
+                          const char *content_type, char **url, int64_t *size)
+{
+    xmsg_upload_svc svc = {NULL, -1};
+    struct put t = {c, path, 0, -1};
+    FILE *f = NULL;
+    xmsg_err rc;
+
+    *url = NULL;
+    rc = open_file(path, &f, &t.size, c->st);
+    if (!rc)
+        rc = find_service(c, &svc);
+    if (!rc && svc.max_size >= 0 && t.size > svc.max_size)
+        rc = xmsg_status_fail(c->st, XMSG_ERR_INPUT,
+                              "file %s is %" PRId64 " bytes; the server "
+                              "takes at most %" PRId64,
+                              path, t.size, svc.max_size);
+    if (!rc)
+        rc = send_file(c, &svc, f, &t,
+                       content_type ? content_type : guess_type(path), url);
+    if (f)
+        fclose(f);
+    xmsg_upload_svc_clear(&svc);
+    *size = t.size;
     return rc;
 }
 
@@ -125,9 +181,7 @@ xmsg_err xmsg_session_upload(xmsg_session *s, const char *path,
                              const char *content_type, char **url,
                              xmsg_status *st)
 {
-    xmsg_upload_svc svc = {NULL, -1};
-    FILE *f = NULL;
-    int64_t size = 0;
+    int64_t size;
     xmsg_err rc;
 
     if (url)
@@ -135,24 +189,16 @@ xmsg_err xmsg_session_upload(xmsg_session *s, const char *path,
     if (!s || !path || !url)
         return xmsg_status_fail(st, XMSG_ERR_INPUT,
                                 "upload: session, path and url required");
+    if (content_type && !xmsg_content_type_valid(content_type))
+        return xmsg_status_fail(st, XMSG_ERR_INPUT,
+                                "upload: content type '%.64s' is not "
+                                "type/subtype",
+                                content_type);
     if (!xmsg_session_begin(s, st))
         return XMSG_ERR_INTERNAL;
     rc = xmsg_session_alive(s);
     if (!rc)
-        rc = open_file(path, &f, &size, s->c.st);
-    if (!rc)
-        rc = find_service(s, &svc);
-    if (!rc && svc.max_size >= 0 && size > svc.max_size)
-        rc = xmsg_status_fail(s->c.st, XMSG_ERR_INPUT,
-                              "file %s is %" PRId64 " bytes; the server "
-                              "takes at most %" PRId64,
-                              path, size, svc.max_size);
-    if (!rc)
-        rc = send_file(s, &svc, f, size, path,
-                       content_type ? content_type : guess_type(path), url);
-    if (f)
-        fclose(f);
-    xmsg_upload_svc_clear(&svc);
+        rc = xmsg_upload_file(&s->c, path, content_type, url, &size);
     xmsg_session_end(s);
     return rc;
 }

@@ -20,8 +20,8 @@ static int on_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow,
 {
     struct src *s = userdata;
 
-    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
-    if (s->tick && s->tick(s->userdata))
+    (void)dltotal, (void)dlnow, (void)ultotal;
+    if (s->tick && s->tick(s->userdata, (int64_t)ulnow))
         s->aborted = 1;
     return s->aborted;
 }

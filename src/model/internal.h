@@ -52,6 +52,8 @@ struct xmsg_params {
     char *sasl_mechanisms; /* saslMechanisms: restriction (sasl.h syntax) */
     char *download_dir;    /* downloadDir: fetch received OOB URLs there */
     long download_max;     /* downloadMax: bytes a download may have */
+    xmsg_progress_cb progress; /* file transfers (xmsg_params_set_progress) */
+    void *progress_ud;
     long port;
     long page_size;
     long window; /* messages of a batch in flight */
@@ -82,10 +84,28 @@ int xmsg_xml_check(const char *xml, int one);
 xmsg_params *xmsg_params_dup(const xmsg_params *p);
 
 /* ---- message: ordered name/value pairs ---- */
+/* Files a message carries, at most (files.c). */
+#define XMSG_MESSAGE_FILES_MAX 64
 struct xmsg_message {
     xmsg_strvec names;
     xmsg_strvec values;
+    xmsg_strvec files;  /* paths to upload before sending (files.c) */
+    xmsg_strvec ftypes; /* their content types; "": from the name */
+    char *oob;          /* one file's message: its jabber:x:oob URL */
 };
+
+/* files.c: the "files" member of a message's JSON object into m. */
+xmsg_err xmsg_message_files_from_json(xmsg_message *m, const json_t *v,
+                                      xmsg_status *st);
+/* m's files as a JSON array (new reference), or NULL out of memory. */
+json_t *xmsg_message_files_to_jobj(const xmsg_message *m);
+/* Copies src's files and OOB URL into dst; 0 or -1 (memory). */
+int xmsg_message_files_copy(xmsg_message *dst, const xmsg_message *src);
+/* Sets the OOB URL (copied; NULL: none); 0 or -1 (memory). */
+int xmsg_message_set_oob(xmsg_message *m, const char *url);
+/* 1 if type is a content type xmsg sends: type/subtype of printable ASCII
+ * without spaces, at most 255 bytes (parameters after ';' allowed). */
+int xmsg_content_type_valid(const char *type);
 
 /* ---- status ---- */
 struct xmsg_status {
@@ -104,6 +124,7 @@ struct xmsg_status {
     char log_gap[64];   /* the line that says so */
     int is_batch;       /* emit "batch" with the counts below */
     size_t batch_inputs, batch_delivered, batch_failed;
+    json_t *files; /* files uploaded: [{path, url, size}], or NULL */
 };
 
 /* Records a failure (first one wins unless override); returns code.
@@ -131,6 +152,9 @@ int xmsg_message_put(xmsg_message *m, const char *name, const char *value);
 xmsg_message *xmsg_message_copy(const xmsg_message *m);
 /* Takes ownership of m. 0 ok. */
 int xmsg_status_add_message(xmsg_status *st, xmsg_message *m);
+/* Records a file uploaded (status JSON "files"). 0 ok. */
+int xmsg_status_add_file(xmsg_status *st, const char *path, const char *url,
+                         int64_t size);
 
 /* ---- validation (validate.c) ---- */
 /* 1 if s[0..len) is valid UTF-8 with no character XML 1.0 forbids

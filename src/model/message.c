@@ -47,6 +47,9 @@ void xmsg_message_free(xmsg_message *m)
         return;
     xmsg_strvec_clear(&m->names);
     xmsg_strvec_clear(&m->values);
+    xmsg_strvec_clear(&m->files);
+    xmsg_strvec_clear(&m->ftypes);
+    free(m->oob);
     free(m);
 }
 
@@ -106,6 +109,10 @@ xmsg_message *xmsg_message_copy(const xmsg_message *m)
             return NULL;
         }
     }
+    if (out && xmsg_message_files_copy(out, m)) {
+        xmsg_message_free(out);
+        return NULL;
+    }
     return out;
 }
 
@@ -146,12 +153,25 @@ static xmsg_err check_field(const char *name, const char *value,
         return xmsg_status_fail(st, XMSG_ERR_INPUT,
                                 "message.%s: not a valid XML attribute name",
                                 name);
+    if (strcmp(name, "files") == 0)
+        return xmsg_status_fail(st, XMSG_ERR_INPUT,
+                                "message.files: an array of paths "
+                                "(xmsg_message_add_file), not a field");
     /* Received, "lang" could not be told from xml:lang. */
     if (strcmp(name, "lang") == 0 || strcmp(name, "stamp") == 0 ||
         strcmp(name, "archiveId") == 0)
         return xmsg_status_fail(st, XMSG_ERR_INPUT,
                                 "message.%s: reserved name (xml:lang and the "
                                 "delay stamp use it)",
+                                name);
+    /* Received, these come from the OOB element and the download (a
+     * peer's attribute of that name is never taken): sent, it would be
+     * lost on the way to an xmsg. */
+    if (strcmp(name, "url") == 0 || strcmp(name, "file") == 0 ||
+        strcmp(name, "downloadError") == 0)
+        return xmsg_status_fail(st, XMSG_ERR_INPUT,
+                                "message.%s: reserved name (received files "
+                                "use it; send a file with files)",
                                 name);
     if (!xmsg_text_valid(value, strlen(value)))
         return xmsg_status_fail(st, XMSG_ERR_INPUT,
@@ -244,6 +264,12 @@ xmsg_err xmsg_message_from_json(xmsg_message *m, const char *json,
         return XMSG_ERR_INPUT;
     json_object_foreach(root, key, v)
     {
+        if (strcmp(key, "files") == 0) {
+            rc = xmsg_message_files_from_json(m, v, st);
+            if (rc)
+                break;
+            continue;
+        }
         if (!json_is_string(v)) {
             rc = xmsg_status_fail(st, XMSG_ERR_INPUT,
                                   "message.%s: must be a string", key);
@@ -268,6 +294,11 @@ json_t *xmsg_message_to_jobj(const xmsg_message *m)
             json_decref(o);
             return NULL;
         }
+    }
+    if (o && m->files.n &&
+        json_object_set_new(o, "files", xmsg_message_files_to_jobj(m))) {
+        json_decref(o);
+        return NULL;
     }
     return o;
 }

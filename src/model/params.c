@@ -117,6 +117,15 @@ xmsg_params *xmsg_params_dup(const xmsg_params *p)
     return d;
 }
 
+void xmsg_params_set_progress(xmsg_params *p, xmsg_progress_cb cb,
+                              void *userdata)
+{
+    if (!p)
+        return;
+    p->progress = cb;
+    p->progress_ud = cb ? userdata : NULL;
+}
+
 void xmsg_params_free(xmsg_params *p)
 {
     if (!p)

@@ -22,6 +22,7 @@ void xmsg_status_free(xmsg_status *st)
         xmsg_message_free(st->messages[i]);
     free(st->messages);
     xmsg_strvec_clear(&st->log);
+    json_decref(st->files);
     free(st->text);
     free(st);
 }
@@ -200,6 +201,8 @@ json_t *xmsg_status_to_jobj(const xmsg_status *st)
                                   json_integer((json_int_t)st->collected));
     if (st->is_send)
         rc |= json_object_set_new(o, "delivered", json_boolean(st->delivered));
+    if (st->files)
+        rc |= json_object_set(o, "files", st->files);
     if (st->is_batch)
         rc |= json_object_set_new(
             o, "batch",

@@ -526,6 +526,26 @@ static void test_to_json_after_remove(void **state)
     xmsg_free(out);
 }
 
+/* Names a received message fills itself are refused, never sent to be
+ * lost on arrival. */
+static void test_reserved_names(void **state)
+{
+    static const char *const names[] = {
+        "lang", "stamp", "archiveId", "url", "file", "downloadError", "files"};
+    struct fx *f = *state;
+    size_t i;
+
+    for (i = 0; i < N_ROWS(names); i++) {
+        fresh(f);
+        if (xmsg_message_set(f->m, names[i], "x", f->st) != XMSG_ERR_INPUT)
+            fail_msg("%s: accepted", names[i]);
+        assert_non_null(strstr(xmsg_status_text(f->st), names[i]));
+        assert_null(xmsg_message_get(f->m, names[i]));
+    }
+    fresh(f);
+    assert_int_equal(xmsg_message_set(f->m, "urls", "x", f->st), XMSG_OK);
+}
+
 /* Nothing is dropped silently: a field that cannot travel with its kind
  * is refused as input before connecting; one that can is sent (here: the
  * connection to a closed port fails). */
@@ -597,6 +617,7 @@ int main(void)
         T(test_bad_jid),
         T(test_bad_text),
         T(test_bad_attr_name),
+        T(test_reserved_names),
         T(test_good_text),
         T(test_from_json_all),
         T(test_from_json_non_string),

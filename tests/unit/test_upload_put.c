@@ -174,13 +174,16 @@ static FILE *data_file(size_t n, unsigned *sum)
 /* Counts its calls; says stop from call number stop_at (0: never). */
 struct ticks {
     int n, stop_at;
+    int64_t sent; /* the largest count of bytes sent told */
 };
 
-static int on_tick(void *userdata)
+static int on_tick(void *userdata, int64_t sent)
 {
     struct ticks *t = userdata;
 
     t->n++;
+    if (sent > t->sent)
+        t->sent = sent;
     return t->stop_at && t->n >= t->stop_at;
 }
 
@@ -239,6 +242,8 @@ static void test_put_ok(void **state)
     assert_int_equal(put(&p, f, n, 20, st), XMSG_OK);
     peer_stop(&p);
     assert_true(ticks.n > 0); /* the caller's stream was served */
+    /* and told the bytes sent, never more than the file's */
+    assert_true(ticks.sent > 0 && ticks.sent <= 3 * 1000 * 1000);
     assert_non_null(strstr(p.head, "PUT /put/f.bin HTTP/1.1\r\n"));
     assert_non_null(strstr(p.head, "\r\nAuthorization: Bearer t0k\r\n"));
     assert_non_null(strstr(p.head, "\r\nContent-Type: image/png\r\n"));
