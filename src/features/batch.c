@@ -92,7 +92,7 @@ static void entry_fail(struct entry *e, xmsg_err code, const char *fmt, ...)
 static xmsg_next call_next(struct batch *b, int may_block, xmsg_message **m,
                            char *err, size_t errlen)
 {
-    const uint64_t t = xmsg_conn_pause(b->c);
+    const xmsg_conn_paused t = xmsg_conn_pause(b->c);
     const xmsg_next r = b->io->next(b->io->userdata, may_block, m, err, errlen);
 
     xmsg_conn_resume(b->c, t);
@@ -101,7 +101,7 @@ static xmsg_next call_next(struct batch *b, int may_block, xmsg_message **m,
 
 static int call_done(struct batch *b, const struct entry *e)
 {
-    const uint64_t t = xmsg_conn_pause(b->c);
+    const xmsg_conn_paused t = xmsg_conn_pause(b->c);
     const int stop =
         b->io->done(b->io->userdata, e->index, e->m, e->code, e->text);
 

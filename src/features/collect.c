@@ -67,7 +67,7 @@ static void batch_clear(struct collect *s)
  * download's, params downloadDir, done first). */
 static int call_cb(struct collect *s, xmsg_message *m)
 {
-    const uint64_t t = xmsg_conn_pause(s->c);
+    const xmsg_conn_paused t = xmsg_conn_pause(s->c);
     int rc;
 
     if (m && xmsg_download_message(s->c, m))

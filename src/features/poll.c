@@ -285,7 +285,7 @@ static xmsg_err lost(xmsg_session *s, uint64_t end)
 int xmsg_session_call(xmsg_session *s, xmsg_message_cb cb, xmsg_message *m,
                       void *userdata)
 {
-    const uint64_t t = xmsg_conn_pause(&s->c);
+    const xmsg_conn_paused t = xmsg_conn_pause(&s->c);
     int r;
 
     if (xmsg_download_message(&s->c, m)) {
@@ -296,7 +296,7 @@ int xmsg_session_call(xmsg_session *s, xmsg_message_cb cb, xmsg_message *m,
     }
     xmsg_conn_resume(&s->c, t);
     if (s->ka_sent)
-        s->ka_sent += xmsg_now_ms() - t;
+        s->ka_sent += xmsg_now_ms() - t.at;
     return r;
 }
 

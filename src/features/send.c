@@ -355,13 +355,14 @@ xmsg_status *xmsg_session_begin(xmsg_session *s, xmsg_status *st)
 
 void xmsg_session_end(xmsg_session *s)
 {
-    xmsg_err code = xmsg_status_code(s->c.st) ? xmsg_status_code(s->c.st)
-                                              : XMSG_ERR_CONNECT;
+    xmsg_err code;
 
     /* Lost during a call (a hand-over's archive read, a send): the next
      * poll reconnects, when params ask for it and logging in again can
      * help; else the session is over. */
     if (s->c.closed && !s->dead && !s->lost) {
+        code = xmsg_status_code(s->c.st) ? xmsg_status_code(s->c.st)
+                                         : XMSG_ERR_CONNECT;
         if (s->p->reconnect && code != XMSG_ERR_AUTH && code != XMSG_ERR_TLS &&
             !(s->flags & XMSG_SESSION_ONE_CALL)) {
             xmsg_session_mark_lost(s);

@@ -364,17 +364,20 @@ void xmsg_conn_set_deadline(xmsg_conn *c, uint64_t ms)
         xmsg_stream_set_deadline(c->s, stream_deadline(ms));
 }
 
-uint64_t xmsg_conn_pause(xmsg_conn *c)
+xmsg_conn_paused xmsg_conn_pause(const xmsg_conn *c)
 {
-    (void)c;
-    return xmsg_now_ms();
+    const xmsg_conn_paused p = {xmsg_now_ms(), c->st};
+
+    return p;
 }
 
-void xmsg_conn_resume(xmsg_conn *c, uint64_t paused_at)
+void xmsg_conn_resume(xmsg_conn *c, xmsg_conn_paused paused)
 {
     const uint64_t now = xmsg_now_ms();
-    const uint64_t spent = now > paused_at ? now - paused_at : 0;
+    const uint64_t spent = now > paused.at ? now - paused.at : 0;
 
+    if (c->st != paused.st)
+        xmsg_conn_use_status(c, paused.st);
     xmsg_conn_set_deadline(
         c, c->deadline < UINT64_MAX - spent ? c->deadline + spent : UINT64_MAX);
 }

@@ -76,10 +76,16 @@ void xmsg_conn_enter(xmsg_conn *c);
 void xmsg_conn_leave(xmsg_conn *c);
 
 /* A caller's callback runs between the two: the deadline measures the
- * server, never the caller. _pause returns the time; _resume adds the
- * time spent since back to the deadline. */
-uint64_t xmsg_conn_pause(xmsg_conn *c);
-void xmsg_conn_resume(xmsg_conn *c, uint64_t paused_at);
+ * server, never the caller. _pause notes the time and the call's status;
+ * _resume adds the time spent since back to the deadline, and gives the
+ * call its status back (a call the callback made, on the same session,
+ * used its own). */
+typedef struct xmsg_conn_paused {
+    uint64_t at;
+    xmsg_status *st;
+} xmsg_conn_paused;
+xmsg_conn_paused xmsg_conn_pause(const xmsg_conn *c);
+void xmsg_conn_resume(xmsg_conn *c, xmsg_conn_paused paused);
 
 /* Moves the deadline to now + the params' timeout: progress was made. */
 void xmsg_conn_extend(xmsg_conn *c);

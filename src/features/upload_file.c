@@ -100,7 +100,7 @@ struct put {
 static void progress(struct put *t, int64_t sent)
 {
     const xmsg_params *p = t->c->params;
-    const uint64_t paused = xmsg_conn_pause(t->c);
+    const xmsg_conn_paused paused = xmsg_conn_pause(t->c);
 
     t->told = sent;
     /* The caller's time is not the server's. */

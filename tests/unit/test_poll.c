@@ -1,6 +1,7 @@
 /* test_poll.c - the session's queue of received stanzas: bounded (the
  * oldest dropped, logged once until the next poll), in order, removals
- * from the head and from the middle, scans that resume. */
+ * from the head and from the middle, scans that resume, the sort of what
+ * came since a mark (a catch-up); a paused call gets its status back. */
 #include "unit.h"
 
 #include "features/sessobj.h"
@@ -161,12 +162,71 @@ static void test_many_removals(void **state)
     queue_free(q);
 }
 
+/* Rank by body, from a table: a body not in it ranks last. */
+static size_t rank_by(const xmsg_message *m, const void *arg)
+{
+    const long *order = arg;
+    size_t i;
+
+    for (i = 0; order[i] >= 0; i++) {
+        if (order[i] == body_of(m))
+            return i;
+    }
+    return i;
+}
+
+/* What came since a mark is sorted by rank (the archive's order), stably
+ * (what ranks last keeps its order); an empty slot goes; what came before
+ * the mark stays where it is. */
+static void test_sort_since(void **state)
+{
+    static const long order[] = {13, 11, 12, -1};
+    static const long want[] = {0, 1, 13, 11, 12, 10, 14, 16};
+    struct queue *q = queue_new();
+    size_t mark, from = 0, i;
+    long gap = 15;
+
+    (void)state;
+    keep(q, 0);
+    keep(q, 1);
+    mark = xmsg_session_kept_end(&q->s);
+    for (i = 10; i <= 16; i++)
+        keep(q, (long)i);
+    xmsg_message_free(xmsg_session_find(&q->s, &from, body_is, &gap, 1));
+    assert_int_equal(xmsg_session_sort_since(&q->s, mark, rank_by, order), 0);
+    assert_int_equal(xmsg_session_kept_end(&q->s), N_ROWS(want));
+    for (i = 0; i < N_ROWS(want); i++)
+        assert_int_equal(take_oldest(q), want[i]);
+    assert_int_equal(take_oldest(q), -1);
+    queue_free(q);
+}
+
+/* A callback that made a call of its own on the session (with a status it
+ * then freed) gives the call around it its status back. */
+static void test_resume_gives_status_back(void **state)
+{
+    struct queue *q = queue_new();
+    xmsg_status *inner = xmsg_status_new();
+    xmsg_conn_paused t;
+
+    (void)state;
+    assert_non_null(inner);
+    t = xmsg_conn_pause(&q->s.c);
+    xmsg_conn_use_status(&q->s.c, inner); /* the callback's own call */
+    xmsg_status_free(inner);
+    xmsg_conn_resume(&q->s.c, t);
+    assert_ptr_equal(q->s.c.st, q->st);
+    queue_free(q);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bounded),
         cmocka_unit_test(test_take_from_middle),
         cmocka_unit_test(test_many_removals),
+        cmocka_unit_test(test_sort_since),
+        cmocka_unit_test(test_resume_gives_status_back),
     };
 
     return cmocka_run_group_tests_name("poll", tests, NULL, NULL);
