@@ -16,28 +16,8 @@ set -u
 xmsg=$1
 peer_py=$2
 poll=$3
-# shellcheck disable=SC1090
-. "$XMSG_LAB_ENV"
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-  local p
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-export XDG_STATE_HOME=$tmp/state
-pass=0 failed=0
-ok() { pass=$((pass + 1)); echo "ok - $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL - $1"; }
-check() { if eval "$2"; then ok "$1"; else bad "$1"; fi; }
-
-if [ -z "${XMSG_LAB_UPLOAD:-}" ]; then
-  echo "FAIL - the lab server has no upload service (XMSG_LAB_UPLOAD)"
-  exit 1
-fi
-srv=(-H "$XMSG_LAB_HOST" -P "$XMSG_LAB_PORT" --ca-file "$XMSG_LAB_CA" -T 60)
-D=$XMSG_LAB_DOMAIN
+# shellcheck source=tests/integration/files_lib.sh
+. "$(dirname "$0")/files_lib.sh"
 
 # xm USER ARGS...: runs the CLI as USER; sets rc, out, err.
 xm() {

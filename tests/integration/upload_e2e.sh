@@ -10,22 +10,8 @@
 #   upload_e2e.sh XMSG_BINARY   with XMSG_LAB_ENV naming the server's env file
 set -u
 xmsg=$1
-# shellcheck disable=SC1090
-. "$XMSG_LAB_ENV"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-export XDG_STATE_HOME=$tmp/state
-pass=0 failed=0
-ok() { pass=$((pass + 1)); echo "ok - $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL - $1"; }
-check() { if eval "$2"; then ok "$1"; else bad "$1"; fi; }
-
-if [ -z "${XMSG_LAB_UPLOAD:-}" ]; then
-  echo "FAIL - the lab server has no upload service (XMSG_LAB_UPLOAD)"
-  exit 1
-fi
-srv=(-H "$XMSG_LAB_HOST" -P "$XMSG_LAB_PORT" --ca-file "$XMSG_LAB_CA" -T 60)
-D=$XMSG_LAB_DOMAIN
+# shellcheck source=tests/integration/files_lib.sh
+. "$(dirname "$0")/files_lib.sh"
 cache="$XDG_STATE_HOME/xmsg/f01@$D.upload.json"
 
 # xm USER ARGS...: runs the CLI as USER; sets rc, out, err.
