@@ -12,6 +12,7 @@ PACKAGES=(
   valgrind jq python3 python3-slixmpp clang-format clang libclang-rt-14-dev
   debhelper dpkg-dev fakeroot lintian groff-base man-db bash-completion
   zsh fish
+  libomemo-c-dev python3-omemo python3-oldmemo python3-xmlschema
 )
 
 if [ "$(id -u)" -ne 0 ]; then

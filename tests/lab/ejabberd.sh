@@ -131,6 +131,13 @@ write_config() {
 			  mod_stream_mgmt:
 			    resend_on_timeout: if_offline
 			    resume_timeout: ${XMSG_LAB_SM_TIMEOUT:-60}
+			  mod_pubsub:
+			    plugins:
+			      - flat
+			      - pep
+			    force_node_config:
+			      "eu.siacs.conversations.axolotl.*":
+			        access_model: open
 			  mod_muc:
 			    host: "conference.localhost"
 			    access_create: all

@@ -16,6 +16,8 @@ for _i in 01 02 03 04; do LAB_USERS+=("f$_i"); done
 for _i in 01 02 03 04; do LAB_USERS+=("d$_i"); done
 # h01..h04: uploads against peers (interop, bench/)
 for _i in 01 02 03 04; do LAB_USERS+=("h$_i"); done
+# o01..o08: OMEMO (omemo_e2e.sh: publishing, the python3-omemo peer)
+for _i in 01 02 03 04 05 06 07 08; do LAB_USERS+=("o$_i"); done
 unset _i
 
 lab_die() {

@@ -31,7 +31,7 @@ write_config() {
 	ifaces='"127.0.0.1"'
 	if lab_have_ipv6_lo; then ifaces='"127.0.0.1", "::1"'; fi
 
-	modules='"roster"; "disco"; "ping"; "carbons"; "mam"; "offline"; "smacks"; "posix"; "xmsg_lab"'
+	modules='"roster"; "disco"; "ping"; "carbons"; "mam"; "offline"; "smacks"; "posix"; "pep"; "xmsg_lab"'
 	case "$mode" in
 	tls | tls12)
 		modules="\"saslauth\"; \"tls\"; $modules"
