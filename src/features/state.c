@@ -198,6 +198,37 @@ xmsg_err xmsg_state_commit(xmsg_state *s, xmsg_status *st)
     return XMSG_OK;
 }
 
+xmsg_err xmsg_state_write_file(const char *path, const char *text,
+                               xmsg_status *st)
+{
+    const size_t n = strlen(path) + 32;
+    char *tmp = malloc(n);
+    int fd = -1, bad;
+
+    if (!tmp)
+        return xmsg_status_fail(st, XMSG_ERR_INTERNAL, "out of memory");
+    snprintf(tmp, n, "%s.tmp.XXXXXX", path);
+    if (xmsg_state_make_parents(path) == 0)
+        fd = mkstemp(tmp); /* 0600 */
+    if (fd >= 0)
+        fcntl(fd, F_SETFD, FD_CLOEXEC);
+    bad = fd < 0 || write_all(fd, text, strlen(text)) || fsync(fd);
+    if (fd >= 0 && close(fd) != 0)
+        bad = 1;
+    if (!bad && rename(tmp, path) != 0)
+        bad = 1;
+    if (bad) {
+        xmsg_status_fail(st, XMSG_ERR_INTERNAL, "cannot write %s: %s", path,
+                         strerror(errno));
+        if (fd >= 0)
+            unlink(tmp);
+    } else {
+        sync_dir(path);
+    }
+    free(tmp);
+    return bad ? XMSG_ERR_INTERNAL : XMSG_OK;
+}
+
 int xmsg_state_set_after(xmsg_state *s, const char *after)
 {
     char *copy = xmsg_strdup(after);

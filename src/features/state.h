@@ -54,6 +54,12 @@ void xmsg_state_clear(xmsg_state *s);
 xmsg_err xmsg_state_lock(const char *path, long wait_ms, int *fd,
                          xmsg_status *st);
 
+/* Replaces the file at path by text atomically: a temp file of its own
+ * (mode 0600) in the same directory, fsync, rename, fsync the directory.
+ * Returns XMSG_OK or XMSG_ERR_INTERNAL (the old file is then intact). */
+xmsg_err xmsg_state_write_file(const char *path, const char *text,
+                               xmsg_status *st);
+
 /* Releases the lock taken by xmsg_state_lock (*fd becomes -1). */
 void xmsg_state_unlock(int *fd);
 

@@ -10,6 +10,7 @@
 #include <signal_protocol.h>
 
 #include "model/internal.h"
+#include "xml/xml.h"
 
 #define XMSG_OMEMO_NS "eu.siacs.conversations.axolotl"
 #define XMSG_OMEMO_NODE_DEVICES XMSG_OMEMO_NS ".devicelist"
@@ -45,5 +46,30 @@ char *xmsg_omemo_fingerprint_of(const uint8_t *key, size_t len);
 /* Base64 of data accepting whitespace between characters (bundles of
  * some clients wrap lines). 0 ok, -1 malformed, -2 out of memory. */
 int xmsg_omemo_b64_decode(const char *s, uint8_t **out, size_t *len);
+
+/* ---- bundle.c: the PEP payloads (devicelist, bundle) ---- */
+struct xmsg_omemo_store;
+
+/* <list xmlns='eu.siacs.conversations.axolotl'> with a <device id=.../> per
+ * id (owned), or NULL when out of memory. */
+xmsg_xel *xmsg_omemo_devicelist_build(const uint32_t *ids, size_t n);
+
+/* The device ids of a <list/> (duplicates and ids that are not numbers in
+ * 1 .. 2^31 - 1 left out) into *ids (owned, may be NULL when *n is 0). NULL
+ * list: none. 0, or -1 when out of memory. */
+int xmsg_omemo_devicelist_parse(const xmsg_xel *list, uint32_t **ids,
+                                size_t *n);
+
+/* Our <bundle/> (owned): signed prekey, its signature, the identity key,
+ * every prekey. NULL on failure. */
+xmsg_xel *xmsg_omemo_bundle_build(struct xmsg_omemo_store *s);
+
+/* A peer's <bundle/> of device_id into a session_pre_key_bundle (one of
+ * its prekeys picked at random), for libomemo-c's session builder.
+ * Returns XMSG_OK, XMSG_ERR_PROTOCOL (the bundle is malformed: said in
+ * st), XMSG_ERR_INTERNAL. */
+xmsg_err xmsg_omemo_bundle_parse(const xmsg_xel *bundle, uint32_t device_id,
+                                 signal_context *ctx,
+                                 session_pre_key_bundle **out, xmsg_status *st);
 
 #endif
