@@ -35,7 +35,8 @@ enum cli_cmd {
     CLI_CMD_CONNECT = 2,
     CLI_CMD_LISTEN = 3,
     CLI_CMD_REQUEST = 4,
-    CLI_CMD_CONFIG = 5
+    CLI_CMD_CONFIG = 5,
+    CLI_CMD_OMEMO = 6 /* a build with OMEMO only (cli/omemo.c) */
 };
 
 /* Bit of a command in struct cli_optdef.cmds. */
@@ -125,6 +126,8 @@ struct cli_opts {
     int no_presence;          /* listen: stay unavailable */
     int no_progress;          /* --no-progress, --quiet */
     int verbose;              /* -v given this many times */
+    const char *omemo_action; /* omemo: fingerprint, publish, devices */
+    const char *omemo_jid;    /* omemo devices JID */
     struct cli_setting *set;  /* owned, nset used */
     size_t nset, capset;
 };
@@ -141,6 +144,15 @@ int cli_parse(int argc, char **argv, struct cli_opts *o);
 void cli_opts_free(struct cli_opts *o);
 /* Parses a whole decimal long. 0 ok, -1 when s is not one. */
 int cli_parse_long(const char *s, long *out);
+
+#ifdef XMSG_HAVE_OMEMO
+/* omemo.c: xmsg omemo ACTION [JID]. _args takes the words after the
+ * options (CLI_RUN or a usage error, reported); _help prints its help;
+ * cli_omemo runs it (an exit code). */
+int cli_omemo_args(struct cli_opts *o, int argc, char **argv);
+int cli_omemo_help(void);
+int cli_omemo(const struct cli_opts *o, const xmsg_params *p, xmsg_status *st);
+#endif
 
 /* help.c: texts for --help and --version, to stdout. Return exit codes. */
 int cli_help_main(void);

@@ -154,6 +154,10 @@ int cli_help_command(enum cli_cmd cmd)
                                       "\nMessage options:\n",
                                       ""};
 
+#ifdef XMSG_HAVE_OMEMO
+    if (cmd == CLI_CMD_OMEMO)
+        return cli_omemo_help();
+#endif
     fputs(intros[cmd], stdout);
     fputs("\nOptions:\n", stdout);
     print_optdefs(cmd, 1);

@@ -99,6 +99,10 @@ static int call(const struct cli_opts *o, xmsg_params *p, const xmsg_message *m,
         return cli_listen(o, p, st);
     if (o->cmd == CLI_CMD_REQUEST)
         return cli_request(p, m, st);
+#ifdef XMSG_HAVE_OMEMO
+    if (o->cmd == CLI_CMD_OMEMO)
+        return cli_omemo(o, p, st);
+#endif
     cli_progress_init(&b.pr, o);
     if (o->cmd == CLI_CMD_SEND)
         err = xmsg_send(p, m, st);

@@ -615,7 +615,9 @@ static int parse_command(int argc, char **argv, struct cli_opts *o)
     char shorts[2 + 2 * OPTDEF_MAX];
     int c, rc;
 
-    build_tables(o->cmd, lo, shorts);
+    /* omemo takes the options of connect (an account, its connection). */
+    build_tables(o->cmd == CLI_CMD_OMEMO ? CLI_CMD_CONNECT : o->cmd, lo,
+                 shorts);
     /* listen prints messages unless --type says otherwise. */
     if (o->cmd == CLI_CMD_LISTEN)
         o->only_kind = "message";
@@ -629,6 +631,12 @@ static int parse_command(int argc, char **argv, struct cli_opts *o)
         if (rc != CLI_RUN)
             return rc;
     }
+#ifdef XMSG_HAVE_OMEMO
+    if (o->cmd == CLI_CMD_OMEMO) {
+        rc = cli_omemo_args(o, argc - optind, argv + optind);
+        return rc == CLI_RUN ? check_stdin(o) : rc;
+    }
+#endif
     if (optind < argc) {
         cli_err("unexpected argument '%s'", argv[optind]);
         return cli_usage_hint();
@@ -648,6 +656,10 @@ static enum cli_cmd find_command(const char *name)
         return CLI_CMD_REQUEST;
     if (strcmp(name, "config") == 0)
         return CLI_CMD_CONFIG;
+#ifdef XMSG_HAVE_OMEMO
+    if (strcmp(name, "omemo") == 0)
+        return CLI_CMD_OMEMO;
+#endif
     return CLI_CMD_NONE;
 }
 

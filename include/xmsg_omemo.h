@@ -8,8 +8,72 @@
 
 #include "xmsg.h"
 
+#include <stdint.h>
+
 #ifdef __cplusplus
 extern "C" {
+#endif
+
+#if defined(XMSG_BUILDING) && defined(__GNUC__)
+#pragma GCC visibility push(default)
+#endif
+
+/*
+ * The account's OMEMO identity lives in a store next to its checkpoint
+ * (params stateFile without ".json", plus ".omemo.json"; else
+ * $XDG_STATE_HOME/xmsg/<bare jid>.omemo.json): identity key,
+ * registration id, device id, signed prekey, 100 prekeys, sessions and
+ * trust. It is created on first use and kept: the device id never changes
+ * from one run to the next. It is locked while in use (another process
+ * waits up to the params' timeout). A store that cannot be read is an
+ * error (XMSG_ERR_INPUT), never replaced by a new identity.
+ *
+ * Trust is blind before verification: any device of a JID is trusted
+ * until a fingerprint of that JID is pinned.
+ */
+
+/**
+ * Our device id and fingerprint, from the account's store (created when
+ * missing; no network).
+ * @param p params with jid (and stateFile when not the default place).
+ * @param device_id set to our device id.
+ * @param fingerprint set to a new string (xmsg_free): the identity key's
+ *        32 bytes in lowercase hex, in 8 groups of 8, as clients show it.
+ * @return XMSG_OK; XMSG_ERR_INPUT (no jid, no place for the store, or
+ *         the store cannot be read); XMSG_ERR_TIMEOUT (the store stayed
+ *         locked for the params' timeout); XMSG_ERR_INTERNAL.
+ */
+xmsg_err xmsg_omemo_identity(const xmsg_params *p, uint32_t *device_id,
+                             char **fingerprint, xmsg_status *st);
+
+/**
+ * Publishes our device over PEP: our bundle
+ * (eu.siacs.conversations.axolotl.bundles:DEVICE) and, when our device is
+ * not in it, the device list (ours added, the others kept), both with
+ * publish-options pubsub#access_model=open; a node configured otherwise is
+ * reconfigured to open.
+ * @return XMSG_OK; XMSG_ERR_PROTOCOL (the server refused: its condition
+ *         in the status text); the store's errors as xmsg_omemo_identity;
+ *         the session's (connection, timeout).
+ */
+xmsg_err xmsg_omemo_publish(xmsg_session *s, xmsg_status *st);
+
+/**
+ * The OMEMO devices jid publishes, each with the fingerprint of its
+ * bundle's identity key.
+ * @param json set to a new string (xmsg_free): a JSON array of
+ *        {"device": N, "fingerprint": "..."} in the device list's order;
+ *        fingerprint null when the device has no readable bundle; [] when
+ *        jid has no device list.
+ * @return XMSG_OK; XMSG_ERR_INPUT (jid is not a bare account JID);
+ *         XMSG_ERR_PROTOCOL (the server refused the device list: its
+ *         condition in the status); the session's errors.
+ */
+xmsg_err xmsg_omemo_devices(xmsg_session *s, const char *jid, char **json,
+                            xmsg_status *st);
+
+#if defined(XMSG_BUILDING) && defined(__GNUC__)
+#pragma GCC visibility pop
 #endif
 
 #ifdef __cplusplus

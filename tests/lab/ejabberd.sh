@@ -131,6 +131,7 @@ write_config() {
 			  mod_stream_mgmt:
 			    resend_on_timeout: if_offline
 			    resume_timeout: ${XMSG_LAB_SM_TIMEOUT:-60}
+			  mod_caps: {}
 			  mod_pubsub:
 			    plugins:
 			      - flat

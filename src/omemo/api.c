@@ -1,0 +1,151 @@
+/* api.c - the public OMEMO functions (include/xmsg_omemo.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "features/sessobj.h"
+#include "omemo/pep.h"
+#include "xmsg_omemo.h"
+
+/* Opens the store of params' account (locked up to the timeout). */
+static xmsg_err open_store(const xmsg_params *p, xmsg_omemo_store **out,
+                           xmsg_status *st)
+{
+    char *bare = p && p->jid ? xmsg_jid_bare_norm(p->jid) : NULL;
+    char *path = bare ? xmsg_omemo_store_path(p, bare) : NULL;
+    xmsg_err rc;
+
+    *out = NULL;
+    if (!bare || !path)
+        rc = xmsg_status_fail(st, XMSG_ERR_INPUT, "OMEMO: %s",
+                              !bare ? "params jid required"
+                                    : "no place for the store (set "
+                                      "stateFile, XDG_STATE_HOME or HOME)");
+    else
+        rc = xmsg_omemo_store_open(path, p->timeout * 1000L, out, st);
+    free(bare);
+    free(path);
+    return rc;
+}
+
+xmsg_err xmsg_omemo_identity(const xmsg_params *p, uint32_t *device_id,
+                             char **fingerprint, xmsg_status *st)
+{
+    xmsg_omemo_store *s = NULL;
+    xmsg_err rc;
+
+    if (fingerprint)
+        *fingerprint = NULL;
+    if (!device_id || !fingerprint)
+        return xmsg_status_fail(st, XMSG_ERR_INPUT,
+                                "OMEMO: device_id and fingerprint required");
+    rc = open_store(p, &s, st);
+    if (rc)
+        return rc;
+    *device_id = xmsg_omemo_store_device_id(s);
+    *fingerprint = xmsg_omemo_store_fingerprint(s);
+    xmsg_omemo_store_free(s);
+    return *fingerprint
+               ? XMSG_OK
+               : xmsg_status_fail(st, XMSG_ERR_INTERNAL, "out of memory");
+}
+
+xmsg_err xmsg_omemo_publish(xmsg_session *s, xmsg_status *st)
+{
+    xmsg_omemo_store *store = NULL;
+    xmsg_err rc;
+
+    if (!s)
+        return xmsg_status_fail(st, XMSG_ERR_INPUT, "OMEMO: no session");
+    if (!xmsg_session_begin(s, st))
+        return XMSG_ERR_INTERNAL;
+    rc = xmsg_session_alive(s);
+    if (!rc)
+        rc = open_store(s->p, &store, s->c.st);
+    if (!rc && xmsg_omemo_store_replenish(store) < 0)
+        rc = xmsg_status_fail(s->c.st, XMSG_ERR_INTERNAL,
+                              "OMEMO: cannot make prekeys");
+    if (!rc)
+        rc = xmsg_omemo_store_save(store, s->c.st);
+    if (!rc)
+        rc = xmsg_omemo_pep_publish(&s->c, store);
+    if (!rc)
+        xmsg_conn_log(&s->c, XMSG_LOG_INFO,
+                      "OMEMO: device %u published with %zu prekeys",
+                      (unsigned)xmsg_omemo_store_device_id(store),
+                      xmsg_omemo_store_prekey_count(store));
+    xmsg_omemo_store_free(store);
+    xmsg_session_end(s);
+    return rc;
+}
+
+/* {"device": dev, "fingerprint": FP|null} from dev's bundle. */
+static xmsg_err device_entry(xmsg_conn *c, const char *jid, uint32_t dev,
+                             json_t *out)
+{
+    xmsg_xel *wrap = NULL;
+    const xmsg_xel *bundle = NULL, *ik;
+    char *text = NULL, *fp = NULL;
+    uint8_t *key = NULL;
+    size_t n = 0;
+    xmsg_err rc = xmsg_omemo_pep_bundle(c, jid, dev, &wrap, &bundle);
+
+    if (rc == XMSG_ERR_PROTOCOL) {
+        xmsg_status_clear_error(c->st); /* told as a null fingerprint */
+        rc = XMSG_OK;
+    }
+    ik = bundle ? xmsg_xel_child(bundle, XMSG_OMEMO_NS, "identityKey") : NULL;
+    text = ik ? xmsg_xel_text(ik) : NULL;
+    if (text && xmsg_omemo_b64_decode(text, &key, &n) == 0)
+        fp = xmsg_omemo_fingerprint_of(key, n);
+    if (!rc && json_array_append_new(out, json_pack("{s:I, s:s?}", "device",
+                                                    (json_int_t)dev,
+                                                    "fingerprint", fp)))
+        rc = xmsg_status_fail(c->st, XMSG_ERR_INTERNAL, "out of memory");
+    free(fp);
+    free(key);
+    free(text);
+    xmsg_xel_free(wrap);
+    return rc;
+}
+
+static xmsg_err list_devices(xmsg_conn *c, const char *jid, char **json)
+{
+    uint32_t *ids = NULL;
+    size_t n = 0, i;
+    json_t *arr = json_array();
+    xmsg_err rc =
+        arr ? xmsg_omemo_pep_devices(c, jid, &ids, &n) : XMSG_ERR_INTERNAL;
+
+    for (i = 0; !rc && i < n; i++)
+        rc = device_entry(c, jid, ids[i], arr);
+    if (!rc) {
+        *json = json_dumps(arr, JSON_COMPACT);
+        if (!*json)
+            rc = xmsg_status_fail(c->st, XMSG_ERR_INTERNAL, "out of memory");
+    }
+    json_decref(arr);
+    free(ids);
+    return rc;
+}
+
+xmsg_err xmsg_omemo_devices(xmsg_session *s, const char *jid, char **json,
+                            xmsg_status *st)
+{
+    xmsg_err rc;
+
+    if (json)
+        *json = NULL;
+    if (!s || !json || !jid || !xmsg_jid_is_account(jid) || strchr(jid, '/'))
+        return xmsg_status_fail(st, XMSG_ERR_INPUT,
+                                "OMEMO: devices of '%.200s': a bare account "
+                                "JID (user@domain) is required",
+                                jid ? jid : "(null)");
+    if (!xmsg_session_begin(s, st))
+        return XMSG_ERR_INTERNAL;
+    rc = xmsg_session_alive(s);
+    if (!rc)
+        rc = list_devices(&s->c, jid, json);
+    xmsg_session_end(s);
+    return rc;
+}

@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# OMEMO's first slice against the lab server, with python3-oldmemo as the
+# peer that reads what xmsg publishes:
+# - xmsg omemo fingerprint: the identity created once, in the state dir
+#   (0600), the same device id and fingerprint on every run; a corrupt
+#   store is an input error (exit 2) and stays as it was;
+# - xmsg omemo publish: our bundle and our device added to the device list
+#   (another client's devices kept, never twice), open to anyone: a
+#   stranger (another account, no subscription) fetches them, oldmemo
+#   parses them against the schema, the signed prekey's signature checks,
+#   the fingerprint is ours, 100 prekeys; a node another client left with
+#   the server's default access model (Prosody: presence) is reconfigured
+#   (precondition-not-met);
+# - xmsg omemo devices JID: the same devices and fingerprint; none for an
+#   account without OMEMO; usage errors.
+#   omemo_e2e.sh XMSG_BINARY OMEMO_PEER   with XMSG_LAB_ENV naming the
+#   server's env file
+set -u
+xmsg=$1
+peer=$2
+# shellcheck disable=SC1090
+. "$XMSG_LAB_ENV"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+export XDG_STATE_HOME=$tmp/state
+pass=0 failed=0
+ok() { pass=$((pass + 1)); echo "ok - $1"; }
+bad() { failed=$((failed + 1)); echo "FAIL - $1"; }
+check() { if eval "$2"; then ok "$1"; else bad "$1"; fi; }
+srv=(-H "$XMSG_LAB_HOST" -P "$XMSG_LAB_PORT" --ca-file "$XMSG_LAB_CA" -T 60)
+D=$XMSG_LAB_DOMAIN
+
+# xm USER ARGS...: runs the CLI as USER; sets rc, out, err.
+xm() {
+  local user=$1
+  shift
+  XMSG_PASSWORD=pw-$user-Zq8 "$xmsg" "$@" >"$tmp/out" 2>"$tmp/err"
+  rc=$?
+  out=$(cat "$tmp/out")
+  err=$(cat "$tmp/err")
+}
+# py MODE USER ARGS...: the oldmemo peer as USER; sets rc, out.
+py() {
+  local mode=$1 user=$2
+  shift 2
+  /usr/bin/python3 "$peer" "$mode" "$user@$D" "pw-$user-Zq8" "$@" \
+    >"$tmp/out" 2>"$tmp/err"
+  rc=$?
+  out=$(cat "$tmp/out")
+  [ "$rc" = 0 ] || grep omemo_peer "$tmp/err" >&2
+}
+first() { printf '%s' "$out" | head -n 1 | jq -r "$1"; }
+store=$XDG_STATE_HOME/xmsg/o01@$D.omemo.json
+
+# 1. The identity: created once, kept.
+xm o01 omemo fingerprint -j "o01@$D" "${srv[@]}"
+dev=$(first .device)
+fp=$(first .fingerprint)
+check "fingerprint: exit 0, a device id and a fingerprint" \
+  '[ "$rc" = 0 ] && [ "$dev" -ge 1 ] && [[ "$fp" =~ ^([0-9a-f]{8} ){7}[0-9a-f]{8}$ ]]'
+check "the store is in the state dir, mode 600" \
+  '[ "$(stat -c %a "$store")" = 600 ]'
+sum=$(sha256sum <"$store")
+xm o01 omemo fingerprint -j "o01@$D" "${srv[@]}"
+check "a second run: the same device and fingerprint, the store unchanged" \
+  '[ "$(first .device)" = "$dev" ] && [ "$(first .fingerprint)" = "$fp" ] &&
+   [ "$(sha256sum <"$store")" = "$sum" ]'
+
+# 2. Another client of the account published a device list (default
+#    access model); xmsg adds itself and keeps the others.
+py publish-list o01 1111 2222
+check "the other client's device list is published" '[ "$rc" = 0 ]'
+xm o01 omemo publish -j "o01@$D" "${srv[@]}" -v
+check "publish: exit 0, our line" \
+  '[ "$rc" = 0 ] && [ "$(first .device)" = "$dev" ] && [ "$(first .fingerprint)" = "$fp" ]'
+check "publish: the device list had to be completed" \
+  '[[ "$out" == *"device $dev added to our list (3 devices)"* ]]'
+py devices o02 "o01@$D"
+check "a stranger (oldmemo) reads our device list: the others and ours" \
+  '[ "$rc" = 0 ] && [ "$(jq -s -c "[.[].device] | sort" <<<"$out")" = "$(jq -c -n "[1111, 2222, $dev] | sort")" ]'
+mine=$(jq -c "select(.device == $dev)" <<<"$out")
+check "oldmemo parses our bundle: our fingerprint, 100 prekeys, a good signature" \
+  '[ "$(jq -r .fingerprint <<<"$mine")" = "$fp" ] &&
+   [ "$(jq -r .prekeys <<<"$mine")" = 100 ] && [ "$(jq -r .signature <<<"$mine")" = true ]'
+xm o01 omemo publish -j "o01@$D" "${srv[@]}" -v
+py devices o02 "o01@$D"
+check "publishing again: our device is listed once" \
+  '[ "$(jq -s "[.[] | select(.device == $dev)] | length" <<<"$out")" = 1 ] &&
+   [ "$(jq -s length <<<"$out")" = 3 ]'
+
+# 3. A bundle node left closed by another client: reconfigured.
+xm o03 omemo fingerprint -j "o03@$D" "${srv[@]}"
+dev3=$(first .device)
+fp3=$(first .fingerprint)
+py publish-closed o03 "eu.siacs.conversations.axolotl.bundles:$dev3"
+check "a closed bundle node exists" '[ "$rc" = 0 ]'
+xm o03 omemo publish -j "o03@$D" "${srv[@]}" -v
+check "publish over it: exit 0" '[ "$rc" = 0 ]'
+py devices o04 "o03@$D"
+mine=$(jq -c "select(.device == $dev3)" <<<"$out")
+check "a stranger reads the bundle: the node is open now" \
+  '[ "$rc" = 0 ] && [ "$(jq -r .fingerprint <<<"$mine")" = "$fp3" ] &&
+   [ "$(jq -r .signature <<<"$mine")" = true ]'
+
+# 4. xmsg omemo devices, as another account.
+xm o02 omemo devices "o01@$D" -j "o02@$D" "${srv[@]}"
+check "devices: exit 0, one line per device" \
+  '[ "$rc" = 0 ] && [ "$(grep -c "\"device\"" <<<"$out")" = 3 ]'
+check "devices: our fingerprint, null for devices without a bundle" \
+  '[ "$(grep "\"device\":$dev," <<<"$out" | jq -r .fingerprint)" = "$fp" ] &&
+   [ "$(grep "\"device\":1111," <<<"$out" | jq -r .fingerprint)" = null ]'
+xm o02 omemo devices "o05@$D" -j "o02@$D" "${srv[@]}"
+check "devices of an account without OMEMO: none, exit 0" \
+  '[ "$rc" = 0 ] && [ "$(grep -c "\"device\"" <<<"$out")" = 0 ]'
+if [ "$XMSG_LAB_SERVER" = prosody ]; then
+  # Prosody: forbidden for a node that does not exist (to a stranger).
+  check "devices of an account without OMEMO: Prosody's forbidden, a warning" \
+    '[[ "$out" == *"warn xmsg: OMEMO: eu.siacs.conversations.axolotl.devicelist of o05@$D: forbidden"* ]]'
+fi
+
+# 5. Refusals.
+xm o02 omemo devices "not a jid" -j "o02@$D" "${srv[@]}"
+check "devices of something that is not a JID: exit 2 (input)" \
+  '[ "$rc" = 2 ] && [ "$(printf "%s" "$out" | tail -n 1 | jq -r .error.code)" = input ]'
+xm o02 omemo -j "o02@$D" "${srv[@]}"
+check "omemo without an action: usage, exit 2" '[ "$rc" = 2 ] && [[ "$err" == *"missing action"* ]]'
+xm o02 omemo devices -j "o02@$D" "${srv[@]}"
+check "omemo devices without a JID: exit 2" '[ "$rc" = 2 ]'
+xm o02 omemo frobnicate -j "o02@$D" "${srv[@]}"
+check "an unknown action: exit 2" '[ "$rc" = 2 ] && [[ "$err" == *"unknown action"* ]]'
+printf '{"version":1,' >"$store"
+xm o01 omemo fingerprint -j "o01@$D" "${srv[@]}"
+check "a corrupt store: exit 2, the file named, left as it was" \
+  '[ "$rc" = 2 ] && [[ "$out" == *"$store"* ]] && [ "$(cat "$store")" = "{\"version\":1," ]'
+xm o01 omemo publish -j "o01@$D" "${srv[@]}"
+check "publish with a corrupt store: exit 2, nothing replaced" \
+  '[ "$rc" = 2 ] && [ "$(cat "$store")" = "{\"version\":1," ]'
+
+echo "# $pass passed, $failed failed"
+[ "$failed" = 0 ]
