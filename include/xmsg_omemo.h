@@ -72,6 +72,22 @@ xmsg_err xmsg_omemo_publish(xmsg_session *s, xmsg_status *st);
 xmsg_err xmsg_omemo_devices(xmsg_session *s, const char *jid, char **json,
                             xmsg_status *st);
 
+/**
+ * Sends m (a message with "to" and "body", no "payload") encrypted with
+ * OMEMO to every device of its recipient and to our own other devices,
+ * and waits for the server's confirmation as xmsg_session_send does. The
+ * stanza carries the <encrypted/> element, EME (XEP-0380), a store hint
+ * and a fallback body; never the text in clear. Sessions are built from
+ * the devices' bundles as needed (a device without a usable bundle, or
+ * whose identity is not the one pinned, is left out: told in the log) and
+ * saved in the store before the message goes out.
+ * @return XMSG_OK; XMSG_ERR_INPUT (m is not such a message, or the
+ *         recipient has no device we can encrypt to: nothing is sent); the
+ *         store's errors as xmsg_omemo_identity; xmsg_session_send's.
+ */
+xmsg_err xmsg_omemo_send(xmsg_session *s, const xmsg_message *m,
+                         xmsg_status *st);
+
 #if defined(XMSG_BUILDING) && defined(__GNUC__)
 #pragma GCC visibility pop
 #endif

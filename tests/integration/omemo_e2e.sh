@@ -13,15 +13,21 @@
 #   (precondition-not-met);
 # - xmsg omemo devices JID: the same devices and fingerprint; none for an
 #   account without OMEMO; usage errors.
-#   omemo_e2e.sh XMSG_BINARY OMEMO_PEER   with XMSG_LAB_ENV naming the
-#   server's env file
+# - xmsg_omemo_send (tests/integration/omemo_send.c): a python-omemo
+#   client (oldmemo) decrypts the text, twice (two runs, the session kept
+#   in the store); the stanza's body is the fallback, never the text; a
+#   recipient without devices is refused (exit 2) and gets nothing.
+#   omemo_e2e.sh XMSG_BINARY OMEMO_PEER OMEMO_SEND   with XMSG_LAB_ENV
+#   naming the server's env file
 set -u
 xmsg=$1
 peer=$2
+send=$3
 # shellcheck disable=SC1090
 . "$XMSG_LAB_ENV"
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+peer_pid=
+trap '[ -z "$peer_pid" ] || kill "$peer_pid" 2>/dev/null; rm -rf "$tmp"' EXIT
 export XDG_STATE_HOME=$tmp/state
 pass=0 failed=0
 ok() { pass=$((pass + 1)); echo "ok - $1"; }
@@ -135,6 +141,48 @@ check "a corrupt store: exit 2, the file named, left as it was" \
 xm o01 omemo publish -j "o01@$D" "${srv[@]}"
 check "publish with a corrupt store: exit 2, nothing replaced" \
   '[ "$rc" = 2 ] && [ "$(cat "$store")" = "{\"version\":1," ]'
+
+# 6. Encrypted messages to a python-omemo client.
+/usr/bin/python3 "$peer" recv "o06@$D" pw-o06-Zq8 2 >"$tmp/peer.out" \
+  2>"$tmp/peer.err" &
+peer_pid=$!
+for _ in $(seq 120); do
+  grep -q ready "$tmp/peer.out" && break
+  kill -0 "$peer_pid" 2>/dev/null || break
+  sleep 1
+done
+check "the python-omemo peer published its device" 'grep -q ready "$tmp/peer.out"'
+xm o05 omemo publish -j "o05@$D" "${srv[@]}"
+dev5=$(first .device)
+"$send" o05 "$XDG_STATE_HOME/xmsg/o05@$D.json" "o06@$D" "first secret é" >"$tmp/s1"
+rc1=$?
+"$send" o05 "$XDG_STATE_HOME/xmsg/o05@$D.json" "o06@$D" "second secret" >"$tmp/s2"
+rc2=$?
+check "two encrypted sends (two runs): exit 0" '[ "$rc1" = 0 ] && [ "$rc2" = 0 ]'
+check "the first built a session with the peer's device, kept in the store" \
+  '[ "$(jq ".sessions[\"o06@$D\"] | length" "$XDG_STATE_HOME/xmsg/o05@$D.omemo.json")" = 1 ]'
+for _ in $(seq 120); do
+  kill -0 "$peer_pid" 2>/dev/null || break
+  sleep 1
+done
+wait "$peer_pid"
+prc=$?
+peer_pid=
+got=$(grep '^{' "$tmp/peer.out")
+echo "# the peer got: $got"
+check "python-omemo decrypts both, from our device, in order" \
+  '[ "$prc" = 0 ] && [ "$(jq -r .body <<<"$got" | paste -sd "|")" = "first secret é|second secret" ] &&
+   [ "$(jq -r .device <<<"$got" | sort -u)" = "$dev5" ]'
+check "the stanza's body is the fallback, never the text" \
+  '[ "$(jq -r .fallback <<<"$got" | sort -u)" = "I sent you an OMEMO encrypted message but your client doesn'"'"'t seem to support that." ]'
+grep -v "stringprep\|Task\|task:\|Own device id" "$tmp/peer.err" >&2
+"$send" o05 "$XDG_STATE_HOME/xmsg/o05@$D.json" "o07@$D" "nobody can read" >"$tmp/s3"
+rc3=$?
+check "a recipient without OMEMO devices: refused, exit 2 (input)" \
+  '[ "$rc3" = 2 ] && [[ "$(cat "$tmp/s3")" == *"has no device we can encrypt to"* ]]'
+xm o07 connect -j "o07@$D" "${srv[@]}"
+check "... and nothing reached it" \
+  '[ "$rc" = 0 ] && ! grep -q "\"body\"" <<<"$out"'
 
 echo "# $pass passed, $failed failed"
 [ "$failed" = 0 ]

@@ -13,6 +13,12 @@ the interoperability tests; run with Debian's /usr/bin/python3.
       publishes our device list with these ids, with the server's default
       access model (Prosody: presence, not open), as another client of
       the account would
+  omemo_peer.py recv JID PASSWORD N
+      a python-omemo client (oldmemo backend, storage in memory): publishes
+      its device and bundle, prints "ready", then decrypts the first N
+      OMEMO messages and prints one JSON line each:
+      {"from": BARE, "body": TEXT, "device": SENDER_DEVICE,
+       "fallback": THE_STANZA'S_BODY}
   omemo_peer.py publish-closed JID PASSWORD NODE
       publishes an empty <bundle/> to our own NODE with the server's
       default access model, to make a node that is not open
@@ -26,8 +32,11 @@ import os
 import sys
 import xml.etree.ElementTree as ET
 
+import omemo
+import oldmemo
 import oldmemo.etree
 import slixmpp
+from slixmpp.plugins.xep_0004 import Form
 import slixmpp.exceptions
 import xeddsa
 
@@ -40,12 +49,90 @@ def fingerprint(curve_pub):
     return " ".join(h[i:i + 8] for i in range(0, 64, 8))
 
 
+PEER = None  # the connected client, for the session manager's callbacks
+
+
+class MemoryStorage(omemo.Storage):
+    def __init__(self):
+        super().__init__()
+        self.data = {}
+
+    async def _load(self, key):
+        return omemo.Just(self.data[key]) if key in self.data \
+            else omemo.Nothing()
+
+    async def _store(self, key, value):
+        self.data[key] = value
+
+    async def _delete(self, key):
+        self.data.pop(key, None)
+
+
+def open_options():
+    form = Form()
+    form["type"] = "submit"
+    form.add_field(var="FORM_TYPE", ftype="hidden",
+                   value="http://jabber.org/protocol/pubsub#publish-options")
+    form.add_field(var="pubsub#access_model", value="open")
+    return form
+
+
+class Manager(omemo.SessionManager):
+    @staticmethod
+    async def _upload_bundle(bundle):
+        el = oldmemo.etree.serialize_bundle(bundle)
+        await PEER.plugin["xep_0060"].publish(
+            PEER.boundjid.bare, f"{NS}.bundles:{bundle.device_id}",
+            id="current", payload=el, options=open_options(), timeout=20)
+
+    @staticmethod
+    async def _download_bundle(namespace, bare_jid, device_id):
+        el = await PEER.payload(bare_jid, f"{NS}.bundles:{device_id}")
+        if el is None:
+            raise omemo.BundleDownloadFailed(f"no bundle {device_id}")
+        return oldmemo.etree.parse_bundle(el, bare_jid, device_id)
+
+    @staticmethod
+    async def _delete_bundle(namespace, device_id):
+        pass
+
+    @staticmethod
+    async def _upload_device_list(namespace, device_list):
+        el = oldmemo.etree.serialize_device_list(device_list)
+        await PEER.plugin["xep_0060"].publish(
+            PEER.boundjid.bare, NS + ".devicelist", id="current", payload=el,
+            options=open_options(), timeout=20)
+
+    @staticmethod
+    async def _download_device_list(namespace, bare_jid):
+        try:
+            el = await PEER.payload(bare_jid, NS + ".devicelist")
+        except slixmpp.exceptions.IqError as e:
+            if e.condition in ("item-not-found", "forbidden"):
+                return {}
+            raise omemo.DeviceListDownloadFailed(str(e)) from e
+        return {} if el is None else oldmemo.etree.parse_device_list(el)
+
+    async def _evaluate_custom_trust_level(self, device):
+        return omemo.TrustLevel.TRUSTED
+
+    async def _make_trust_decision(self, undecided, identifier):
+        pass
+
+    @staticmethod
+    async def _send_message(message, bare_jid):
+        pass  # heartbeats: not needed by these tests
+
+
 class Peer(slixmpp.ClientXMPP):
     def __init__(self, jid, password, mode, args):
         super().__init__(jid, password)
         self.mode, self.args, self.ok = mode, args, False
         self.register_plugin("xep_0060")
         self.add_event_handler("session_start", self.start)
+        self.add_event_handler("message", self.on_message)
+        self.manager, self.got = None, 0
+        self.lock = asyncio.Lock()  # one message at a time, in order
 
     async def payload(self, jid, node):
         iq = await self.plugin["xep_0060"].get_items(jid, node, max_items=1,
@@ -90,7 +177,52 @@ class Peer(slixmpp.ClientXMPP):
             ET.SubElement(lst, f"{{{NS}}}device", id=i)
         await self.publish_closed(NS + ".devicelist", lst)
 
+    async def receive_ready(self):
+        storage = MemoryStorage()
+        self.manager = await Manager.create(
+            [oldmemo.Oldmemo(storage)], storage, self.boundjid.bare, None,
+            "TRUSTED")
+        self.send_presence()
+        await self.get_roster()
+        print("ready", flush=True)
+
+    async def decrypt(self, msg):
+        enc = msg.xml.find(f"{{{NS}}}encrypted")
+        if enc is None:
+            return
+        async with self.lock:
+            await self.decrypt_locked(msg, enc)
+
+    async def decrypt_locked(self, msg, enc):
+        sender = msg["from"].bare
+        try:
+            message = await oldmemo.etree.parse_message(
+                enc, sender, self.boundjid.bare, self.manager)
+            plain, device, _ = await self.manager.decrypt(message)
+            out = {"from": sender, "body": plain.decode("utf-8"),
+                   "device": device.device_id, "fallback": msg["body"]}
+        except Exception as e:  # told, not dropped
+            out = {"from": sender, "error": f"{type(e).__name__}: {e}",
+                   "fallback": msg["body"]}
+        print(json.dumps(out), flush=True)
+        self.got += 1
+        if self.got >= int(self.args[0]):
+            self.ok = "error" not in out
+            self.disconnect()
+
+    def on_message(self, msg):
+        if self.mode == "recv" and self.manager is not None:
+            asyncio.ensure_future(self.decrypt(msg))
+
     async def start(self, _):
+        if self.mode == "recv":
+            try:
+                await self.receive_ready()
+            except Exception as e:
+                print(f"omemo_peer: {type(e).__name__}: {e}",
+                      file=sys.stderr)
+                self.disconnect()
+            return
         try:
             if self.mode == "devices":
                 await self.devices(self.args[0])
@@ -105,13 +237,17 @@ class Peer(slixmpp.ClientXMPP):
 
 
 def main():
+    global PEER
     mode, jid, password = sys.argv[1:4]
     peer = Peer(jid, password, mode, sys.argv[4:])
+    PEER = peer
     peer.ca_certs = os.environ["XMSG_LAB_CA"]
     peer.connect((os.environ["XMSG_LAB_HOST"],
                   int(os.environ["XMSG_LAB_PORT"])), force_starttls=True)
     try:
-        peer.loop.run_until_complete(asyncio.wait_for(peer.disconnected, 60))
+        limit = 120 if mode == "recv" else 60
+        peer.loop.run_until_complete(
+            asyncio.wait_for(peer.disconnected, limit))
     except asyncio.TimeoutError:
         print("omemo_peer: timed out", file=sys.stderr)
     sys.exit(0 if peer.ok else 1)

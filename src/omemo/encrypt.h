@@ -1,0 +1,28 @@
+/* encrypt.h - an OMEMO <encrypted/> element for a text, to every device
+ * of a recipient and to our own other devices (legacy OMEMO: AES-128-GCM
+ * of the text, key||tag encrypted per device by its Signal session). */
+#ifndef XMSG_OMEMO_ENCRYPT_H
+#define XMSG_OMEMO_ENCRYPT_H
+
+#include "omemo/pep.h"
+
+/* What clients that cannot decrypt show instead. */
+#define XMSG_OMEMO_FALLBACK                                                    \
+    "I sent you an OMEMO encrypted message but your client doesn't seem "      \
+    "to support that."
+
+/* The <encrypted/> element (owned, *out) for text to bare JID to: the
+ * device lists of to and of our account (bare JID own) fetched, a session built
+ * from a bundle for each device that has none (a device whose bundle is
+ * missing, malformed or untrusted is left out, at warn level). The store
+ * changes (sessions): the caller saves it before the element goes out. Returns
+ * XMSG_OK; XMSG_ERR_INPUT (to has no device we can encrypt to: nothing is
+ * sent); the connection's errors; XMSG_ERR_INTERNAL. */
+xmsg_err xmsg_omemo_encrypt(xmsg_conn *c, xmsg_omemo_store *s, const char *own,
+                            const char *to, const char *text, xmsg_xel **out);
+
+/* The payload of an encrypted message (XML text, owned): <encrypted/>,
+ * EME (XEP-0380) and a store hint (XEP-0334). NULL when out of memory. */
+char *xmsg_omemo_payload_xml(const xmsg_xel *encrypted);
+
+#endif
