@@ -74,6 +74,7 @@ enum cli_action {
     CLI_ACT_FILTER_FROM, /* listen --from JID */
     CLI_ACT_NO_PRESENCE, /* listen --no-presence */
     CLI_ACT_FILE,        /* send --file PATH */
+    CLI_ACT_OMEMO,       /* send --omemo (a build with OMEMO) */
     CLI_ACT_CONTENT_TYPE /* send --content-type TYPE */
 };
 
@@ -126,6 +127,7 @@ struct cli_opts {
     int no_presence;          /* listen: stay unavailable */
     int no_progress;          /* --no-progress, --quiet */
     int verbose;              /* -v given this many times */
+    int omemo;                /* send --omemo */
     const char *omemo_action; /* omemo: fingerprint, publish, devices */
     const char *omemo_jid;    /* omemo devices JID */
     struct cli_setting *set;  /* owned, nset used */
@@ -152,6 +154,9 @@ int cli_parse_long(const char *s, long *out);
 int cli_omemo_args(struct cli_opts *o, int argc, char **argv);
 int cli_omemo_help(void);
 int cli_omemo(const struct cli_opts *o, const xmsg_params *p, xmsg_status *st);
+/* send --omemo: m encrypted to its one recipient. An exit code. */
+int cli_omemo_send(const xmsg_params *p, const xmsg_message *m,
+                   xmsg_status *st);
 #endif
 
 /* help.c: texts for --help and --version, to stdout. Return exit codes. */

@@ -103,6 +103,10 @@ static int call(const struct cli_opts *o, xmsg_params *p, const xmsg_message *m,
     if (o->cmd == CLI_CMD_OMEMO)
         return cli_omemo(o, p, st);
 #endif
+#ifdef XMSG_HAVE_OMEMO
+    if (o->omemo)
+        return cli_omemo_send(p, m, st);
+#endif
     cli_progress_init(&b.pr, o);
     if (o->cmd == CLI_CMD_SEND)
         err = xmsg_send(p, m, st);

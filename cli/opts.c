@@ -64,7 +64,8 @@ enum {
     OPT_RECIPIENTS,
     OPT_NO_PROGRESS,
     OPT_FILE,
-    OPT_CONTENT_TYPE
+    OPT_CONTENT_TYPE,
+    OPT_OMEMO
 };
 
 const struct cli_optdef cli_optdefs[] = {
@@ -152,6 +153,11 @@ const struct cli_optdef cli_optdefs[] = {
      "per file)"},
     {"content-type", OPT_CONTENT_TYPE, REQ, SEND, CLI_ACT_CONTENT_TYPE, NULL,
      "TYPE", "--file: the files' content type (default: from the name)"},
+#ifdef XMSG_HAVE_OMEMO
+    {"omemo", OPT_OMEMO, no_argument, SEND, CLI_ACT_OMEMO, NULL, NULL,
+     "encrypt the body with OMEMO to every device of the recipient (one "
+     "recipient; never sent in clear)"},
+#endif
     {"type", OPT_TYPE, REQ, MSG, CLI_ACT_MSG, "type", "T",
      "message type: chat (default), normal, headline (notifications: "
      "never stored offline), groupchat"},
@@ -446,6 +452,9 @@ static int apply_option(struct cli_opts *o, const struct cli_optdef *d,
     case CLI_ACT_CONTENT_TYPE:
         o->content_type = arg;
         return CLI_RUN;
+    case CLI_ACT_OMEMO:
+        o->omemo = 1;
+        return CLI_RUN;
     case CLI_ACT_NO_PROGRESS:
         o->no_progress = 1;
         return CLI_RUN;
@@ -573,6 +582,12 @@ static int check_multi(struct cli_opts *o)
     if ((o->nfiles || o->content_type) && (o->raw || !o->nfiles)) {
         cli_err("--file does not go with --raw; --content-type needs "
                 "--file");
+        return cli_usage_hint();
+    }
+    if (o->omemo && (o->multi || o->batch || o->raw || o->nfiles ||
+                     cli_opts_has(o, "room"))) {
+        cli_err("--omemo goes with one recipient only: not with several, "
+                "--batch, --raw, --file or --room (yet)");
         return cli_usage_hint();
     }
     if (!o->multi)

@@ -80,7 +80,8 @@ xmsg_err xmsg_omemo_devices(xmsg_session *s, const char *jid, char **json,
  * and a fallback body; never the text in clear. Sessions are built from
  * the devices' bundles as needed (a device without a usable bundle, or
  * whose identity is not the one pinned, is left out: told in the log) and
- * saved in the store before the message goes out.
+ * saved in the store before the message goes out. Our device is published
+ * first when our device list lacks it (the recipient looks it up there).
  * @return XMSG_OK; XMSG_ERR_INPUT (m is not such a message, or the
  *         recipient has no device we can encrypt to: nothing is sent); the
  *         store's errors as xmsg_omemo_identity; xmsg_session_send's.

@@ -151,6 +151,27 @@ xmsg_err xmsg_omemo_devices(xmsg_session *s, const char *jid, char **json,
     return rc;
 }
 
+/* Publishes our device when our device list lacks it: a recipient's
+ * client looks our device up there (and our bundle) to decrypt. */
+static xmsg_err ensure_published(xmsg_conn *c, xmsg_omemo_store *store)
+{
+    const uint32_t dev = xmsg_omemo_store_device_id(store);
+    uint32_t *ids = NULL;
+    size_t n = 0, i;
+    int listed = 0;
+    xmsg_err rc = xmsg_omemo_pep_devices(c, NULL, &ids, &n);
+
+    for (i = 0; i < n; i++)
+        listed |= ids[i] == dev;
+    free(ids);
+    if (rc || listed)
+        return rc;
+    xmsg_conn_log(c, XMSG_LOG_INFO,
+                  "OMEMO: device %u not published yet: publishing it",
+                  (unsigned)dev);
+    return xmsg_omemo_pep_publish(c, store);
+}
+
 /* The encrypted payload for m's body to its recipient (XML text, owned),
  * the store saved first (the sessions it moved on). */
 static xmsg_err encrypt_payload(xmsg_session *s, const xmsg_message *m,
@@ -206,6 +227,8 @@ xmsg_err xmsg_omemo_send(xmsg_session *s, const xmsg_message *m,
     rc = xmsg_session_alive(s);
     if (!rc)
         rc = open_store(s->p, &store, s->c.st);
+    if (!rc)
+        rc = ensure_published(&s->c, store);
     if (!rc)
         rc = encrypt_payload(s, m, store, &payload);
     xmsg_session_end(s);

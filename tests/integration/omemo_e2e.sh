@@ -13,7 +13,8 @@
 #   (precondition-not-met);
 # - xmsg omemo devices JID: the same devices and fingerprint; none for an
 #   account without OMEMO; usage errors.
-# - xmsg_omemo_send (tests/integration/omemo_send.c): a python-omemo
+# - xmsg_omemo_send (tests/integration/omemo_send.c) and xmsg send
+#   --omemo: a python-omemo
 #   client (oldmemo) decrypts the text, twice (two runs, the session kept
 #   in the store); the stanza's body is the fallback, never the text; a
 #   recipient without devices is refused (exit 2) and gets nothing.
@@ -56,6 +57,7 @@ py() {
   [ "$rc" = 0 ] || grep omemo_peer "$tmp/err" >&2
 }
 first() { printf '%s' "$out" | head -n 1 | jq -r "$1"; }
+status() { printf '%s' "$out" | tail -n 1 | jq -r "$1"; }
 store=$XDG_STATE_HOME/xmsg/o01@$D.omemo.json
 
 # 1. The identity: created once, kept.
@@ -152,13 +154,17 @@ for _ in $(seq 120); do
   sleep 1
 done
 check "the python-omemo peer published its device" 'grep -q ready "$tmp/peer.out"'
-xm o05 omemo publish -j "o05@$D" "${srv[@]}"
+# o05 never ran publish: the first send publishes its device.
+xm o05 omemo fingerprint -j "o05@$D" "${srv[@]}"
 dev5=$(first .device)
 "$send" o05 "$XDG_STATE_HOME/xmsg/o05@$D.json" "o06@$D" "first secret é" >"$tmp/s1"
 rc1=$?
-"$send" o05 "$XDG_STATE_HOME/xmsg/o05@$D.json" "o06@$D" "second secret" >"$tmp/s2"
-rc2=$?
-check "two encrypted sends (two runs): exit 0" '[ "$rc1" = 0 ] && [ "$rc2" = 0 ]'
+check "the first send published our device first" \
+  'grep -q "device $dev5 not published yet: publishing it" "$tmp/s1"'
+xm o05 send --omemo -t "o06@$D" -m "second secret" -j "o05@$D" "${srv[@]}"
+rc2=$rc
+check "two encrypted sends (the API, then xmsg send --omemo): exit 0" \
+  '[ "$rc1" = 0 ] && [ "$rc2" = 0 ] && [ "$(status .delivered)" = true ]'
 check "the first built a session with the peer's device, kept in the store" \
   '[ "$(jq ".sessions[\"o06@$D\"] | length" "$XDG_STATE_HOME/xmsg/o05@$D.omemo.json")" = 1 ]'
 for _ in $(seq 120); do
@@ -180,6 +186,12 @@ grep -v "stringprep\|Task\|task:\|Own device id" "$tmp/peer.err" >&2
 rc3=$?
 check "a recipient without OMEMO devices: refused, exit 2 (input)" \
   '[ "$rc3" = 2 ] && [[ "$(cat "$tmp/s3")" == *"has no device we can encrypt to"* ]]'
+xm o05 send --omemo -t "o07@$D" -m "nobody can read" -j "o05@$D" "${srv[@]}"
+check "send --omemo to it: exit 2, error input" \
+  '[ "$rc" = 2 ] && [ "$(status .error.code)" = input ]'
+xm o05 send --omemo -t "o07@$D" -t "o06@$D" -m x -j "o05@$D" "${srv[@]}"
+check "send --omemo to two recipients: a usage error (not yet)" \
+  '[ "$rc" = 2 ] && [[ "$err" == *"--omemo goes with one recipient"* ]]'
 xm o07 connect -j "o07@$D" "${srv[@]}"
 check "... and nothing reached it" \
   '[ "$rc" = 0 ] && ! grep -q "\"body\"" <<<"$out"'
