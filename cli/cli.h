@@ -188,6 +188,9 @@ int cli_read_file(const char *path, struct cli_buf *b);
 /* Reads the first line of a password file ("-": standard input) into b,
  * warning when others may read it. Returns an exit code, reported. */
 int cli_read_password(const char *path, struct cli_buf *b);
+/* A received message as JSON (owned, xmsg_free), an OMEMO one decrypted
+ * in a build with OMEMO (or with its decryptError). NULL: no memory. */
+char *cli_message_json(const xmsg_params *p, const xmsg_message *m);
 /* Zeroes and frees b's data. NULL-safe. */
 void cli_buf_wipe(struct cli_buf *b);
 /* Zeroes n bytes at p in a way the compiler keeps. */

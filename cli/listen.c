@@ -54,9 +54,9 @@ static char *stanza_json(const struct listening *l, const xmsg_message *m)
     char *json;
 
     if (!l->dir || !xmsg_message_get(m, "url"))
-        return xmsg_message_to_json(m);
+        return cli_message_json(l->p, m);
     got = xmsg_message_download(l->p, l->dir, m, l->st);
-    json = got ? xmsg_message_to_json(got) : NULL;
+    json = got ? cli_message_json(l->p, got) : NULL;
     xmsg_message_free(got);
     return json;
 }

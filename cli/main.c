@@ -30,6 +30,7 @@ static int load(const struct cli_opts *o, xmsg_params *p, xmsg_message **m,
 
 /* A batch of collected messages, as JSON lines, written out at once. */
 struct batch {
+    const xmsg_params *p; /* the account's: its OMEMO store */
     char *buf;
     size_t len, cap;
     xmsg_status *st; /* where a failure to hand over is recorded */
@@ -72,7 +73,7 @@ static int print_message(const xmsg_message *m, void *userdata)
     int rc;
 
     if (m) {
-        json = xmsg_message_to_json(m);
+        json = cli_message_json(b->p, m);
         rc = json ? batch_append(b, json) : -1;
         xmsg_free(json);
         if (!rc)
@@ -90,7 +91,7 @@ static int print_message(const xmsg_message *m, void *userdata)
 static int call(const struct cli_opts *o, xmsg_params *p, const xmsg_message *m,
                 xmsg_status *st)
 {
-    struct batch b = {NULL, 0, 0, st, {0}};
+    struct batch b = {p, NULL, 0, 0, st, {0}};
     xmsg_err err;
 
     if (o->batch || o->multi)

@@ -89,6 +89,23 @@ xmsg_err xmsg_omemo_devices(xmsg_session *s, const char *jid, char **json,
 xmsg_err xmsg_omemo_send(xmsg_session *s, const xmsg_message *m,
                          xmsg_status *st);
 
+/**
+ * Decrypts a received OMEMO message (one handed over by connect, listen or
+ * xmsg_session_poll whose "payload" holds an <encrypted/> of
+ * eu.siacs.conversations.axolotl) with the account's store.
+ * @param p the params of the account that received it (its store).
+ * @return a new message (xmsg_message_free): m's fields and "encrypted":
+ *         "omemo", with "body" the decrypted text, "senderDevice" and the
+ *         sender device's "fingerprint"; or, when it cannot be decrypted,
+ *         m's body (the sender's fallback) and "decryptError" saying why
+ *         (never dropped). NULL when m is no OMEMO message (nothing to do)
+ *         or out of memory (then st says so). Prekeys it uses up are
+ *         replaced at once and published by the next xmsg_omemo_publish
+ *         or xmsg_omemo_send.
+ */
+xmsg_message *xmsg_omemo_decrypt(const xmsg_params *p, const xmsg_message *m,
+                                 xmsg_status *st);
+
 #if defined(XMSG_BUILDING) && defined(__GNUC__)
 #pragma GCC visibility pop
 #endif

@@ -319,6 +319,29 @@ static int take_delay(xmsg_message *m, const xmsg_xel *stanza)
     return stamp ? xmsg_message_put(m, "stamp", stamp) : 0;
 }
 
+/* A build with OMEMO: an OMEMO <encrypted/> as the message's payload (XML
+ * text), for xmsg_omemo_decrypt. Without OMEMO, messages stay as they
+ * were. 0, or -1 out of memory. */
+static int take_encrypted(xmsg_message *m, const xmsg_xel *stanza)
+{
+#ifdef XMSG_HAVE_OMEMO
+    const xmsg_xel *enc =
+        xmsg_xel_child(stanza, "eu.siacs.conversations.axolotl", "encrypted");
+    xmsg_buf b = {NULL, 0, 0};
+    int rc;
+
+    if (!enc)
+        return 0;
+    rc = xmsg_xel_write(enc, NULL, &b) || xmsg_message_put(m, "payload", b.d);
+    xmsg_buf_free(&b);
+    return rc ? -1 : 0;
+#else
+    (void)m;
+    (void)stanza;
+    return 0;
+#endif
+}
+
 xmsg_message *xmsg_message_from_stanza(const xmsg_xel *stanza)
 {
     const xmsg_xel *body = xmsg_el_child(stanza, "body");
@@ -337,7 +360,8 @@ xmsg_message *xmsg_message_from_stanza(const xmsg_xel *stanza)
          xmsg_message_put(m, "body", text) ||
          (subj && xmsg_message_put(m, "subject", subj)) ||
          take_attributes(m, stanza) || take_mirror(m, stanza) ||
-         take_delay(m, stanza) || xmsg_take_oob(m, stanza);
+         take_delay(m, stanza) || xmsg_take_oob(m, stanza) ||
+         take_encrypted(m, stanza);
     free(text);
     free(subj);
     if (rc) {

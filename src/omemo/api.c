@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "features/sessobj.h"
+#include "omemo/decrypt.h"
 #include "omemo/encrypt.h"
 #include "omemo/pep.h"
 #include "xmsg_omemo.h"
@@ -51,6 +52,18 @@ xmsg_err xmsg_omemo_identity(const xmsg_params *p, uint32_t *device_id,
                : xmsg_status_fail(st, XMSG_ERR_INTERNAL, "out of memory");
 }
 
+/* Publishes, then forgets that a publication was due. */
+static xmsg_err published(xmsg_conn *c, xmsg_omemo_store *store)
+{
+    xmsg_err rc = xmsg_omemo_pep_publish(c, store);
+
+    if (!rc && json_object_del(store->root, "publishNeeded") == 0) {
+        store->dirty = 1;
+        rc = xmsg_omemo_store_save(store, c->st);
+    }
+    return rc;
+}
+
 xmsg_err xmsg_omemo_publish(xmsg_session *s, xmsg_status *st)
 {
     xmsg_omemo_store *store = NULL;
@@ -69,7 +82,7 @@ xmsg_err xmsg_omemo_publish(xmsg_session *s, xmsg_status *st)
     if (!rc)
         rc = xmsg_omemo_store_save(store, s->c.st);
     if (!rc)
-        rc = xmsg_omemo_pep_publish(&s->c, store);
+        rc = published(&s->c, store);
     if (!rc)
         xmsg_conn_log(&s->c, XMSG_LOG_INFO,
                       "OMEMO: device %u published with %zu prekeys",
@@ -164,12 +177,13 @@ static xmsg_err ensure_published(xmsg_conn *c, xmsg_omemo_store *store)
     for (i = 0; i < n; i++)
         listed |= ids[i] == dev;
     free(ids);
-    if (rc || listed)
+    if (rc || (listed &&
+               !json_is_true(json_object_get(store->root, "publishNeeded"))))
         return rc;
-    xmsg_conn_log(c, XMSG_LOG_INFO,
-                  "OMEMO: device %u not published yet: publishing it",
-                  (unsigned)dev);
-    return xmsg_omemo_pep_publish(c, store);
+    xmsg_conn_log(c, XMSG_LOG_INFO, "OMEMO: device %u %s: publishing it",
+                  (unsigned)dev,
+                  listed ? "has new prekeys" : "not published yet");
+    return published(c, store);
 }
 
 /* The encrypted payload for m's body to its recipient (XML text, owned),
@@ -241,4 +255,88 @@ xmsg_err xmsg_omemo_send(xmsg_session *s, const xmsg_message *m,
     free(payload);
     xmsg_omemo_store_free(store); /* held across the send */
     return rc;
+}
+
+/* The fingerprint the store keeps for (sender, sid): owned, or NULL. */
+static char *sender_fingerprint(xmsg_omemo_store *s, const char *sender,
+                                uint32_t sid)
+{
+    char k[16];
+    signal_buffer *b;
+    char *fp = NULL;
+
+    snprintf(k, sizeof(k), "%u", (unsigned)sid);
+    b = xmsg_omemo_json_b64(json_object_get(
+        json_object_get(json_object_get(s->root, "identities"), sender), k));
+    if (b)
+        fp = xmsg_omemo_fingerprint_of(signal_buffer_data(b),
+                                       signal_buffer_len(b));
+    signal_buffer_free(b);
+    return fp;
+}
+
+/* Prekeys used up are replaced at once; the bundle must be published
+ * again (publishNeeded: the next publish or send does it). */
+static void replace_prekeys(xmsg_omemo_store *s)
+{
+    if (xmsg_omemo_store_replenish(s) > 0)
+        json_object_set_new(s->root, "publishNeeded", json_true());
+}
+
+/* Decrypts enc into copy's fields; why it cannot in decryptError. */
+static int decrypt_into(const xmsg_params *p, xmsg_message *copy,
+                        const xmsg_xel *enc, xmsg_status *st)
+{
+    char *sender = xmsg_jid_bare_norm(xmsg_message_get(copy, "from"));
+    xmsg_omemo_store *s = NULL;
+    xmsg_omemo_plain plain;
+    char num[16], *fp = NULL;
+    const char *why = "the sender is unknown";
+    int rc;
+
+    memset(&plain, 0, sizeof(plain));
+    if (sender && open_store(p, &s, st) != XMSG_OK)
+        why = xmsg_status_text(st);
+    else if (sender)
+        why = xmsg_omemo_decrypt_el(s, sender, enc, &plain);
+    if (s && !why) {
+        replace_prekeys(s);
+        s->dirty = 1;
+        if (xmsg_omemo_store_save(s, st))
+            why = "the store cannot be saved";
+        fp = sender_fingerprint(s, sender, plain.sid);
+    }
+    snprintf(num, sizeof(num), "%u", (unsigned)plain.sid);
+    rc = xmsg_message_put(copy, "encrypted", "omemo") ||
+         (plain.sid && xmsg_message_put(copy, "senderDevice", num)) ||
+         (fp && xmsg_message_put(copy, "fingerprint", fp)) ||
+         (why && xmsg_message_put(copy, "decryptError", why)) ||
+         (plain.text && xmsg_message_put(copy, "body", plain.text));
+    if (plain.text)
+        xmsg_secure_zero(plain.text, strlen(plain.text));
+    free(plain.text);
+    free(fp);
+    free(sender);
+    xmsg_omemo_store_free(s);
+    return rc;
+}
+
+xmsg_message *xmsg_omemo_decrypt(const xmsg_params *p, const xmsg_message *m,
+                                 xmsg_status *st)
+{
+    const char *payload = m ? xmsg_message_get(m, "payload") : NULL;
+    xmsg_xel *w = payload ? xmsg_xml_parse_fragment(payload) : NULL;
+    const xmsg_xel *enc =
+        w ? xmsg_xel_child(w, XMSG_OMEMO_NS, "encrypted") : NULL;
+    xmsg_status *own = enc ? xmsg_status_new() : NULL;
+    xmsg_message *copy = own ? xmsg_message_copy(m) : NULL;
+
+    if (copy && decrypt_into(p, copy, enc, own)) {
+        xmsg_message_free(copy);
+        copy = NULL;
+        xmsg_status_fail(st, XMSG_ERR_INTERNAL, "out of memory");
+    }
+    xmsg_status_free(own);
+    xmsg_xel_free(w);
+    return copy;
 }

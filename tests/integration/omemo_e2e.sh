@@ -13,6 +13,10 @@
 #   (precondition-not-met);
 # - xmsg omemo devices JID: the same devices and fingerprint; none for an
 #   account without OMEMO; usage errors.
+# - the other way: python-omemo encrypts to xmsg; xmsg connect prints the
+#   text with "encrypted": "omemo", the sender's device and fingerprint; a
+#   tampered payload is handed over with decryptError, never dropped; the
+#   prekey used up is replaced and published again on the next send;
 # - xmsg_omemo_send (tests/integration/omemo_send.c) and xmsg send
 #   --omemo: a python-omemo
 #   client (oldmemo) decrypts the text, twice (two runs, the session kept
@@ -195,6 +199,37 @@ check "send --omemo to two recipients: a usage error (not yet)" \
 xm o07 connect -j "o07@$D" "${srv[@]}"
 check "... and nothing reached it" \
   '[ "$rc" = 0 ] && ! grep -q "\"body\"" <<<"$out"'
+
+# 7. From python-omemo to xmsg (o08 has published: the peer finds it).
+xm o08 omemo publish -j "o08@$D" "${srv[@]}"
+dev8=$(first .device)
+store8=$XDG_STATE_HOME/xmsg/o08@$D.omemo.json
+/usr/bin/python3 "$peer" send "o07@$D" pw-o07-Zq8 "o08@$D" "hello xmsg é" \
+  "and again" >"$tmp/p1" 2>"$tmp/p1.err"
+prc=$?
+grep omemo_peer "$tmp/p1.err" >&2
+check "python-omemo sent two encrypted messages" '[ "$prc" = 0 ] && grep -q sent "$tmp/p1"'
+xm o08 connect -j "o08@$D" "${srv[@]}"
+got=$(grep '"body"' <<<"$out")
+echo "# xmsg got: $(jq -c '{body, encrypted, senderDevice, fingerprint, decryptError}' <<<"$got")"
+check "connect decrypts both: the texts, encrypted omemo, the sender's device" \
+  '[ "$rc" = 0 ] && [ "$(jq -r .body <<<"$got" | paste -sd "|")" = "hello xmsg é|and again" ] &&
+   [ "$(jq -r .encrypted <<<"$got" | sort -u)" = omemo ] &&
+   [ "$(jq -r .senderDevice <<<"$got" | sort -u | wc -l)" = 1 ] &&
+   [[ "$(jq -r .fingerprint <<<"$got" | head -n 1)" =~ ^([0-9a-f]{8} ){7}[0-9a-f]{8}$ ]]'
+check "the prekey it used is replaced (100 again), a publication due" \
+  '[ "$(jq ".preKeys | length" "$store8")" = 100 ] && [ "$(jq .publishNeeded "$store8")" = true ]'
+/usr/bin/python3 "$peer" send "o07@$D" pw-o07-Zq8 "o08@$D" --tamper "bent" \
+  >"$tmp/p2" 2>"$tmp/p2.err"
+xm o08 connect -j "o08@$D" "${srv[@]}"
+got=$(grep '"encrypted"' <<<"$out")
+check "a tampered payload: handed over with decryptError, the fallback body" \
+  '[ "$rc" = 0 ] && [[ "$(jq -r .decryptError <<<"$got")" == *tampered* ]] &&
+   [ "$(jq -r .body <<<"$got")" = "OMEMO (fallback)" ]'
+xm o08 send --omemo -t "o07@$D" -m "reply" -j "o08@$D" "${srv[@]}" -v
+check "the next send publishes the new prekeys first" \
+  '[ "$rc" = 0 ] && [[ "$out" == *"device $dev8 has new prekeys: publishing it"* ]] &&
+   [ "$(jq .publishNeeded "$store8")" = null ]'
 
 echo "# $pass passed, $failed failed"
 [ "$failed" = 0 ]

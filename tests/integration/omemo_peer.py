@@ -19,6 +19,10 @@ the interoperability tests; run with Debian's /usr/bin/python3.
       OMEMO messages and prints one JSON line each:
       {"from": BARE, "body": TEXT, "device": SENDER_DEVICE,
        "fallback": THE_STANZA'S_BODY}
+  omemo_peer.py send JID PASSWORD TO [--tamper] TEXT...
+      a python-omemo client as in recv: encrypts each TEXT to TO (all its
+      devices) and sends it (a fallback body, EME, a store hint); with
+      --tamper, one bit of each payload flipped after encryption
   omemo_peer.py publish-closed JID PASSWORD NODE
       publishes an empty <bundle/> to our own NODE with the server's
       default access model, to make a node that is not open
@@ -27,6 +31,7 @@ Connects to XMSG_LAB_HOST:XMSG_LAB_PORT with TLS verified against
 XMSG_LAB_CA (STARTTLS). Exit 0 when done, 1 on any failure.
 """
 import asyncio
+import base64
 import json
 import os
 import sys
@@ -129,6 +134,7 @@ class Peer(slixmpp.ClientXMPP):
         super().__init__(jid, password)
         self.mode, self.args, self.ok = mode, args, False
         self.register_plugin("xep_0060")
+        self.register_plugin("xep_0199")
         self.add_event_handler("session_start", self.start)
         self.add_event_handler("message", self.on_message)
         self.manager, self.got = None, 0
@@ -186,6 +192,29 @@ class Peer(slixmpp.ClientXMPP):
         await self.get_roster()
         print("ready", flush=True)
 
+    async def send_encrypted(self, to, texts):
+        tamper = texts[:1] == ["--tamper"]
+        await self.manager.refresh_device_list(NS, to)
+        for text in texts[1:] if tamper else texts:
+            messages, _ = await self.manager.encrypt(
+                frozenset([to]), {NS: text.encode("utf-8")})
+            enc = oldmemo.etree.serialize_message(next(iter(messages)))
+            if tamper:
+                pl = enc.find(f"{{{NS}}}payload")
+                raw = bytearray(base64.b64decode(pl.text))
+                raw[0] ^= 1
+                pl.text = base64.b64encode(bytes(raw)).decode()
+            msg = self.make_message(mto=to, mtype="chat",
+                                    mbody="OMEMO (fallback)")
+            msg.xml.append(enc)
+            ET.SubElement(msg.xml, "{urn:xmpp:eme:0}encryption",
+                          namespace=NS, name="OMEMO")
+            ET.SubElement(msg.xml, "{urn:xmpp:hints}store")
+            msg.send()
+        await self.plugin["xep_0199"].ping(jid=self.boundjid.domain,
+                                           timeout=20)
+        print("sent", flush=True)
+
     async def decrypt(self, msg):
         enc = msg.xml.find(f"{{{NS}}}encrypted")
         if enc is None:
@@ -215,6 +244,16 @@ class Peer(slixmpp.ClientXMPP):
             asyncio.ensure_future(self.decrypt(msg))
 
     async def start(self, _):
+        if self.mode == "send":
+            try:
+                await self.receive_ready()
+                await self.send_encrypted(self.args[0], self.args[1:])
+                self.ok = True
+            except Exception as e:
+                print(f"omemo_peer: {type(e).__name__}: {e}",
+                      file=sys.stderr)
+            self.disconnect()
+            return
         if self.mode == "recv":
             try:
                 await self.receive_ready()
