@@ -17,6 +17,8 @@
 #   text with "encrypted": "omemo", the sender's device and fingerprint; a
 #   tampered payload is handed over with decryptError, never dropped; the
 #   prekey used up is replaced and published again on the next send;
+# - several devices: two python-omemo clients of one recipient both
+#   decrypt; our own second device (a second state dir) gets a key too;
 # - xmsg_omemo_send (tests/integration/omemo_send.c) and xmsg send
 #   --omemo: a python-omemo
 #   client (oldmemo) decrypts the text, twice (two runs, the session kept
@@ -32,7 +34,8 @@ send=$3
 . "$XMSG_LAB_ENV"
 tmp=$(mktemp -d)
 peer_pid=
-trap '[ -z "$peer_pid" ] || kill "$peer_pid" 2>/dev/null; rm -rf "$tmp"' EXIT
+pids=()
+trap '[ -z "$peer_pid" ] || kill "$peer_pid" 2>/dev/null; for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
 export XDG_STATE_HOME=$tmp/state
 pass=0 failed=0
 ok() { pass=$((pass + 1)); echo "ok - $1"; }
@@ -230,6 +233,36 @@ xm o08 send --omemo -t "o07@$D" -m "reply" -j "o08@$D" "${srv[@]}" -v
 check "the next send publishes the new prekeys first" \
   '[ "$rc" = 0 ] && [[ "$out" == *"device $dev8 has new prekeys: publishing it"* ]] &&
    [ "$(jq .publishNeeded "$store8")" = null ]'
+
+# 8. Several devices: two python-omemo clients of o04 (started one after
+#    the other: each adds itself to the list), and a second xmsg device of
+#    o05 (its own state dir).
+for n in 1 2; do
+  /usr/bin/python3 "$peer" recv "o04@$D" pw-o04-Zq8 1 >"$tmp/m$n.out" \
+    2>"$tmp/m$n.err" &
+  pids+=($!)
+  for _ in $(seq 120); do
+    grep -q ready "$tmp/m$n.out" && break
+    sleep 1
+  done
+done
+check "two python-omemo devices of o04 are ready" \
+  'grep -q ready "$tmp/m1.out" && grep -q ready "$tmp/m2.out"'
+XDG_STATE_HOME=$tmp/state2 XMSG_PASSWORD=pw-o05-Zq8 "$xmsg" omemo publish \
+  -j "o05@$D" "${srv[@]}" >"$tmp/second" 2>&1
+check "our second device published" '[ "$?" = 0 ]'
+xm o05 send --omemo -t "o04@$D" -m "to both" -j "o05@$D" "${srv[@]}" -v
+check "send: to both devices of o04 and to our second device" \
+  '[ "$rc" = 0 ] && [[ "$out" == *"OMEMO: to o04@$D: 2 device(s), 1 of our own"* ]]'
+for n in 1 2; do
+  for _ in $(seq 120); do
+    grep -q '^{' "$tmp/m$n.out" && break
+    sleep 1
+  done
+done
+check "each python-omemo device decrypts it" \
+  '[ "$(grep "^{" "$tmp/m1.out" | jq -r .body)" = "to both" ] &&
+   [ "$(grep "^{" "$tmp/m2.out" | jq -r .body)" = "to both" ]'
 
 echo "# $pass passed, $failed failed"
 [ "$failed" = 0 ]
