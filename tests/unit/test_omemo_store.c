@@ -12,6 +12,8 @@
 #include <protocol.h>
 #include <session_cipher.h>
 
+#include "omemo/decrypt.h"
+#include "features/session.h"
 #include "omemo/store.h"
 
 static char dir[] = "/tmp/xmsg-test-omemo-XXXXXX";
@@ -398,6 +400,129 @@ static void test_bundle_malformed(void **state)
     xmsg_status_free(st);
 }
 
+/* Alice's session with Bob's device, from his bundle. */
+static void session_from_bundle(xmsg_omemo_store *alice, xmsg_omemo_store *bob,
+                                const char *bob_jid)
+{
+    const uint32_t bdev = xmsg_omemo_store_device_id(bob);
+    const signal_protocol_address a = {bob_jid, strlen(bob_jid), (int32_t)bdev};
+    xmsg_xel *xml = xmsg_omemo_bundle_build(bob);
+    session_pre_key_bundle *bundle = NULL;
+    session_builder *b = NULL;
+
+    assert_int_equal(
+        xmsg_omemo_bundle_parse(xml, bdev, alice->ctx, &bundle, NULL), 0);
+    assert_int_equal(session_builder_create(&b, alice->sctx, &a, alice->ctx),
+                     0);
+    session_builder_set_version(b, XMSG_OMEMO_VERSION);
+    assert_int_equal(session_builder_process_pre_key_bundle(b, bundle), 0);
+    session_builder_free(b);
+    SIGNAL_UNREF(bundle);
+    xmsg_xel_free(xml);
+}
+
+/* <encrypted> from alice to (to, rid) carrying text, as clients send it:
+ * key||tag through the session, AES-128-GCM payload. */
+static xmsg_xel *encrypted_el(xmsg_omemo_store *alice, const char *to,
+                              uint32_t rid, const char *text)
+{
+    uint8_t km[32], iv[12] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, ct[256];
+    xmsg_xel *enc = xmsg_xel_new(XMSG_OMEMO_NS, "encrypted");
+    xmsg_xel *h = xmsg_xel_add_new(enc, NULL, "header"), *k;
+    const signal_protocol_address a = {to, strlen(to), (int32_t)rid};
+    session_cipher *c = NULL;
+    ciphertext_message *m = NULL;
+    signal_buffer *ser;
+    char num[16], *b64;
+    const size_t n = strlen(text);
+    size_t i;
+
+    for (i = 0; i < 16; i++)
+        km[i] = (uint8_t)(i * 7 + 1);
+    assert_int_equal(
+        xmsg_omemo_gcm_encrypt(km, iv, (const uint8_t *)text, n, ct, km + 16),
+        0);
+    snprintf(num, sizeof(num), "%u",
+             (unsigned)xmsg_omemo_store_device_id(alice));
+    xmsg_xel_set_attr(h, "sid", num);
+    assert_int_equal(session_cipher_create(&c, alice->sctx, &a, alice->ctx), 0);
+    assert_int_equal(session_cipher_encrypt(c, km, 32, &m), 0);
+    session_cipher_free(c);
+    ser = ciphertext_message_get_serialized(m);
+    b64 = xmsg_base64(signal_buffer_data(ser), signal_buffer_len(ser));
+    k = xmsg_xel_add_new(h, NULL, "key");
+    snprintf(num, sizeof(num), "%u", (unsigned)rid);
+    xmsg_xel_set_attr(k, "rid", num);
+    if (ciphertext_message_get_type(m) == CIPHERTEXT_PREKEY_TYPE)
+        xmsg_xel_set_attr(k, "prekey", "true");
+    xmsg_xel_add_text(k, b64, strlen(b64));
+    free(b64);
+    SIGNAL_UNREF(m);
+    b64 = xmsg_base64(iv, 12);
+    xmsg_el_add(h, NULL, "iv", b64);
+    free(b64);
+    b64 = xmsg_base64(ct, n);
+    xmsg_el_add(enc, NULL, "payload", b64);
+    free(b64);
+    return enc;
+}
+
+/* A received <encrypted/>: decrypted from a prekey message (the prekey
+ * used up); replayed, tampered, not for us, malformed: each a reason,
+ * never a crash. */
+static void test_decrypt(void **state)
+{
+    xmsg_omemo_store *alice = open_ok(path_of("da.omemo.json"));
+    xmsg_omemo_store *bob = open_ok(path_of("db.omemo.json"));
+    const uint32_t bdev = xmsg_omemo_store_device_id(bob);
+    xmsg_xel *enc, *pl;
+    xmsg_omemo_plain plain;
+    const char *why;
+    char *text;
+
+    (void)state;
+    session_from_bundle(alice, bob, "bob@x");
+    enc = encrypted_el(alice, "bob@x", bdev, "secret \xc3\xa9");
+    why = xmsg_omemo_decrypt_el(bob, "alice@x", enc, &plain);
+    assert_null(why);
+    assert_string_equal(plain.text, "secret \xc3\xa9");
+    assert_int_equal(plain.sid, xmsg_omemo_store_device_id(alice));
+    free(plain.text);
+    assert_int_equal(xmsg_omemo_store_prekey_count(bob),
+                     XMSG_OMEMO_PREKEYS - 1);
+    /* the same again: replayed */
+    assert_non_null(xmsg_omemo_decrypt_el(bob, "alice@x", enc, &plain));
+    assert_null(plain.text);
+    xmsg_xel_free(enc);
+
+    /* a flipped bit of the payload: the tag says so */
+    enc = encrypted_el(alice, "bob@x", bdev, "bent");
+    pl = xmsg_xel_child(enc, XMSG_OMEMO_NS, "payload");
+    text = xmsg_xel_text(pl);
+    text[0] = text[0] == 'A' ? 'B' : 'A';
+    xmsg_xel_free(pl);
+    xmsg_el_add(enc, NULL, "payload", text);
+    free(text);
+    why = xmsg_omemo_decrypt_el(bob, "alice@x", enc, &plain);
+    assert_non_null(why);
+    assert_non_null(strstr(why, "tampered"));
+    xmsg_xel_free(enc);
+
+    /* for another device only */
+    enc = encrypted_el(alice, "bob@x", bdev, "x");
+    xmsg_xel_set_attr(
+        xmsg_xel_child(xmsg_xel_child(enc, NULL, "header"), NULL, "key"), "rid",
+        "1");
+    assert_string_equal(xmsg_omemo_decrypt_el(bob, "alice@x", enc, &plain),
+                        "not encrypted for this device");
+    /* no header */
+    xmsg_xel_free(xmsg_xel_child(enc, NULL, "header"));
+    assert_non_null(xmsg_omemo_decrypt_el(bob, "alice@x", enc, &plain));
+    xmsg_xel_free(enc);
+    xmsg_omemo_store_free(alice);
+    xmsg_omemo_store_free(bob);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -411,6 +536,7 @@ int main(void)
         cmocka_unit_test(test_session_round_trip),
         cmocka_unit_test(test_pinned_refuses_others),
         cmocka_unit_test(test_bundle_malformed),
+        cmocka_unit_test(test_decrypt),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
