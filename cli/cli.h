@@ -129,7 +129,8 @@ struct cli_opts {
     int verbose;              /* -v given this many times */
     int omemo;                /* send --omemo */
     const char *omemo_action; /* omemo: fingerprint, publish, devices */
-    const char *omemo_jid;    /* omemo devices JID */
+    const char *omemo_jid;    /* omemo devices|trust JID */
+    const char *omemo_fp;     /* omemo trust JID FINGERPRINT */
     struct cli_setting *set;  /* owned, nset used */
     size_t nset, capset;
 };

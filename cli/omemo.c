@@ -13,6 +13,7 @@ static const char omemo_help[] =
     "Usage: xmsg omemo fingerprint [OPTIONS]\n"
     "       xmsg omemo publish [OPTIONS]\n"
     "       xmsg omemo devices JID [OPTIONS]\n"
+    "       xmsg omemo trust JID FINGERPRINT [OPTIONS]\n"
     "\n"
     "OMEMO (legacy eu.siacs.conversations.axolotl) of the account:\n"
     "  fingerprint  our device id and fingerprint, one JSON line (the\n"
@@ -23,6 +24,8 @@ static const char omemo_help[] =
     "  devices JID  log in, print a JSON line per device JID publishes:\n"
     "               {\"jid\", \"device\", \"fingerprint\"} (fingerprint null\n"
     "               when its bundle cannot be read)\n"
+    "  trust JID FP pin FP for JID (no network): from then on only its\n"
+    "               pinned devices get messages; others are left out\n"
     "\n"
     "Trust is blind before verification: every device is trusted until a\n"
     "fingerprint of its JID is pinned.\n"
@@ -37,27 +40,38 @@ int cli_omemo_help(void)
 
 int cli_omemo_args(struct cli_opts *o, int argc, char **argv)
 {
-    const int devices = argc > 0 && strcmp(argv[0], "devices") == 0;
+    static const struct {
+        const char *name;
+        int words; /* after the action */
+    } actions[] = {
+        {"fingerprint", 0}, {"publish", 0}, {"devices", 1}, {"trust", 2}};
+    size_t i;
 
     if (argc < 1) {
-        cli_err("omemo: missing action: fingerprint, publish or devices");
+        cli_err("omemo: missing action: fingerprint, publish, devices or "
+                "trust");
         return cli_usage_hint();
     }
-    if (!devices && strcmp(argv[0], "fingerprint") != 0 &&
-        strcmp(argv[0], "publish") != 0) {
-        cli_err("omemo: unknown action '%s' (fingerprint, publish, devices)",
-                argv[0]);
-        return cli_usage_hint();
+    for (i = 0; i < sizeof(actions) / sizeof(actions[0]); i++) {
+        if (strcmp(argv[0], actions[i].name) != 0)
+            continue;
+        if (argc != 1 + actions[i].words) {
+            cli_err("omemo %s: %s", argv[0],
+                    actions[i].words == 0   ? "takes no argument"
+                    : actions[i].words == 1 ? "one JID required"
+                                            : "a JID and a fingerprint "
+                                              "required");
+            return cli_usage_hint();
+        }
+        o->omemo_action = argv[0];
+        o->omemo_jid = argc > 1 ? argv[1] : NULL;
+        o->omemo_fp = argc > 2 ? argv[2] : NULL;
+        return CLI_RUN;
     }
-    if (argc != (devices ? 2 : 1)) {
-        cli_err(devices ? "omemo devices: one JID required"
-                        : "omemo %s: unexpected argument '%s'",
-                argv[0], argc > 1 ? argv[1] : "");
-        return cli_usage_hint();
-    }
-    o->omemo_action = argv[0];
-    o->omemo_jid = devices ? argv[1] : NULL;
-    return CLI_RUN;
+    cli_err("omemo: unknown action '%s' (fingerprint, publish, devices, "
+            "trust)",
+            argv[0]);
+    return cli_usage_hint();
 }
 
 /* One compact JSON line of o (taken). */
@@ -132,6 +146,9 @@ int cli_omemo(const struct cli_opts *o, const xmsg_params *p, xmsg_status *st)
 {
     if (strcmp(o->omemo_action, "fingerprint") == 0)
         return print_ours(p, st);
+    if (strcmp(o->omemo_action, "trust") == 0)
+        return cli_exit_code(
+            xmsg_omemo_trust(p, o->omemo_jid, o->omemo_fp, st));
     return online(o, p, st);
 }
 

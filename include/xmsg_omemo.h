@@ -106,6 +106,20 @@ xmsg_err xmsg_omemo_send(xmsg_session *s, const xmsg_message *m,
 xmsg_message *xmsg_omemo_decrypt(const xmsg_params *p, const xmsg_message *m,
                                  xmsg_status *st);
 
+/**
+ * Pins fingerprint for jid in the account's store: from then on only the
+ * pinned devices of jid are trusted (sessions with others are refused and
+ * they get no key; the log says so at warn level). Pinning several adds
+ * them all. No network.
+ * @param fingerprint 64 hex digits, in groups (as xmsg omemo devices
+ *        shows them) or not.
+ * @return XMSG_OK; XMSG_ERR_INPUT (not a bare account JID, not a
+ *         fingerprint, or the store cannot be read); the store's errors
+ *         as xmsg_omemo_identity.
+ */
+xmsg_err xmsg_omemo_trust(const xmsg_params *p, const char *jid,
+                          const char *fingerprint, xmsg_status *st);
+
 #if defined(XMSG_BUILDING) && defined(__GNUC__)
 #pragma GCC visibility pop
 #endif

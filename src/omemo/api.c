@@ -340,3 +340,73 @@ xmsg_message *xmsg_omemo_decrypt(const xmsg_params *p, const xmsg_message *m,
     xmsg_xel_free(w);
     return copy;
 }
+
+/* fp as clients show it (8 groups of 8 lowercase hex digits) from 64 hex
+ * digits with or without spaces: 0, or -1. */
+static int normal_fingerprint(const char *in, char out[72])
+{
+    size_t n = 0;
+    char *o = out;
+
+    for (; *in; in++) {
+        if (*in == ' ' || *in == ':')
+            continue;
+        if (!strchr("0123456789abcdefABCDEF", *in) || n == 64)
+            return -1;
+        if (n && n % 8 == 0)
+            *o++ = ' ';
+        *o++ = (char)(*in >= 'A' && *in <= 'F' ? *in - 'A' + 'a' : *in);
+        n++;
+    }
+    *o = '\0';
+    return n == 64 ? 0 : -1;
+}
+
+/* Adds fp to jid's pins (once). 0, or -1 out of memory. */
+static int pin(xmsg_omemo_store *s, const char *jid, const char *fp)
+{
+    json_t *trust = json_object_get(s->root, "trust");
+    json_t *pins = json_object_get(trust, jid), *v;
+    size_t i;
+
+    if (!pins) {
+        pins = json_array();
+        if (!pins || json_object_set_new(trust, jid, pins))
+            return -1;
+    }
+    json_array_foreach(pins, i, v)
+    {
+        if (json_is_string(v) && strcmp(json_string_value(v), fp) == 0)
+            return 0;
+    }
+    s->dirty = 1;
+    return json_array_append_new(pins, json_string(fp)) ? -1 : 0;
+}
+
+xmsg_err xmsg_omemo_trust(const xmsg_params *p, const char *jid,
+                          const char *fingerprint, xmsg_status *st)
+{
+    char fp[72], *bare = NULL;
+    xmsg_omemo_store *s = NULL;
+    xmsg_err rc;
+
+    if (!jid || !xmsg_jid_is_account(jid) || strchr(jid, '/'))
+        return xmsg_status_fail(st, XMSG_ERR_INPUT,
+                                "OMEMO: trust '%.200s': a bare account JID "
+                                "(user@domain) is required",
+                                jid ? jid : "(null)");
+    if (!fingerprint || normal_fingerprint(fingerprint, fp))
+        return xmsg_status_fail(st, XMSG_ERR_INPUT,
+                                "OMEMO: a fingerprint is 64 hex digits (in "
+                                "groups or not)");
+    bare = xmsg_jid_bare_norm(jid);
+    rc = bare ? open_store(p, &s, st)
+              : xmsg_status_fail(st, XMSG_ERR_INTERNAL, "out of memory");
+    if (!rc && pin(s, bare, fp))
+        rc = xmsg_status_fail(st, XMSG_ERR_INTERNAL, "out of memory");
+    if (!rc)
+        rc = xmsg_omemo_store_save(s, st);
+    xmsg_omemo_store_free(s);
+    free(bare);
+    return rc;
+}

@@ -89,6 +89,36 @@ out:
     return rc;
 }
 
+/* 1 if jid has pinned fingerprints and the identity we keep for (jid,
+ * dev) is none of them (libomemo-c checks trust when it makes a session,
+ * not when it encrypts on one it has). */
+static int pinned_out(const xmsg_omemo_store *s, const char *jid, uint32_t dev)
+{
+    json_t *pins = json_object_get(json_object_get(s->root, "trust"), jid);
+    char k[16], *fp = NULL;
+    signal_buffer *b;
+    json_t *v;
+    size_t i;
+    int out = 1;
+
+    if (json_array_size(pins) == 0)
+        return 0;
+    snprintf(k, sizeof(k), "%u", (unsigned)dev);
+    b = xmsg_omemo_json_b64(json_object_get(
+        json_object_get(json_object_get(s->root, "identities"), jid), k));
+    if (b)
+        fp = xmsg_omemo_fingerprint_of(signal_buffer_data(b),
+                                       signal_buffer_len(b));
+    json_array_foreach(pins, i, v)
+    {
+        if (fp && json_is_string(v) && strcmp(json_string_value(v), fp) == 0)
+            out = 0;
+    }
+    signal_buffer_free(b);
+    free(fp);
+    return out;
+}
+
 /* Keys for every device of jid but `skip` (our own device): sessions made
  * as needed. *n counts the keys added. */
 static xmsg_err add_keys(xmsg_conn *c, xmsg_omemo_store *s, xmsg_xel *header,
@@ -106,8 +136,14 @@ static xmsg_err add_keys(xmsg_conn *c, xmsg_omemo_store *s, xmsg_xel *header,
         ok = ids[i] != skip;
         if (ok && !signal_protocol_session_contains_session(s->sctx, &a))
             rc = build_session(c, s, jid, ids[i], &ok);
-        if (!rc && ok && add_key(s, header, jid, ids[i], keymat) == 0)
+        if (!rc && ok && !pinned_out(s, jid, ids[i]) &&
+            add_key(s, header, jid, ids[i], keymat) == 0)
             (*n)++;
+        else if (!rc && ok)
+            xmsg_conn_log(c, XMSG_LOG_WARN,
+                          "OMEMO: device %u of %s left out: its identity "
+                          "is not trusted (not the one pinned)",
+                          (unsigned)ids[i], jid);
     }
     free(ids);
     return rc;

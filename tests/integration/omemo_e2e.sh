@@ -23,7 +23,8 @@
 #   --omemo: a python-omemo
 #   client (oldmemo) decrypts the text, twice (two runs, the session kept
 #   in the store); the stanza's body is the fallback, never the text; a
-#   recipient without devices is refused (exit 2) and gets nothing.
+#   recipient without devices is refused (exit 2) and gets nothing;
+#   omemo trust: a pinned fingerprint keeps other devices out (warned);
 #   omemo_e2e.sh XMSG_BINARY OMEMO_PEER OMEMO_SEND   with XMSG_LAB_ENV
 #   naming the server's env file
 set -u
@@ -202,6 +203,23 @@ check "send --omemo to two recipients: a usage error (not yet)" \
 xm o07 connect -j "o07@$D" "${srv[@]}"
 check "... and nothing reached it" \
   '[ "$rc" = 0 ] && ! grep -q "\"body\"" <<<"$out"'
+
+# Pins: a fingerprint pinned for o06 that is not its device's: its device
+# gets nothing (warned), the send is refused; pinning the real one too
+# lets it through.
+xm o05 omemo trust "o06@$D" "$(printf '%064d' 0)" -j "o05@$D" "${srv[@]}"
+check "trust: exit 0" '[ "$rc" = 0 ]'
+xm o05 send --omemo -t "o06@$D" -m "pinned away" -j "o05@$D" "${srv[@]}"
+check "a device that is not the pinned one: left out (warn), refused (exit 2)" \
+  '[ "$rc" = 2 ] && [[ "$out" == *"warn xmsg: OMEMO: device "*" of o06@$D left out: "*"pinned"* ]]'
+xm o05 omemo devices "o06@$D" -j "o05@$D" "${srv[@]}"
+fp6=$(first .fingerprint)
+xm o05 omemo trust "o06@$D" "${fp6// /}" -j "o05@$D" "${srv[@]}"
+xm o05 send --omemo -t "o06@$D" -m "pinned right" -j "o05@$D" "${srv[@]}"
+check "its fingerprint pinned too (given without spaces): sent" \
+  '[ "$rc" = 0 ] && [ "$(jq -c ".trust[\"o06@$D\"] | length" "$XDG_STATE_HOME/xmsg/o05@$D.omemo.json")" = 2 ]'
+xm o05 omemo trust "o06@$D" "abc" -j "o05@$D" "${srv[@]}"
+check "trust with something that is not a fingerprint: exit 2" '[ "$rc" = 2 ]'
 
 # 7. From python-omemo to xmsg (o08 has published: the peer finds it).
 xm o08 omemo publish -j "o08@$D" "${srv[@]}"
