@@ -19,6 +19,8 @@
 #   prekey used up is replaced and published again on the next send;
 # - several devices: two python-omemo clients of one recipient both
 #   decrypt; our own second device (a second state dir) gets a key too;
+# - SIGKILL mid-send: the store stays whole, the peer decrypts what went
+#   out and the next message;
 # - xmsg_omemo_send (tests/integration/omemo_send.c) and xmsg send
 #   --omemo: a python-omemo
 #   client (oldmemo) decrypts the text, twice (two runs, the session kept
@@ -281,6 +283,42 @@ done
 check "each python-omemo device decrypts it" \
   '[ "$(grep "^{" "$tmp/m1.out" | jq -r .body)" = "to both" ] &&
    [ "$(grep "^{" "$tmp/m2.out" | jq -r .body)" = "to both" ]'
+
+# 9. SIGKILL in the middle of sends: the store stays readable, and what
+#    went out and what comes next decrypt at the peer (the store is saved
+#    before a stanza leaves). o03 sends to o02.
+/usr/bin/python3 "$peer" recv "o02@$D" pw-o02-Zq8 until:final \
+  >"$tmp/k.out" 2>"$tmp/k.err" &
+kpid=$!
+pids+=($kpid)
+for _ in $(seq 120); do
+  grep -q ready "$tmp/k.out" && break
+  sleep 1
+done
+store3=$XDG_STATE_HOME/xmsg/o03@$D.omemo.json
+intact=1
+for i in $(seq 10); do
+  XMSG_PASSWORD=pw-o03-Zq8 "$xmsg" send --omemo -t "o02@$D" -m "killed $i" \
+    -j "o03@$D" "${srv[@]}" >/dev/null 2>&1 &
+  k=$!
+  sleep "0.$((RANDOM % 10))$((RANDOM % 10))"
+  kill -9 "$k" 2>/dev/null
+  wait "$k" 2>/dev/null
+  jq -e .deviceId "$store3" >/dev/null 2>&1 || intact=0
+done
+check "after 10 SIGKILLs mid-send the store is whole" '[ "$intact" = 1 ]'
+xm o03 send --omemo -t "o02@$D" -m final -j "o03@$D" "${srv[@]}"
+check "the next send: exit 0" '[ "$rc" = 0 ]'
+for _ in $(seq 120); do
+  kill -0 "$kpid" 2>/dev/null || break
+  sleep 1
+done
+wait "$kpid"
+krc=$?
+echo "# the peer got $(grep -c '^{' "$tmp/k.out") message(s); errors: $(grep -c '"error"' "$tmp/k.out")"
+check "the peer decrypts every message that went out, and the last" \
+  '[ "$krc" = 0 ] && grep -q "\"body\": \"final\"" "$tmp/k.out" &&
+   ! grep -q "\"error\"" "$tmp/k.out"'
 
 echo "# $pass passed, $failed failed"
 [ "$failed" = 0 ]

@@ -13,10 +13,11 @@ the interoperability tests; run with Debian's /usr/bin/python3.
       publishes our device list with these ids, with the server's default
       access model (Prosody: presence, not open), as another client of
       the account would
-  omemo_peer.py recv JID PASSWORD N
+  omemo_peer.py recv JID PASSWORD N|until:TEXT
       a python-omemo client (oldmemo backend, storage in memory): publishes
       its device and bundle, prints "ready", then decrypts the first N
-      OMEMO messages and prints one JSON line each:
+      OMEMO messages (or every one until one whose text is TEXT) and
+      prints one JSON line each:
       {"from": BARE, "body": TEXT, "device": SENDER_DEVICE,
        "fallback": THE_STANZA'S_BODY}
   omemo_peer.py send JID PASSWORD TO [--tamper] TEXT...
@@ -235,7 +236,13 @@ class Peer(slixmpp.ClientXMPP):
                    "fallback": msg["body"]}
         print(json.dumps(out), flush=True)
         self.got += 1
-        if self.got >= int(self.args[0]):
+        until = self.args[0]
+        if until.startswith("until:"):
+            self.failed = getattr(self, "failed", False) or "error" in out
+            if out.get("body") == until[6:]:
+                self.ok = not self.failed
+                self.disconnect()
+        elif self.got >= int(until):
             self.ok = "error" not in out
             self.disconnect()
 
