@@ -1,4 +1,5 @@
 /* store.c - see store.h: the store file, created once, loaded, saved. */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -227,6 +228,37 @@ static xmsg_err load(xmsg_omemo_store *s, xmsg_status *st)
     return XMSG_OK;
 }
 
+/* Removes the temp files a killed writer left (<path>.tmp.XXXXXX: they
+ * hold private keys). Called under the lock: no writer is running. */
+static void remove_leftovers(const char *path)
+{
+    char *dir = xmsg_strdup(path), *slash, full[4096];
+    const char *base;
+    struct dirent *e;
+    size_t n;
+    DIR *d;
+
+    slash = dir ? strrchr(dir, '/') : NULL;
+    if (!slash) {
+        free(dir);
+        return;
+    }
+    *slash = '\0';
+    base = slash + 1;
+    n = strlen(base);
+    d = opendir(*dir ? dir : "/");
+    while (d && (e = readdir(d)) != NULL) {
+        if (strncmp(e->d_name, base, n) == 0 &&
+            strncmp(e->d_name + n, ".tmp.", 5) == 0 &&
+            (size_t)snprintf(full, sizeof(full), "%s/%s", dir, e->d_name) <
+                sizeof(full))
+            unlink(full);
+    }
+    if (d)
+        closedir(d);
+    free(dir);
+}
+
 xmsg_err xmsg_omemo_store_open(const char *path, long wait_ms,
                                xmsg_omemo_store **out, xmsg_status *st)
 {
@@ -246,6 +278,8 @@ xmsg_err xmsg_omemo_store_open(const char *path, long wait_ms,
         goto out;
     }
     rc = xmsg_state_lock(path, wait_ms, &s->lock_fd, st);
+    if (!rc)
+        remove_leftovers(path);
     if (!rc)
         rc = load(s, st);
     if (!rc)

@@ -309,6 +309,8 @@ done
 check "after 10 SIGKILLs mid-send the store is whole" '[ "$intact" = 1 ]'
 xm o03 send --omemo -t "o02@$D" -m final -j "o03@$D" "${srv[@]}"
 check "the next send: exit 0" '[ "$rc" = 0 ]'
+check "no temp file of a killed writer is left (private keys)" \
+  '! ls "$XDG_STATE_HOME/xmsg" | grep -q "o03@$D.omemo.json.tmp"'
 for _ in $(seq 120); do
   kill -0 "$kpid" 2>/dev/null || break
   sleep 1

@@ -110,6 +110,28 @@ static void test_created_once_reloaded_identical(void **state)
     free(fp);
 }
 
+/* A temp file a killed writer left (private keys in it) is removed by the
+ * next open; another account's is not. */
+static void test_leftovers_removed(void **state)
+{
+    const char *path = path_of("left.omemo.json");
+    const char *tmp = path_of("left.omemo.json.tmp.AbC123");
+    const char *other = path_of("leftover.omemo.json.tmp.AbC123");
+    FILE *f;
+
+    (void)state;
+    xmsg_omemo_store_free(open_ok(path));
+    f = fopen(tmp, "w");
+    assert_non_null(f);
+    fclose(f);
+    f = fopen(other, "w");
+    assert_non_null(f);
+    fclose(f);
+    xmsg_omemo_store_free(open_ok(path));
+    assert_int_not_equal(access(tmp, F_OK), 0);
+    assert_int_equal(access(other, F_OK), 0);
+}
+
 /* Two accounts (two files) never share a device id or an identity. */
 static void test_two_stores_differ(void **state)
 {
@@ -529,6 +551,7 @@ int main(void)
         cmocka_unit_test(test_path_next_to_checkpoint),
         cmocka_unit_test(test_created_once_reloaded_identical),
         cmocka_unit_test(test_two_stores_differ),
+        cmocka_unit_test(test_leftovers_removed),
         cmocka_unit_test(test_locked),
         cmocka_unit_test(test_corrupt_refused_not_replaced),
         cmocka_unit_test(test_replenish),
