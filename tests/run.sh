@@ -2,10 +2,10 @@
 # The test command: installs dependencies, builds with warnings as errors,
 # runs every test with ctest (ctest fixtures start and stop the throw-away
 # Prosody and ejabberd servers, also when tests fail), with the whole suite
-# again under ASan+UBSan and each fuzz harness for 30 s as tests "sanitizers"
-# and "fuzz" of the same ctest run. ctest runs them side by side (-j4): the
-# tests of one server take turns (RESOURCE_LOCK), each pass has servers of
-# its own. Ends with the time of each pass and ctest's summary.
+# again under ASan+UBSan and each fuzz harness for 30 s as tests
+# "asan_build" + "sanitizers" and "fuzz" of the same ctest run. ctest runs
+# them side by side (-j4): the tests of one server take turns
+# (RESOURCE_LOCK), each pass has servers of its own. Ends with the time of each pass and ctest's summary.
 #   bash tests/run.sh                    everything
 #   XMSG_SKIP_DEPS=1 bash tests/run.sh   without apt-get
 #   XMSG_QUICK=1 bash tests/run.sh       without the sanitizer and fuzz passes
@@ -39,7 +39,7 @@ test_secs() {
     for (i = 1; i < NF; i++) if ($(i + 1) == "sec") s = $i } END { printf "%d", s }' \
     "$build/ctest.log"
 }
-san=$(test_secs sanitizers) fuzz=$(test_secs fuzz)
+san=$(($(test_secs asan_build) + $(test_secs sanitizers))) fuzz=$(test_secs fuzz)
 echo
 echo "Time of each pass (s; the three test passes run side by side):"
 printf '  %-26s %5d\n' dependencies "$t_deps" build "$t_build" \

@@ -39,24 +39,8 @@ run() {
     rc=$?
 }
 
-# CLOSED_PORT: a port on 127.0.0.1 that refuses connections for the whole
-# run: bound and never listened on, held until the script ends, so that no
-# other process (tests run side by side) can take it meanwhile. Not in a
-# subshell: the holder lives as long as the shell's fd 9.
-closed_port() {
-    mkfifo "$TMP/hold"
-    python3 -c 'import socket, sys
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1], flush=True)
-sys.stdin.read()' <"$TMP/hold" >"$TMP/closed_port" 2>/dev/null &
-    exec 9>"$TMP/hold" # python3 ends when this closes (at exit)
-    for _ in $(seq 100); do
-        [ -s "$TMP/closed_port" ] && break
-        sleep 0.1
-    done
-    CLOSED_PORT=$(cat "$TMP/closed_port")
-}
+# shellcheck source=tests/closed_port.sh
+. "$(dirname "$0")/../closed_port.sh"
 
 # ---- checks: each records a problem, the case fails if any ----
 
@@ -511,7 +495,7 @@ test_valgrind() {
 
 main() {
     local port
-    closed_port
+    closed_port "$TMP"
     port=$CLOSED_PORT
     [ -x "$XMSG" ] || { echo "cli: $XMSG is not executable"; exit 1; }
     [ "$HAVE_JQ" -eq 1 ] || echo "# jq not found: JSON checked with grep"

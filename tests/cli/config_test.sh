@@ -16,11 +16,10 @@ OUT=$TMP/out
 ERR=$TMP/err
 H=$TMP/home
 CFG=$H/.config/xmsg/config
-PORT=$(python3 -c 'import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])
-s.close()' 2>/dev/null || echo 1)
+# shellcheck source=tests/closed_port.sh
+. "$(dirname "$0")/../closed_port.sh"
+closed_port "$TMP"
+PORT=$CLOSED_PORT
 NET=(-H 127.0.0.1 -P "$PORT" -T 5)
 
 passed=0

@@ -56,11 +56,17 @@ class HttpPeer:
         self.stats = {"connections": 0, "tls_failures": 0, "requests": [],
                       "body_bytes": 0}
         self.gone = threading.Event()
+        # Set while no accepted connection is being served: the record
+        # waits for it, so a handshake the client gave up on is counted
+        # however late this thread gets to it.
+        self.idle = threading.Event()
+        self.idle.set()
         threading.Thread(target=self.run, daemon=True).start()
 
     def run(self):
         while True:
             conn, _ = self.sock.accept()
+            self.idle.clear()
             self.stats["connections"] += 1
             try:
                 self.serve(conn)
@@ -68,6 +74,7 @@ class HttpPeer:
                 pass
             finally:
                 conn.close()
+                self.idle.set()
 
     def serve(self, conn):
         conn.settimeout(LIFETIME)
@@ -209,6 +216,9 @@ def serve(conn, scenario, record, cert_dir):
         pass
     finally:
         http.gone.set()
+        # A client that refused the certificate has closed its socket;
+        # the server's side of the handshake ends at once after that.
+        http.idle.wait(LIFETIME)
         out = dict(http.stats, messages=xmpp.messages, put_url=xmpp.put_url,
                    get_url=xmpp.get_url)
         with open(record + ".new", "w") as f:

@@ -19,16 +19,6 @@ poll=$3
 # shellcheck source=tests/integration/files_lib.sh
 . "$(dirname "$0")/files_lib.sh"
 
-# xm USER ARGS...: runs the CLI as USER; sets rc, out, err.
-xm() {
-  local user=$1
-  shift
-  XMSG_PASSWORD=pw-$user-Zq8 "$xmsg" "$@" >"$tmp/out" 2>"$tmp/err"
-  rc=$?
-  out=$(cat "$tmp/out")
-  err=$(cat "$tmp/err")
-}
-status() { printf '%s' "$out" | tail -n 1 | jq -r "$1"; }
 msgs() { printf '%s' "$out" | jq -cs '[.[] | select(has("body"))]'; }
 # collect DIR [ARGS...]: d02 connect --download DIR; msgs in $got.
 collect() {

@@ -3,7 +3,7 @@
 # server's env (XMSG_LAB_ENV, with its upload service), a temp dir and a
 # state dir of their own, background processes killed at exit (pids), the
 # checks and their counts, the CLI's server options (srv) and the domain
-# (D). The caller sets -u.
+# (D); xm and status below. The caller sets -u and xmsg (the CLI).
 # shellcheck disable=SC1090
 . "$XMSG_LAB_ENV"
 tmp=$(mktemp -d)
@@ -28,3 +28,16 @@ fi
 srv=(-H "$XMSG_LAB_HOST" -P "$XMSG_LAB_PORT" --ca-file "$XMSG_LAB_CA" -T 60)
 # shellcheck disable=SC2034
 D=$XMSG_LAB_DOMAIN
+
+# xm USER ARGS...: runs the CLI as USER; sets rc, out, err.
+# shellcheck disable=SC2034,SC2154 # rc, out, err: the caller's; xmsg: set by it
+xm() {
+  local user=$1
+  shift
+  XMSG_PASSWORD=pw-$user-Zq8 "$xmsg" "$@" >"$tmp/out" 2>"$tmp/err"
+  rc=$?
+  out=$(cat "$tmp/out")
+  err=$(cat "$tmp/err")
+}
+# status FILTER: jq FILTER of the last line of out (the status).
+status() { printf '%s' "$out" | tail -n 1 | jq -r "$1"; }

@@ -31,8 +31,11 @@ bad() { failed=$((failed + 1)); echo "FAIL - $1"; }
 check() { if eval "$2"; then ok "$1"; else bad "$1"; fi; }
 D=$XMSG_LAB_DOMAIN
 
-# A port nothing listens on: the kernel's choice, released at once.
-dead=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# A port that refuses connections, held for the whole run.
+# shellcheck source=tests/closed_port.sh
+. "$(dirname "$0")/../closed_port.sh"
+closed_port "$tmp"
+dead=$CLOSED_PORT
 
 # dns RECORD...: a fresh dnsmasq serving only these records for $D.
 dns() {

@@ -14,16 +14,6 @@ xmsg=$1
 . "$(dirname "$0")/files_lib.sh"
 cache="$XDG_STATE_HOME/xmsg/f01@$D.upload.json"
 
-# xm USER ARGS...: runs the CLI as USER; sets rc, out, err.
-xm() {
-  local user=$1
-  shift
-  XMSG_PASSWORD=pw-$user-Zq8 "$xmsg" "$@" >"$tmp/out" 2>"$tmp/err"
-  rc=$?
-  out=$(cat "$tmp/out")
-  err=$(cat "$tmp/err")
-}
-status() { printf '%s' "$out" | tail -n 1 | jq -r "$1"; }
 # The messages waiting for USER (default f02), as a JSON array (drains
 # them).
 inbox() {

@@ -277,73 +277,59 @@ static void test_put_tick_aborts(void **state)
     xmsg_status_free(st);
 }
 
-/* A 500 is a protocol error that names the status. */
-static void test_put_500(void **state)
+/* A PUT of a file of size bytes announced as announced, against a peer in
+ * mode, with timeout seconds: it fails with want. The status (owned) is
+ * the caller's to look at and free. */
+static xmsg_status *put_fails(enum act mode, size_t size, size_t announced,
+                              long timeout, xmsg_err want)
 {
     struct peer p;
     unsigned sum;
-    FILE *f = data_file(1000, &sum);
+    FILE *f = data_file(size, &sum);
     xmsg_status *st = xmsg_status_new();
 
-    (void)state;
-    peer_start(&p, REPLY_500);
-    assert_int_equal(put(&p, f, 1000, 20, st), XMSG_ERR_PROTOCOL);
+    peer_start(&p, mode);
+    assert_int_equal(put(&p, f, announced, timeout, st), want);
     peer_stop(&p);
-    assert_non_null(strstr(xmsg_status_text(st), "HTTP status 500"));
     fclose(f);
+    return st;
+}
+
+/* A 500: a protocol error naming the status. */
+static void test_put_500(void **state)
+{
+    xmsg_status *st = put_fails(REPLY_500, 1000, 1000, 20, XMSG_ERR_PROTOCOL);
+
+    (void)state;
+    assert_non_null(strstr(xmsg_status_text(st), "HTTP status 500"));
     xmsg_status_free(st);
 }
 
 /* The peer closes after the head: a connection error. */
 static void test_put_cut(void **state)
 {
-    struct peer p;
-    unsigned sum;
-    FILE *f = data_file(2000000, &sum);
-    xmsg_status *st = xmsg_status_new();
-
     (void)state;
-    peer_start(&p, CUT);
-    assert_int_equal(put(&p, f, 2000000, 20, st), XMSG_ERR_CONNECT);
-    peer_stop(&p);
-    fclose(f);
-    xmsg_status_free(st);
+    xmsg_status_free(put_fails(CUT, 2000000, 2000000, 20, XMSG_ERR_CONNECT));
 }
 
 /* A file shorter than announced (it shrank): an input error, not a hang. */
 static void test_put_short_file(void **state)
 {
-    struct peer p;
-    unsigned sum;
-    FILE *f = data_file(1000, &sum);
-    xmsg_status *st = xmsg_status_new();
-
     (void)state;
-    peer_start(&p, CUT);
-    assert_int_equal(put(&p, f, 5000, 20, st), XMSG_ERR_INPUT);
-    peer_stop(&p);
-    fclose(f);
-    xmsg_status_free(st);
+    xmsg_status_free(put_fails(CUT, 1000, 5000, 20, XMSG_ERR_INPUT));
 }
 
 /* A peer that reads nothing more and answers nothing: the timeout (1 s)
  * bounds the stall (libcurl averages the speed over up to 5 s, so it
  * notices within about timeout + 5 s); the peer gives up after 30 s, so
- * a hang would end as a connection error, and fail. */
+ * a hang would end as a connection error, and fail. More than the socket
+ * buffers are sent. */
 static void test_put_stall(void **state)
 {
-    const size_t n = 8 * 1000 * 1000; /* more than the socket buffers */
-    struct peer p;
-    unsigned sum;
-    FILE *f = data_file(n, &sum);
-    xmsg_status *st = xmsg_status_new();
+    const size_t n = 8 * 1000 * 1000;
 
     (void)state;
-    peer_start(&p, STALL);
-    assert_int_equal(put(&p, f, n, 1, st), XMSG_ERR_TIMEOUT);
-    peer_stop(&p);
-    fclose(f);
-    xmsg_status_free(st);
+    xmsg_status_free(put_fails(STALL, n, n, 1, XMSG_ERR_TIMEOUT));
 }
 
 static char dir[] = "/tmp/xmsg-test-put-XXXXXX";
