@@ -16,8 +16,10 @@ for _i in 01 02 03 04; do LAB_USERS+=("f$_i"); done
 for _i in 01 02 03 04; do LAB_USERS+=("d$_i"); done
 # h01..h04: uploads against peers (interop, bench/)
 for _i in 01 02 03 04; do LAB_USERS+=("h$_i"); done
-# o01..o08: OMEMO (omemo_e2e.sh: publishing, the python3-omemo peer)
-for _i in 01 02 03 04 05 06 07 08; do LAB_USERS+=("o$_i"); done
+# o01..o40: OMEMO. o01..o08 omemo_e2e.sh (publishing, the python3-omemo peer); o09..o16
+# sessions, batch, several recipients; o17..o24 receiving; o25..o32 files (XEP-0454);
+# o33..o40 rooms
+for _i in $(seq -w 1 40); do LAB_USERS+=("o$_i"); done
 unset _i
 
 lab_die() {
