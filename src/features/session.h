@@ -140,6 +140,13 @@ void xmsg_conn_handler_delete(xmsg_conn *c, xmsg_conn_handler fn);
 /* Removes every handler registered with this userdata. */
 void xmsg_conn_handler_forget(xmsg_conn *c, const void *userdata);
 
+/* Sends iq (its id set here; "to" set when to is not NULL: NULL for our
+ * own account) and waits for its answer (result or error) within the
+ * deadline, which then moves on. *answer: the <iq/>, borrowed from *wrap
+ * (owned, a copy). The connection's errors; XMSG_ERR_INTERNAL (memory). */
+xmsg_err xmsg_conn_ask(xmsg_conn *c, xmsg_xel *iq, const char *to,
+                       xmsg_xel **wrap, const xmsg_xel **answer);
+
 /* A fresh unique id for a stanza (owned). */
 char *xmsg_conn_new_id(xmsg_conn *c);
 /* Gives m a fresh "id" when it has none. 0, or -1 out of memory. */

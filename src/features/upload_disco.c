@@ -7,57 +7,6 @@
 
 #include "features/upload.h"
 
-/* One iq asked, its answer kept. */
-struct ask {
-    int done;
-    xmsg_xel *answer; /* owned: a copy made by re-parsing */
-};
-
-static int on_answer(xmsg_conn *c, const xmsg_xel *stanza, void *userdata)
-{
-    struct ask *a = userdata;
-    xmsg_buf b = {0};
-
-    (void)c;
-    a->done = 1;
-    if (xmsg_xel_write(stanza, NULL, &b) == XMSG_OK)
-        a->answer = xmsg_xml_parse_fragment(b.d);
-    xmsg_buf_free(&b);
-    return 0;
-}
-
-/* Sends iq (type get or set) to `to` with its one child, waits for the
- * answer. *answer: the <iq/> (owned by the wrapper returned in *wrap). */
-static xmsg_err ask(xmsg_conn *c, xmsg_xel *iq, const char *to, xmsg_xel **wrap,
-                    const xmsg_xel **answer)
-{
-    struct ask a = {0, NULL};
-    char *id = xmsg_conn_new_id(c);
-    xmsg_err rc;
-
-    *wrap = NULL;
-    *answer = NULL;
-    if (!id || xmsg_xel_set_attr(iq, "id", id) ||
-        xmsg_xel_set_attr(iq, "to", to) ||
-        xmsg_conn_id_handler_add(c, on_answer, id, &a)) {
-        free(id);
-        return xmsg_status_fail(c->st, XMSG_ERR_INTERNAL, "out of memory");
-    }
-    xmsg_conn_send(c, iq);
-    rc = xmsg_conn_wait(c, &a.done);
-    xmsg_conn_handler_forget(c, &a);
-    free(id);
-    if (rc)
-        return rc;
-    xmsg_conn_extend(c); /* an answer: the next wait is its own */
-    if (!a.answer)
-        return xmsg_status_fail(c->st, XMSG_ERR_INTERNAL, "out of memory");
-    *wrap = a.answer;
-    *answer = xmsg_xel_child(a.answer, NULL, "iq");
-    return *answer ? XMSG_OK
-                   : xmsg_status_fail(c->st, XMSG_ERR_INTERNAL, "lost answer");
-}
-
 /* A query iq of namespace ns to `to`; the answer as in ask(). */
 static xmsg_err disco(xmsg_conn *c, const char *ns, const char *to,
                       xmsg_xel **wrap, const xmsg_xel **answer)
@@ -70,7 +19,7 @@ static xmsg_err disco(xmsg_conn *c, const char *ns, const char *to,
         xmsg_xel_free(iq);
         return xmsg_status_fail(c->st, XMSG_ERR_INTERNAL, "out of memory");
     }
-    rc = ask(c, iq, to, wrap, answer);
+    rc = xmsg_conn_ask(c, iq, to, wrap, answer);
     xmsg_xel_free(iq);
     return rc;
 }
@@ -183,7 +132,7 @@ xmsg_err xmsg_upload_request_slot(xmsg_conn *c, const char *svc_jid,
     if (!iq)
         return xmsg_status_fail(c->st, XMSG_ERR_INPUT,
                                 "the file name cannot be sent in XML");
-    rc = ask(c, iq, svc_jid, &wrap, &answer);
+    rc = xmsg_conn_ask(c, iq, svc_jid, &wrap, &answer);
     if (!rc)
         rc = xmsg_upload_parse_slot(answer, c->params->disable_tls, slot, err,
                                     sizeof(err));

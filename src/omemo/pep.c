@@ -5,56 +5,6 @@
 
 #include "omemo/pep.h"
 
-/* One iq asked, its answer kept (a copy). */
-struct ask {
-    int done;
-    xmsg_xel *answer; /* owned: the wrapper of a re-parsed copy */
-};
-
-static int on_answer(xmsg_conn *c, const xmsg_xel *stanza, void *userdata)
-{
-    struct ask *a = userdata;
-    xmsg_buf b = {0};
-
-    (void)c;
-    a->done = 1;
-    if (xmsg_xel_write(stanza, NULL, &b) == XMSG_OK)
-        a->answer = xmsg_xml_parse_fragment(b.d);
-    xmsg_buf_free(&b);
-    return 0;
-}
-
-/* Sends iq (to: NULL for our own account), waits for its answer: *iq_out
- * borrowed from *wrap (owned). */
-static xmsg_err ask(xmsg_conn *c, xmsg_xel *iq, const char *to, xmsg_xel **wrap,
-                    const xmsg_xel **iq_out)
-{
-    struct ask a = {0, NULL};
-    char *id = xmsg_conn_new_id(c);
-    xmsg_err rc;
-
-    *wrap = NULL;
-    *iq_out = NULL;
-    if (!id || xmsg_xel_set_attr(iq, "id", id) ||
-        (to && xmsg_xel_set_attr(iq, "to", to)) ||
-        xmsg_conn_id_handler_add(c, on_answer, id, &a)) {
-        free(id);
-        return xmsg_status_fail(c->st, XMSG_ERR_INTERNAL, "out of memory");
-    }
-    xmsg_conn_send(c, iq);
-    rc = xmsg_conn_wait(c, &a.done);
-    xmsg_conn_handler_forget(c, &a);
-    free(id);
-    if (rc)
-        return rc;
-    xmsg_conn_extend(c);
-    *wrap = a.answer;
-    *iq_out = a.answer ? xmsg_xel_child(a.answer, NULL, "iq") : NULL;
-    return *iq_out
-               ? XMSG_OK
-               : xmsg_status_fail(c->st, XMSG_ERR_INTERNAL, "out of memory");
-}
-
 static int is_result(const xmsg_xel *iq)
 {
     const char *type = xmsg_xel_attr(iq, "type");
@@ -91,7 +41,7 @@ static xmsg_err fetch(xmsg_conn *c, const char *jid, const char *node,
         xmsg_xel_free(iq);
         return xmsg_status_fail(c->st, XMSG_ERR_INTERNAL, "out of memory");
     }
-    rc = ask(c, iq, jid, wrap, &ans);
+    rc = xmsg_conn_ask(c, iq, jid, wrap, &ans);
     xmsg_xel_free(iq);
     if (rc)
         return rc;
@@ -186,7 +136,7 @@ static xmsg_err publish_once(xmsg_conn *c, const char *node,
         rc = xmsg_status_fail(c->st, XMSG_ERR_INTERNAL, "out of memory");
         goto out;
     }
-    rc = ask(c, iq, NULL, &wrap, &ans);
+    rc = xmsg_conn_ask(c, iq, NULL, &wrap, &ans);
     if (!rc && !is_result(ans)) {
         if (xmsg_xel_child(xmsg_el_child(ans, "error"), XMSG_NS_PUBSUB_ERRORS,
                            "precondition-not-met"))
@@ -216,7 +166,7 @@ static xmsg_err reconfigure(xmsg_conn *c, const char *node)
         xmsg_xel_free(iq);
         return xmsg_status_fail(c->st, XMSG_ERR_INTERNAL, "out of memory");
     }
-    rc = ask(c, iq, NULL, &wrap, &ans);
+    rc = xmsg_conn_ask(c, iq, NULL, &wrap, &ans);
     if (!rc && !is_result(ans)) {
         xmsg_error_condition(ans, cond, sizeof(cond));
         rc = xmsg_status_fail(c->st, XMSG_ERR_PROTOCOL,
