@@ -413,12 +413,27 @@ static int download_dir_ok(const xmsg_params *p, xmsg_status *st)
     return why ? cli_exit_code(XMSG_ERR_INPUT) : CLI_EXIT_OK;
 }
 
+/* The omemo actions that read or write the store alone: no login, so no
+ * password (the store checks the jid). */
+static int store_only(const struct cli_opts *o)
+{
+    static const char *const actions[] = {"fingerprint", "trust", "untrust"};
+    size_t i;
+
+    if (o->cmd != CLI_CMD_OMEMO || !o->omemo_action)
+        return 0;
+    for (i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
+        if (strcmp(o->omemo_action, actions[i]) == 0)
+            return 1;
+    return 0;
+}
+
 int cli_load_params(const struct cli_opts *o, xmsg_params *p, xmsg_status *st)
 {
     int rc = cli_load_params_traced(o, p, st, NULL);
 
     /* Now, before a body is awaited on standard input. */
-    if (rc == CLI_EXIT_OK)
+    if (rc == CLI_EXIT_OK && !store_only(o))
         rc = lib_rc(xmsg_params_check(p, st), st);
     if (rc == CLI_EXIT_OK)
         rc = download_dir_ok(p, st);

@@ -13,16 +13,18 @@
 static xmsg_err open_store(const xmsg_params *p, xmsg_omemo_store **out,
                            xmsg_status *st)
 {
-    char *bare = p && p->jid ? xmsg_jid_bare_norm(p->jid) : NULL;
+    int valid = p && p->jid && xmsg_jid_is_account(p->jid);
+    char *bare = valid ? xmsg_jid_bare_norm(p->jid) : NULL;
     char *path = bare ? xmsg_omemo_store_path(p, bare) : NULL;
     xmsg_err rc;
 
     *out = NULL;
     if (!bare || !path)
-        rc = xmsg_status_fail(st, XMSG_ERR_INPUT, "OMEMO: %s",
-                              !bare ? "params jid required"
-                                    : "no place for the store (set "
-                                      "stateFile, XDG_STATE_HOME or HOME)");
+        rc = xmsg_status_fail(
+            st, XMSG_ERR_INPUT, "OMEMO: %s",
+            !bare ? "params jid: a JID of an account (user@domain) required"
+                  : "no place for the store (set stateFile, "
+                    "XDG_STATE_HOME or HOME)");
     else
         rc = xmsg_omemo_store_open(path, p->timeout * 1000L, out, st);
     free(bare);

@@ -83,6 +83,15 @@ xm o01 omemo fingerprint -j "o01@$D" "${srv[@]}"
 check "a second run: the same device and fingerprint, the store unchanged" \
   '[ "$(first .device)" = "$dev" ] && [ "$(first .fingerprint)" = "$fp" ] &&
    [ "$(sha256sum <"$store")" = "$sum" ]'
+out=$(env -u XMSG_PASSWORD "$xmsg" omemo fingerprint -j "o01@$D" </dev/null 2>"$tmp/err")
+rc=$?
+check "fingerprint needs no password (the store alone): the same line" \
+  '[ "$rc" = 0 ] && [ "$(first .device)" = "$dev" ] && [ "$(first .fingerprint)" = "$fp" ]'
+out=$(env -u XMSG_PASSWORD "$xmsg" omemo fingerprint -j "not-a-jid" </dev/null 2>"$tmp/err")
+rc=$?
+check "fingerprint of a JID that is no account: exit 2, no store made" \
+  '[ "$rc" = 2 ] && [[ "$(status .error.text)" == *"user@domain"* ]] &&
+   ! ls "$XDG_STATE_HOME/xmsg/" | grep -q not-a-jid'
 
 # 2. Another client of the account published a device list (default
 #    access model); xmsg adds itself and keeps the others.
