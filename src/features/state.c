@@ -51,6 +51,26 @@ char *xmsg_state_default_path(const char *bare_jid)
     return path;
 }
 
+char *xmsg_state_sibling_path(const xmsg_params *p, const char *bare_jid,
+                              const char *suffix)
+{
+    char *state = p->state_file ? xmsg_strdup(p->state_file)
+                                : xmsg_state_default_path(bare_jid);
+    size_t n = state ? strlen(state) : 0, len;
+    char *path;
+
+    if (!state)
+        return NULL;
+    if (n > 5 && strcmp(state + n - 5, ".json") == 0)
+        state[n -= 5] = '\0';
+    len = n + strlen(suffix) + 1;
+    path = malloc(len);
+    if (path)
+        snprintf(path, len, "%s%s", state, suffix);
+    free(state);
+    return path;
+}
+
 static xmsg_err parse(xmsg_state *s, json_t *root, xmsg_status *st)
 {
     json_t *after = json_object_get(root, "after");

@@ -21,6 +21,12 @@ typedef struct xmsg_state {
  * string, or NULL when no place can be found. */
 char *xmsg_state_default_path(const char *bare_jid);
 
+/* A file beside the account's checkpoint: the params' stateFile (else
+ * the default path) without ".json", plus suffix (".omemo.json"). New
+ * string, or NULL when no place can be found. */
+char *xmsg_state_sibling_path(const xmsg_params *p, const char *bare_jid,
+                              const char *suffix);
+
 /* mkdir -p for the directories above path, mode 0700. 0 or -1. */
 int xmsg_state_make_parents(const char *path);
 

@@ -13,20 +13,7 @@
 
 char *xmsg_upload_cache_path(const xmsg_params *p, const char *bare_jid)
 {
-    char *state = p->state_file ? xmsg_strdup(p->state_file)
-                                : xmsg_state_default_path(bare_jid);
-    size_t n = state ? strlen(state) : 0;
-    char *path;
-
-    if (!state)
-        return NULL;
-    if (n > 5 && strcmp(state + n - 5, ".json") == 0)
-        state[n -= 5] = '\0';
-    path = malloc(n + sizeof(".upload.json"));
-    if (path)
-        snprintf(path, n + sizeof(".upload.json"), "%s.upload.json", state);
-    free(state);
-    return path;
+    return xmsg_state_sibling_path(p, bare_jid, ".upload.json");
 }
 
 /* The cached service's jid: 0 (a string, or null: none), -1 otherwise. */

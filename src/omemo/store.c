@@ -16,20 +16,7 @@
 
 char *xmsg_omemo_store_path(const xmsg_params *p, const char *bare_jid)
 {
-    char *state = p->state_file ? xmsg_strdup(p->state_file)
-                                : xmsg_state_default_path(bare_jid);
-    size_t n = state ? strlen(state) : 0;
-    char *path;
-
-    if (!state)
-        return NULL;
-    if (n > 5 && strcmp(state + n - 5, ".json") == 0)
-        state[n -= 5] = '\0';
-    path = malloc(n + sizeof(".omemo.json"));
-    if (path)
-        snprintf(path, n + sizeof(".omemo.json"), "%s.omemo.json", state);
-    free(state);
-    return path;
+    return xmsg_state_sibling_path(p, bare_jid, ".omemo.json");
 }
 
 /* Sets key of o to a new reference v (NULL v: out of memory). 0 or -1. */
