@@ -285,19 +285,7 @@ static void peer_stop(struct peer *p)
     close(p->lfd);
 }
 
-static char dir[] = "/tmp/xmsg-test-download-XXXXXX";
-
-static int make_dir(void **state)
-{
-    (void)state;
-    return mkdtemp(dir) ? 0 : -1;
-}
-
-static int remove_dir(void **state)
-{
-    (void)state;
-    return unit_rmdir_tree(dir);
-}
+UNIT_TEMP_DIR("download")
 
 /* Entries of dir (but . and ..). */
 static int entries(void)
@@ -524,5 +512,5 @@ int main(void)
         cmocka_unit_test(test_message_download),
     };
 
-    return cmocka_run_group_tests(tests, make_dir, remove_dir);
+    return cmocka_run_group_tests(tests, unit_dir_make, unit_dir_remove);
 }

@@ -16,19 +16,7 @@
 #include "features/session.h"
 #include "omemo/store.h"
 
-static char dir[] = "/tmp/xmsg-test-omemo-XXXXXX";
-
-static int setup(void **state)
-{
-    (void)state;
-    return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    return unit_rmdir_tree(dir);
-}
+UNIT_TEMP_DIR("omemo")
 
 static char *path_of(const char *name)
 {
@@ -561,5 +549,5 @@ int main(void)
         cmocka_unit_test(test_bundle_malformed),
         cmocka_unit_test(test_decrypt),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, unit_dir_make, unit_dir_remove);
 }

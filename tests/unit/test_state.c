@@ -7,19 +7,7 @@
 
 #include "features/state.h"
 
-static char dir[] = "/tmp/xmsg-test-state-XXXXXX";
-
-static int setup(void **state)
-{
-    (void)state;
-    return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    return unit_rmdir_tree(dir);
-}
+UNIT_TEMP_DIR("state")
 
 /* Two collections in one process (two threads) prepare their checkpoints
  * at the same time: each gets a temp file of its own. */
@@ -79,5 +67,5 @@ int main(void)
         cmocka_unit_test(test_lock_excludes_and_times_out),
     };
 
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, unit_dir_make, unit_dir_remove);
 }

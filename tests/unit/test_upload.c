@@ -173,19 +173,7 @@ static void test_parse_slot(void **state)
     }
 }
 
-static char dir[] = "/tmp/xmsg-test-upload-XXXXXX";
-
-static int setup(void **state)
-{
-    (void)state;
-    return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    return unit_rmdir_tree(dir);
-}
+UNIT_TEMP_DIR("upload")
 
 /* Saved, found again within a day for the same domain; a miss a day
  * later, for another domain, for a malformed file. "none" is cached as
@@ -247,5 +235,5 @@ int main(void)
         cmocka_unit_test(test_cache_path),
     };
 
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, unit_dir_make, unit_dir_remove);
 }

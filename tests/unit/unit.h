@@ -24,6 +24,21 @@ static inline int unit_rmdir_tree(const char *dir)
     return system(cmd) == 0 ? 0 : -1;
 }
 
+/* A test file's temporary directory: `dir`, made by the group setup
+ * unit_dir_make and removed with what it holds by unit_dir_remove. */
+#define UNIT_TEMP_DIR(name)                                                    \
+    static char dir[] = "/tmp/xmsg-test-" name "-XXXXXX";                      \
+    static int unit_dir_make(void **state)                                     \
+    {                                                                          \
+        (void)state;                                                           \
+        return mkdtemp(dir) ? 0 : -1;                                          \
+    }                                                                          \
+    static int unit_dir_remove(void **state)                                   \
+    {                                                                          \
+        (void)state;                                                           \
+        return unit_rmdir_tree(dir);                                           \
+    }
+
 /* Prints s[0..len) C-escaped to stderr, for failure reports. */
 static inline void unit_print_escaped(const char *s, size_t len)
 {
