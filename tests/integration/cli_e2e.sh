@@ -192,7 +192,8 @@ EOF
 printf 'pw-u02-Zq8\n' >"$tmp/u02.pw"
 chmod 600 "$tmp/u02.pw"
 cfgrun() {
-  env -u XMSG_PASSWORD XDG_CONFIG_HOME="$cfg" "${run[@]}" "$@" \
+  env -u XMSG_PASSWORD XDG_CONFIG_HOME="$cfg" "${run[@]}" "$1" "${slow[@]}" \
+    "${@:2}" \
     >"$tmp/out" 2>"$tmp/err"
   rc=$?
   out=$(cat "$tmp/out")

@@ -148,10 +148,13 @@ def test_key_cache():
 
 
 def set_password(user, password):
+    # ejabberdctl starts an Erlang node of its own: a minute and more on a
+    # loaded machine. A run cut short would change the password later, after
+    # the one that sets it back (stream_threads uses s05 next).
     subprocess.run(["bash", os.path.join(LAB_DIR, "ejabberd.sh"), "ctl",
                     LAB["XMSG_LAB_DIR"], "change_password", user,
                     "localhost", password], check=True,
-                   capture_output=True, timeout=60)
+                   capture_output=True, timeout=240)
 
 
 def test_direct_tls():
