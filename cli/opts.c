@@ -584,10 +584,13 @@ static int check_multi(struct cli_opts *o)
                 "--file");
         return cli_usage_hint();
     }
-    if (o->omemo && (o->multi || o->batch || o->raw || o->nfiles ||
-                     cli_opts_has(o, "room"))) {
-        cli_err("--omemo goes with one recipient only: not with several, "
-                "--batch, --raw, --file or --room (yet)");
+    if (o->omemo && (o->multi || o->batch || o->raw || o->nfiles)) {
+        cli_err("--omemo goes with one recipient or --room only: not with "
+                "several, --batch, --raw or --file (yet)");
+        return cli_usage_hint();
+    }
+    if (o->omemo && cli_opts_has(o, "room") && cli_opts_has(o, "to")) {
+        cli_err("--omemo --room sends to the room's members: no -t");
         return cli_usage_hint();
     }
     if (!o->multi)
