@@ -111,7 +111,9 @@ check "our two devices are published" '[ "$?" = 0 ] && [ "$dev" -ge 1 ]'
 dev2=$(head -n 1 "$tmp/second" | jq -r .device)
 
 # 1. The private room: both members decrypt.
+t0=$(date +%s%N)
 xm o34 send --omemo --room "$priv" -m "room secret é" -v
+echo "# send --omemo --room (5 members, sessions made) took $((($(date +%s%N) - t0) / 1000000)) ms"
 check "send --omemo --room: exit 0, delivered (reflected)" \
   '[ "$rc" = 0 ] && [ "$(status .delivered)" = true ]'
 check "to both python devices and our second device" \
@@ -119,6 +121,11 @@ check "to both python devices and our second device" \
 check "the owner and a member without devices: left out at warn level" \
   '[[ "$out" == *"warn xmsg: OMEMO: o33@$D left out"* ]] &&
    [[ "$out" == *"warn xmsg: OMEMO: o37@$D left out"* ]]'
+t0=$(date +%s%N)
+xm o34 send --omemo --room "$priv" -m "second, on the sessions kept"
+echo "# a second send --omemo --room took $((($(date +%s%N) - t0) / 1000000)) ms"
+check "a second send: exit 0, the same devices" \
+  '[ "$rc" = 0 ] && [ "$(status .delivered)" = true ]'
 xm o34 send --room "$priv" -m end
 for n in a b; do finish "$n"; done
 for n in a b; do
@@ -130,6 +137,8 @@ for n in a b; do
   check "member $n: the stanza's body is the fallback, never the text" \
     '[ "$(jq -r .fallback <<<"$got")" = "$FALLBACK" ] &&
      ! grep -q "\"plain\": \"room secret" "$tmp/$n.out" && [ "$(eval echo \$rc_$n)" = 0 ]'
+  check "member $n decrypts the second one too (sessions kept in the store)" \
+    '[ "$(grep "^{" "$tmp/$n.out" | jq -r ".body // .plain" | paste -sd "|")" = "room secret é|second, on the sessions kept|end" ]'
 done
 check "our second device got a key" \
   '[ "$(jq -r ".rids | index($dev2) != null" <<<"$got")" = true ]'

@@ -106,12 +106,14 @@ class RoomPeer(omemo_peer.Peer):
                 msg["type"] == "groupchat" and msg["body"] and
                 msg["from"].bare == self.room and
                 msg["from"].resource != self.nick):
-            asyncio.ensure_future(self.room_message(msg))
+            # The sender's real JID now: its leaving the room may be
+            # handled before the task runs.
+            real = self.muc().get_jid_property(self.room,
+                                               msg["from"].resource, "jid")
+            real = slixmpp.JID(real).bare if real else None
+            asyncio.ensure_future(self.room_message(msg, real))
 
-    async def room_message(self, msg):
-        real = self.muc().get_jid_property(self.room, msg["from"].resource,
-                                           "jid")
-        real = slixmpp.JID(real).bare if real else None
+    async def room_message(self, msg, real):
         enc = msg.xml.find(f"{{{NS}}}encrypted")
         async with self.lock:
             if enc is None or real is None:
