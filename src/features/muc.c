@@ -299,9 +299,12 @@ xmsg_err xmsg_muc_check_private(xmsg_session *s, const char *room)
     xmsg_err rc = room_get(s, room, "<query xmlns='" NS_DISCO_INFO "'/>", &wrap,
                            &query, cond, sizeof(cond));
 
-    if (rc == XMSG_ERR_PROTOCOL)
-        rc = xmsg_status_recode(s->c.st, XMSG_ERR_PROTOCOL,
-                                "the room's disco#info");
+    if (rc == XMSG_ERR_PROTOCOL) {
+        xmsg_status_clear_error(s->c.st);
+        rc = xmsg_status_fail(s->c.st, XMSG_ERR_PROTOCOL,
+                              "the room %s refused its disco#info: %s", room,
+                              cond);
+    }
     if (rc)
         goto out;
     members = has_feature(query, "muc_membersonly");

@@ -60,11 +60,15 @@ recv() {
   eval "pid_$1=$!"
 }
 ready() {
+  local p
+  p=$(eval "echo \$pid_$1")
   for _ in $(seq 120); do
     grep -q ready "$tmp/$1.out" && return 0
+    kill -0 "$p" 2>/dev/null || break
     sleep 1
   done
-  grep omemo_ "$tmp/$1.err" >&2
+  echo "# peer $1 is not ready:" >&2
+  grep -v "stringprep" "$tmp/$1.err" >&2
   return 1
 }
 # finish NAME: waits for the peer to stop (it stops at its last text).
