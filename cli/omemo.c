@@ -158,7 +158,8 @@ int cli_omemo_send(const xmsg_params *p, const xmsg_message *m, xmsg_status *st)
     xmsg_err err = xmsg_session_open(p, &s, st);
 
     if (!err)
-        err = xmsg_omemo_send(s, m, st);
+        err = xmsg_message_get(m, "to") ? xmsg_omemo_send(s, m, st)
+                                        : xmsg_omemo_send_room(s, m, st);
     xmsg_session_close(s, st);
     return cli_exit_code(err);
 }

@@ -156,7 +156,8 @@ const struct cli_optdef cli_optdefs[] = {
 #ifdef XMSG_HAVE_OMEMO
     {"omemo", OPT_OMEMO, no_argument, SEND, CLI_ACT_OMEMO, NULL, NULL,
      "encrypt the body with OMEMO to every device of the recipient (one "
-     "recipient; never sent in clear)"},
+     "recipient, or with --room every member of a members-only, "
+     "non-anonymous room; never sent in clear)"},
 #endif
     {"type", OPT_TYPE, REQ, MSG, CLI_ACT_MSG, "type", "T",
      "message type: chat (default), normal, headline (notifications: "
@@ -584,10 +585,13 @@ static int check_multi(struct cli_opts *o)
                 "--file");
         return cli_usage_hint();
     }
-    if (o->omemo && (o->multi || o->batch || o->raw || o->nfiles ||
-                     cli_opts_has(o, "room"))) {
-        cli_err("--omemo goes with one recipient only: not with several, "
-                "--batch, --raw, --file or --room (yet)");
+    if (o->omemo && (o->multi || o->batch || o->raw || o->nfiles)) {
+        cli_err("--omemo goes with one recipient or --room only: not with "
+                "several, --batch, --raw or --file (yet)");
+        return cli_usage_hint();
+    }
+    if (o->omemo && cli_opts_has(o, "room") && cli_opts_has(o, "to")) {
+        cli_err("--omemo --room sends to the room's members: no -t");
         return cli_usage_hint();
     }
     if (!o->multi)

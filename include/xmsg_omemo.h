@@ -90,6 +90,26 @@ xmsg_err xmsg_omemo_send(xmsg_session *s, const xmsg_message *m,
                          xmsg_status *st);
 
 /**
+ * Sends m (a message with "body", no "payload", and no "to" or the room's
+ * JID) encrypted with OMEMO to the room s joined (a session opened with
+ * params room), as Conversations and Dino do: the room must be
+ * members-only and non-anonymous (its disco#info: muc_membersonly,
+ * muc_nonanonymous); every owner, admin and member of it but us (its
+ * affiliation lists) gets a key for each of their devices, and so do our
+ * own other devices; one groupchat message with the <encrypted/>
+ * element, EME, a store hint and a fallback body, confirmed by the room's
+ * reflection as xmsg_session_send does. A member without a device we can
+ * encrypt to is left out (told in the log at warn level).
+ * @return XMSG_OK; XMSG_ERR_INPUT (m is not such a message, the session
+ *         is in no room, the room is open or semi-anonymous, or no
+ *         member has a device we can encrypt to: nothing is sent);
+ *         XMSG_ERR_PROTOCOL (the room refused its disco#info); the
+ *         store's errors as xmsg_omemo_identity; xmsg_session_send's.
+ */
+xmsg_err xmsg_omemo_send_room(xmsg_session *s, const xmsg_message *m,
+                              xmsg_status *st);
+
+/**
  * Decrypts a received OMEMO message (one handed over by connect, listen or
  * xmsg_session_poll whose "payload" holds an <encrypted/> of
  * eu.siacs.conversations.axolotl) with the account's store.

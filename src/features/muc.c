@@ -235,3 +235,155 @@ out:
     xmsg_message_free(full);
     return rc;
 }
+
+/* ---- what end-to-end encryption to a room needs (XEP-0384 in MUC) ---- */
+
+#define NS_MUC_ADMIN NS_MUC "#admin"
+#define NS_DISCO_INFO "http://jabber.org/protocol/disco#info"
+
+/* An iq get to room with payload; *query: the reply's first child,
+ * borrowed from *wrap (owned). An error reply is XMSG_ERR_PROTOCOL with
+ * its condition in *cond. */
+static xmsg_err room_get(xmsg_session *s, const char *room, const char *payload,
+                         xmsg_xel **wrap, const xmsg_xel **query, char *cond,
+                         size_t len)
+{
+    xmsg_message *iq = xmsg_message_new(), *reply = NULL;
+    const char *xml;
+    xmsg_err rc = XMSG_ERR_INTERNAL;
+
+    *wrap = NULL;
+    *query = NULL;
+    snprintf(cond, len, "%s", "no reply");
+    if (iq && !xmsg_message_put(iq, "kind", "iq") &&
+        !xmsg_message_put(iq, "type", "get") &&
+        !xmsg_message_put(iq, "to", room) &&
+        !xmsg_message_put(iq, "payload", payload))
+        rc = xmsg_session_exchange(s, iq, &reply);
+    else
+        xmsg_status_fail(s->c.st, rc, "out of memory");
+    xml = reply ? xmsg_message_get(reply, "payload") : NULL;
+    if (rc == XMSG_ERR_PROTOCOL && xml &&
+        (*wrap = xmsg_xml_parse_fragment(xml)))
+        xmsg_error_condition(*wrap, cond, len);
+    if (!rc && xml)
+        *wrap = xmsg_xml_parse_fragment(xml);
+    if (!rc && *wrap)
+        *query = xmsg_xel_child(*wrap, NULL, NULL);
+    xmsg_message_free(reply);
+    xmsg_message_free(iq);
+    return rc;
+}
+
+/* 1 if the disco#info query lists feature var. */
+static int has_feature(const xmsg_xel *query, const char *var)
+{
+    const xmsg_xel *f;
+    const char *v;
+
+    for (f = query ? xmsg_xel_child(query, NS_DISCO_INFO, "feature") : NULL; f;
+         f = xmsg_xel_next_el(f, NS_DISCO_INFO, "feature")) {
+        v = xmsg_xel_attr(f, "var");
+        if (v && strcmp(v, var) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+xmsg_err xmsg_muc_check_private(xmsg_session *s, const char *room)
+{
+    xmsg_xel *wrap = NULL;
+    const xmsg_xel *query = NULL;
+    char cond[128];
+    int members, named;
+    xmsg_err rc = room_get(s, room, "<query xmlns='" NS_DISCO_INFO "'/>", &wrap,
+                           &query, cond, sizeof(cond));
+
+    if (rc == XMSG_ERR_PROTOCOL) {
+        xmsg_status_clear_error(s->c.st);
+        rc = xmsg_status_fail(s->c.st, XMSG_ERR_PROTOCOL,
+                              "the room %s refused its disco#info: %s", room,
+                              cond);
+    }
+    if (rc)
+        goto out;
+    members = has_feature(query, "muc_membersonly");
+    named = has_feature(query, "muc_nonanonymous");
+    if (!members || !named)
+        rc = xmsg_status_fail(
+            s->c.st, XMSG_ERR_INPUT,
+            "the room %s is %s%s%s: end-to-end encryption needs a "
+            "members-only, non-anonymous room (muc_membersonly, "
+            "muc_nonanonymous); nothing sent",
+            room, members ? "" : "open (not members-only)",
+            !members && !named ? " and " : "",
+            named ? "" : "semi-anonymous (not non-anonymous)");
+out:
+    xmsg_xel_free(wrap);
+    return rc;
+}
+
+/* Adds the bare JID of every item of an affiliation list to out (once). */
+static int add_items(const xmsg_xel *query, xmsg_strvec *out)
+{
+    const xmsg_xel *it;
+    char *bare;
+    size_t i;
+    int dup;
+
+    for (it = query ? xmsg_xel_child(query, NS_MUC_ADMIN, "item") : NULL; it;
+         it = xmsg_xel_next_el(it, NS_MUC_ADMIN, "item")) {
+        bare = xmsg_xel_attr(it, "jid")
+                   ? xmsg_jid_bare_norm(xmsg_xel_attr(it, "jid"))
+                   : NULL;
+        for (i = 0, dup = 0; bare && i < out->n; i++)
+            dup |= strcmp(out->v[i], bare) == 0;
+        if (bare && dup)
+            free(bare);
+        else if (bare && xmsg_strvec_push_owned(out, bare))
+            return -1;
+    }
+    return 0;
+}
+
+/* One affiliation list into out; a list the room does not show us is
+ * left out at warn level. */
+static xmsg_err add_affiliation(xmsg_session *s, const char *room,
+                                const char *affiliation, xmsg_strvec *out)
+{
+    xmsg_xel *wrap = NULL;
+    const xmsg_xel *query = NULL;
+    char cond[128], payload[128];
+    xmsg_err rc;
+
+    snprintf(payload, sizeof(payload),
+             "<query xmlns='" NS_MUC_ADMIN "'><item affiliation='%s'/>"
+             "</query>",
+             affiliation);
+    rc = room_get(s, room, payload, &wrap, &query, cond, sizeof(cond));
+    if (rc == XMSG_ERR_PROTOCOL) {
+        xmsg_status_clear_error(s->c.st);
+        xmsg_conn_log(&s->c, XMSG_LOG_WARN,
+                      "the room %s does not show us its %ss: %s", room,
+                      affiliation, cond);
+        rc = XMSG_OK;
+    }
+    if (!rc && add_items(query, out))
+        rc = xmsg_status_fail(s->c.st, XMSG_ERR_INTERNAL, "out of memory");
+    xmsg_xel_free(wrap);
+    return rc;
+}
+
+xmsg_err xmsg_muc_members(xmsg_session *s, const char *room, xmsg_strvec *out)
+{
+    static const char *const lists[] = {"owner", "admin", "member"};
+    xmsg_err rc = XMSG_OK;
+    size_t i;
+
+    for (i = 0; !rc && i < sizeof(lists) / sizeof(*lists); i++)
+        rc = add_affiliation(s, room, lists[i], out);
+    if (!rc)
+        xmsg_conn_log(&s->c, XMSG_LOG_INFO, "the room %s has %zu member(s)",
+                      room, out->n);
+    return rc;
+}

@@ -129,6 +129,14 @@ xmsg_err xmsg_muc_join(xmsg_session *s, const char *room, const char *nick,
 xmsg_err xmsg_muc_send(xmsg_session *s, const xmsg_message *m, const char *room,
                        const char *occupant);
 xmsg_err xmsg_muc_leave(xmsg_session *s, const char *occupant);
+/* muc.c, for end-to-end encryption to a room: XMSG_OK when the room's
+ * disco#info says members-only and non-anonymous (muc_membersonly,
+ * muc_nonanonymous), else XMSG_ERR_INPUT naming what it is. */
+xmsg_err xmsg_muc_check_private(xmsg_session *s, const char *room);
+/* The bare real JIDs of the room's owners, admins and members (its
+ * affiliation lists, muc#admin) added to out, each once; a list the room
+ * does not show us is left out at warn level. */
+xmsg_err xmsg_muc_members(xmsg_session *s, const char *room, xmsg_strvec *out);
 
 /* send.c: xmsg_session_open() with flags. */
 xmsg_err xmsg_session_start(const xmsg_params *p, unsigned flags,

@@ -7,6 +7,7 @@
 #include "omemo/decrypt.h"
 #include "omemo/encrypt.h"
 #include "omemo/pep.h"
+#include "omemo/room.h"
 #include "xmsg_omemo.h"
 
 /* Opens the store of params' account (locked up to the timeout). */
@@ -411,4 +412,22 @@ xmsg_err xmsg_omemo_trust(const xmsg_params *p, const char *jid,
     xmsg_omemo_store_free(s);
     free(bare);
     return rc;
+}
+
+/* ---- room.h: what room.c shares with the one-to-one send ---- */
+
+xmsg_err xmsg_omemo_open_store(const xmsg_params *p, xmsg_omemo_store **out,
+                               xmsg_status *st)
+{
+    return open_store(p, out, st);
+}
+
+xmsg_err xmsg_omemo_ensure_published(xmsg_conn *c, xmsg_omemo_store *store)
+{
+    return ensure_published(c, store);
+}
+
+xmsg_message *xmsg_omemo_sealed_copy(const xmsg_message *m, const char *payload)
+{
+    return sealed_copy(m, payload);
 }

@@ -213,6 +213,105 @@ xmsg_err xmsg_omemo_encrypt(xmsg_conn *c, xmsg_omemo_store *s, const char *own,
     return rc;
 }
 
+/* Keys for every device of member jid; a member whose devices the
+ * server does not show us (an error of its PEP service) is left out at
+ * warn level, as one without devices. *n counts the keys added. */
+static xmsg_err add_member_keys(xmsg_conn *c, xmsg_omemo_store *s,
+                                xmsg_xel *header, const char *jid,
+                                const uint8_t keymat[32], size_t *n)
+{
+    const size_t before = *n;
+    xmsg_err rc = add_keys(c, s, header, jid, 0, keymat, n);
+
+    if (rc == XMSG_ERR_PROTOCOL) {
+        xmsg_conn_log(c, XMSG_LOG_WARN, "OMEMO: %s left out: %s", jid,
+                      xmsg_status_text(c->st));
+        xmsg_status_clear_error(c->st);
+        return XMSG_OK;
+    }
+    if (!rc && *n == before)
+        xmsg_conn_log(c, XMSG_LOG_WARN,
+                      "OMEMO: %s left out: no device we can encrypt to", jid);
+    return rc;
+}
+
+/* <iv/> under header, <payload/> under enc. */
+static xmsg_err add_iv_payload(xmsg_conn *c, xmsg_xel *enc, xmsg_xel *header,
+                               const uint8_t iv[12], const uint8_t *ct,
+                               size_t len)
+{
+    char *b64 = xmsg_base64(ct, len), *ivb64 = xmsg_base64(iv, 12);
+    const int ok = b64 && ivb64 && xmsg_el_add(header, NULL, "iv", ivb64) &&
+                   xmsg_el_add(enc, NULL, "payload", b64);
+
+    free(b64);
+    free(ivb64);
+    return ok ? XMSG_OK
+              : xmsg_status_fail(c->st, XMSG_ERR_INTERNAL, "out of memory");
+}
+
+/* As seal, to every device of every JID of to[] (members without one are
+ * left out at warn level; none at all is XMSG_ERR_INPUT). */
+static xmsg_err seal_list(xmsg_conn *c, xmsg_omemo_store *s, xmsg_xel *enc,
+                          const char *own, const char *const *to, size_t nto,
+                          const char *text)
+{
+    const size_t len = strlen(text);
+    uint8_t keymat[32], iv[12], *ct = malloc(len ? len : 1);
+    xmsg_xel *header = xmsg_xel_add_new(enc, NULL, "header");
+    char sid[16];
+    size_t n = 0, mine = 0, i;
+    xmsg_err rc = XMSG_ERR_INTERNAL;
+
+    snprintf(sid, sizeof(sid), "%u", (unsigned)xmsg_omemo_store_device_id(s));
+    if (!ct || !header || xmsg_xel_set_attr(header, "sid", sid) ||
+        RAND_bytes(keymat, 16) != 1 || RAND_bytes(iv, 12) != 1 ||
+        xmsg_omemo_gcm_encrypt(keymat, iv, (const uint8_t *)text, len, ct,
+                               keymat + 16))
+        goto out;
+    rc = XMSG_OK;
+    for (i = 0; !rc && i < nto; i++)
+        rc = add_member_keys(c, s, header, to[i], keymat, &n);
+    if (!rc && n == 0)
+        rc = xmsg_status_fail(c->st, XMSG_ERR_INPUT,
+                              "OMEMO: none of the %zu recipient(s) has a "
+                              "device we can encrypt to: nothing sent",
+                              nto);
+    if (!rc)
+        rc = add_keys(c, s, header, own, xmsg_omemo_store_device_id(s), keymat,
+                      &mine);
+    if (!rc)
+        rc = add_iv_payload(c, enc, header, iv, ct, len);
+    if (!rc)
+        xmsg_conn_log(c, XMSG_LOG_INFO,
+                      "OMEMO: to %zu recipient(s): %zu device(s), %zu of our "
+                      "own",
+                      nto, n, mine);
+out:
+    xmsg_secure_zero(keymat, sizeof(keymat));
+    free(ct);
+    return rc == XMSG_ERR_INTERNAL && !xmsg_status_code(c->st)
+               ? xmsg_status_fail(c->st, rc, "OMEMO: cannot encrypt")
+               : rc;
+}
+
+xmsg_err xmsg_omemo_encrypt_list(xmsg_conn *c, xmsg_omemo_store *s,
+                                 const char *own, const char *const *to,
+                                 size_t nto, const char *text, xmsg_xel **out)
+{
+    xmsg_xel *enc = xmsg_xel_new(XMSG_OMEMO_NS, "encrypted");
+    xmsg_err rc =
+        enc ? seal_list(c, s, enc, own, to, nto, text)
+            : xmsg_status_fail(c->st, XMSG_ERR_INTERNAL, "out of memory");
+
+    if (rc) {
+        xmsg_xel_free(enc);
+        enc = NULL;
+    }
+    *out = enc;
+    return rc;
+}
+
 char *xmsg_omemo_payload_xml(const xmsg_xel *encrypted)
 {
     xmsg_xel *eme = xmsg_xel_new("urn:xmpp:eme:0", "encryption");

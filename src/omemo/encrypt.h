@@ -21,6 +21,15 @@
 xmsg_err xmsg_omemo_encrypt(xmsg_conn *c, xmsg_omemo_store *s, const char *own,
                             const char *to, const char *text, xmsg_xel **out);
 
+/* As xmsg_omemo_encrypt, to every device of every bare JID of to[] (nto
+ * of them; a room's members): one <encrypted/> with a <key/> for each. A
+ * JID without a device we can encrypt to (or whose devices its server
+ * does not show us) is left out at warn level; none left is
+ * XMSG_ERR_INPUT. Errors otherwise as xmsg_omemo_encrypt. */
+xmsg_err xmsg_omemo_encrypt_list(xmsg_conn *c, xmsg_omemo_store *s,
+                                 const char *own, const char *const *to,
+                                 size_t nto, const char *text, xmsg_xel **out);
+
 /* The payload of an encrypted message (XML text, owned): <encrypted/>,
  * EME (XEP-0380) and a store hint (XEP-0334). NULL when out of memory. */
 char *xmsg_omemo_payload_xml(const xmsg_xel *encrypted);

@@ -493,6 +493,24 @@ test_valgrind() {
     end
 }
 
+# A build with OMEMO: --omemo goes with --room (no -t); the option parser
+# lets it through to the connection.
+test_omemo_room() {
+    local port=$1 room=ops@conference.example.test
+    "$XMSG" send --help | grep -q -- --omemo || return 0
+    begin "send --omemo --room with -t"
+    run "$XMSG" send --omemo --room "$room" -t "$PEER" -m hi -j "$JID"
+    usage_error
+    err_has "no -t"
+    end
+    begin "send --omemo --room: accepted, then a closed port (exit 3)"
+    PW=$SECRET run "$XMSG" send --omemo --room "$room" -m hi -j "$JID" \
+        -H 127.0.0.1 -P "$port" --timeout 60
+    expect_rc 3
+    json_code connection
+    end
+}
+
 main() {
     local port
     closed_port "$TMP"
@@ -506,6 +524,7 @@ main() {
     test_password_file "$port"
     test_connect_refused "$port"
     test_full_stdout
+    test_omemo_room "$port"
     if [ "${XMSG_VALGRIND:-0}" = 1 ]; then
         test_valgrind "$port"
     fi
