@@ -154,9 +154,11 @@ const struct cli_optdef cli_optdefs[] = {
     {"content-type", OPT_CONTENT_TYPE, REQ, SEND, CLI_ACT_CONTENT_TYPE, NULL,
      "TYPE", "--file: the files' content type (default: from the name)"},
 #ifdef XMSG_HAVE_OMEMO
-    {"omemo", OPT_OMEMO, no_argument, SEND, CLI_ACT_OMEMO, NULL, NULL,
-     "encrypt the body with OMEMO to every device of the recipient (one "
-     "recipient; never sent in clear)"},
+    {"omemo", OPT_OMEMO, optional_argument, SEND, CLI_ACT_OMEMO, "omemo",
+     "[=MODE]",
+     "encrypt each body with OMEMO to every device of its recipient: "
+     "required (default: never in clear) or optional (in clear to a "
+     "recipient without OMEMO, said in its result)"},
 #endif
     {"type", OPT_TYPE, REQ, MSG, CLI_ACT_MSG, "type", "T",
      "message type: chat (default), normal, headline (notifications: "
@@ -453,8 +455,12 @@ static int apply_option(struct cli_opts *o, const struct cli_optdef *d,
         o->content_type = arg;
         return CLI_RUN;
     case CLI_ACT_OMEMO:
+        if (arg && strcmp(arg, "required") != 0 && strcmp(arg, "optional")) {
+            cli_err("--omemo=%s: required or optional", arg);
+            return cli_usage_hint();
+        }
         o->omemo = 1;
-        return CLI_RUN;
+        return add_setting(o, CLI_SET_STR, d->key, arg ? arg : "required", 0);
     case CLI_ACT_NO_PROGRESS:
         o->no_progress = 1;
         return CLI_RUN;
@@ -584,10 +590,8 @@ static int check_multi(struct cli_opts *o)
                 "--file");
         return cli_usage_hint();
     }
-    if (o->omemo && (o->multi || o->batch || o->raw || o->nfiles ||
-                     cli_opts_has(o, "room"))) {
-        cli_err("--omemo goes with one recipient only: not with several, "
-                "--batch, --raw, --file or --room (yet)");
+    if (o->omemo && (o->raw || o->nfiles || cli_opts_has(o, "room"))) {
+        cli_err("--omemo goes with neither --raw, --file nor --room (yet)");
         return cli_usage_hint();
     }
     if (!o->multi)

@@ -121,13 +121,14 @@ static int pinned_out(const xmsg_omemo_store *s, const char *jid, uint32_t dev)
 
 /* Keys for every device of jid but `skip` (our own device): sessions made
  * as needed. *n counts the keys added. */
-static xmsg_err add_keys(xmsg_conn *c, xmsg_omemo_store *s, xmsg_xel *header,
+static xmsg_err add_keys(xmsg_conn *c, xmsg_omemo_store *s,
+                         xmsg_omemo_devcache *dc, xmsg_xel *header,
                          const char *jid, uint32_t skip,
                          const uint8_t keymat[32], size_t *n)
 {
     uint32_t *ids = NULL;
     size_t count = 0, i;
-    xmsg_err rc = xmsg_omemo_pep_devices(c, jid, &ids, &count);
+    xmsg_err rc = xmsg_omemo_devcache_get(c, dc, jid, &ids, &count);
     signal_protocol_address a;
     int ok;
 
@@ -150,8 +151,9 @@ static xmsg_err add_keys(xmsg_conn *c, xmsg_omemo_store *s, xmsg_xel *header,
 }
 
 /* <header sid><key/>...<iv/></header><payload/> under enc. */
-static xmsg_err seal(xmsg_conn *c, xmsg_omemo_store *s, xmsg_xel *enc,
-                     const char *own, const char *to, const char *text)
+static xmsg_err seal(xmsg_conn *c, xmsg_omemo_store *s, xmsg_omemo_devcache *dc,
+                     xmsg_xel *enc, const char *own, const char *to,
+                     const char *text)
 {
     const size_t len = strlen(text);
     uint8_t keymat[32], iv[12], *ct = malloc(len ? len : 1);
@@ -166,15 +168,15 @@ static xmsg_err seal(xmsg_conn *c, xmsg_omemo_store *s, xmsg_xel *enc,
         xmsg_omemo_gcm_encrypt(keymat, iv, (const uint8_t *)text, len, ct,
                                keymat + 16))
         goto out;
-    rc = add_keys(c, s, header, to, 0, keymat, &n);
+    rc = add_keys(c, s, dc, header, to, 0, keymat, &n);
     if (!rc && n == 0)
         rc = xmsg_status_fail(c->st, XMSG_ERR_INPUT,
                               "OMEMO: %s has no device we can encrypt to: "
                               "nothing sent",
                               to);
     if (!rc)
-        rc = add_keys(c, s, header, own, xmsg_omemo_store_device_id(s), keymat,
-                      &mine);
+        rc = add_keys(c, s, dc, header, own, xmsg_omemo_store_device_id(s),
+                      keymat, &mine);
     if (rc)
         goto out;
     b64 = xmsg_base64(ct, len);
@@ -200,9 +202,17 @@ out:
 xmsg_err xmsg_omemo_encrypt(xmsg_conn *c, xmsg_omemo_store *s, const char *own,
                             const char *to, const char *text, xmsg_xel **out)
 {
+    return xmsg_omemo_encrypt_cached(c, s, NULL, own, to, text, out);
+}
+
+xmsg_err xmsg_omemo_encrypt_cached(xmsg_conn *c, xmsg_omemo_store *s,
+                                   xmsg_omemo_devcache *dc, const char *own,
+                                   const char *to, const char *text,
+                                   xmsg_xel **out)
+{
     xmsg_xel *enc = xmsg_xel_new(XMSG_OMEMO_NS, "encrypted");
     xmsg_err rc =
-        enc ? seal(c, s, enc, own, to, text)
+        enc ? seal(c, s, dc, enc, own, to, text)
             : xmsg_status_fail(c->st, XMSG_ERR_INTERNAL, "out of memory");
 
     if (rc) {
