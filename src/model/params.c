@@ -383,6 +383,8 @@ xmsg_err xmsg_params_set_text(xmsg_params *p, const char *name,
 
     if (!d || !text)
         return d ? bad(st, name, "no value") : XMSG_ERR_INPUT;
+    if (d->type == P_OMEMO && parse_bool(text, &b) == 0)
+        return xmsg_params_set_bool(p, name, b, st);
     if (d->type == P_STR || d->type == P_LEVEL || d->type == P_OMEMO)
         return xmsg_params_set_string(p, name, text, st);
     if (d->type == P_BOOL) {

@@ -929,7 +929,10 @@ static void test_omemo(void **state)
     assert_int_equal(xmsg_params_set_text(f->p, "omemo", "optional", f->st),
                      XMSG_OK);
     assert_int_equal(f->p->omemo, XMSG_OMEMO_OPTIONAL);
-    assert_int_equal(xmsg_params_set_text(f->p, "omemo", "on", f->st),
+    assert_int_equal(xmsg_params_set_text(f->p, "omemo", "off", f->st),
+                     XMSG_OK);
+    assert_int_equal(f->p->omemo, XMSG_OMEMO_OFF);
+    assert_int_equal(xmsg_params_set_text(f->p, "omemo", "maybe", f->st),
                      XMSG_ERR_INPUT);
     assert_int_equal(xmsg_params_set_bool(f->p, "omemo", 1, f->st), XMSG_OK);
     assert_int_equal(f->p->omemo, XMSG_OMEMO_REQUIRED);
