@@ -8,7 +8,11 @@
 #include "omemo/seal.h"
 
 struct sealer {
-    xmsg_omemo_store *store; /* locked while the session lives */
+    const xmsg_params *p;    /* the session's */
+    xmsg_omemo_store *store; /* from the first message to seal: locked
+                                until the session closes */
+    xmsg_err store_err;      /* it could not be opened: every message */
+    char *store_text;        /* fails so, at once */
     xmsg_omemo_devcache dc;  /* device lists, fetched once */
     char *own;               /* our bare JID */
     int mode;                /* XMSG_OMEMO_REQUIRED or _OPTIONAL */
@@ -23,6 +27,7 @@ static void sealer_close(void *state)
         return;
     xmsg_omemo_store_free(z->store);
     xmsg_omemo_devcache_clear(&z->dc);
+    free(z->store_text);
     free(z->own);
     free(z);
 }
@@ -36,13 +41,27 @@ static void *sealer_open(xmsg_session *s)
         sealer_close(z);
         return NULL;
     }
+    z->p = s->p;
     z->mode = s->p->omemo == XMSG_OMEMO_OPTIONAL ? XMSG_OMEMO_OPTIONAL
                                                  : XMSG_OMEMO_REQUIRED;
-    if (xmsg_omemo_store_of(s->p, &z->store, s->c.st)) {
-        sealer_close(z);
-        return NULL;
-    }
     return z;
+}
+
+/* The store, opened at the first message to seal (a session that only
+ * receives, listen with params omemo, never locks it); a failure to open
+ * it is every message's after. */
+static xmsg_err store_ready(struct sealer *z, xmsg_conn *c)
+{
+    if (z->store)
+        return XMSG_OK;
+    if (z->store_err)
+        return xmsg_status_fail(c->st, z->store_err, "%s",
+                                z->store_text ? z->store_text
+                                              : "OMEMO: no store");
+    z->store_err = xmsg_omemo_store_of(z->p, &z->store, c->st);
+    if (z->store_err)
+        z->store_text = xmsg_strdup(xmsg_status_text(c->st));
+    return z->store_err;
 }
 
 /* a then b, as a new string (NULL when out of memory). */
@@ -72,8 +91,7 @@ static xmsg_err encrypt_payload(struct sealer *z, xmsg_conn *c,
 
     *xml = NULL;
     if (!to)
-        rc = xmsg_status_fail(c->st, XMSG_ERR_INPUT,
-                              "OMEMO: the recipient is not a JID");
+        rc = xmsg_status_fail(c->st, XMSG_ERR_INTERNAL, "out of memory");
     if (!rc && !z->published)
         rc = xmsg_omemo_ensure_published(c, z->store);
     z->published = !rc;
@@ -115,6 +133,23 @@ static int nothing_to_seal(const xmsg_message *m)
            !xmsg_message_get(m, "body");
 }
 
+/* XMSG_OK when m can be sealed (the store is ready); else why not, in
+ * c->st: a room, not a JID, the store's failure. */
+static xmsg_err sealable(struct sealer *z, xmsg_conn *c, const xmsg_message *m)
+{
+    const char *type = xmsg_message_get(m, "type");
+
+    if (type && strcmp(type, "groupchat") == 0)
+        return xmsg_status_fail(c->st, XMSG_ERR_INPUT,
+                                "params.omemo: not to a room yet "
+                                "(groupchat): nothing sent");
+    if (!xmsg_jid_valid(xmsg_message_get(m, "to")))
+        return xmsg_status_fail(c->st, XMSG_ERR_INPUT,
+                                "OMEMO: the recipient is not a JID: nothing "
+                                "sent");
+    return store_ready(z, c);
+}
+
 /* The failure of one message: its text to err, the session's status
  * left clean (the batch reports it as that message's). */
 static xmsg_err refuse(xmsg_conn *c, xmsg_err rc, char *err, size_t errlen)
@@ -130,7 +165,6 @@ static xmsg_err sealer_seal(void *state, xmsg_conn *c, xmsg_message **m,
                             int *encrypted, char *err, size_t errlen)
 {
     struct sealer *z = state;
-    const char *type = xmsg_message_get(*m, "type");
     xmsg_message *sealed = NULL;
     char *payload = NULL;
     xmsg_err rc;
@@ -138,12 +172,10 @@ static xmsg_err sealer_seal(void *state, xmsg_conn *c, xmsg_message **m,
     *encrypted = 0;
     if (nothing_to_seal(*m))
         return XMSG_OK;
-    if (type && strcmp(type, "groupchat") == 0) {
-        xmsg_status_fail(c->st, XMSG_ERR_INPUT,
-                         "params.omemo: not to a room yet (groupchat): "
-                         "nothing sent");
-        return refuse(c, XMSG_ERR_INPUT, err, errlen);
-    }
+    /* Never in clear for these, whatever the mode. */
+    rc = sealable(z, c, *m);
+    if (rc)
+        return refuse(c, rc, err, errlen);
     rc = encrypt_payload(z, c, *m, &payload);
     if (rc == XMSG_ERR_INPUT && z->mode == XMSG_OMEMO_OPTIONAL) {
         xmsg_conn_log(c, XMSG_LOG_WARN,

@@ -135,6 +135,17 @@ check "params omemo optional (params file), two recipients: each result says" \
 xm o12 connect -j "o12@$D" "${srv[@]}"
 check "the recipient without devices got only what optional sent in clear" \
   '[ "$rc" = 0 ] && [ "$(grep "\"body\"" <<<"$out" | jq -r .body | paste -sd "|")" = "in clear, as asked|mixed" ]'
+mkdir -p "$tmp/bad/xmsg"
+printf '{"version":1,' >"$tmp/bad/xmsg/o12@$D.omemo.json"
+XDG_STATE_HOME=$tmp/bad xm o12 send --omemo=optional -t "o10@$D" \
+  -m "never in clear" -j "o12@$D" "${srv[@]}"
+check "optional with a store that cannot be read: exit 2, the store named, kept" \
+  '[ "$rc" = 2 ] && [ "$(status .error.code)" = input ] &&
+   [[ "$(status .error.text)" == *"o12@$D.omemo.json"* ]] &&
+   [ "$(cat "$tmp/bad/xmsg/o12@$D.omemo.json")" = "{\"version\":1," ]'
+xm o10 connect -j "o10@$D" "${srv[@]}"
+check "... and nothing went in clear" \
+  '[ "$rc" = 0 ] && ! grep -q "never in clear" <<<"$out"'
 xm o09 send --omemo=maybe -t "o12@$D" -m x -j "o09@$D" "${srv[@]}"
 check "--omemo=maybe: usage, exit 2" '[ "$rc" = 2 ] && [[ "$err" == *"required or optional"* ]]'
 xm o09 send --omemo --room "r@conference.$D" -m x -j "o09@$D" "${srv[@]}"
