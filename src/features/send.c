@@ -186,7 +186,6 @@ static int one_done(void *userdata, size_t index, const xmsg_message *m,
                     xmsg_err code, const char *text)
 {
     struct one *o = userdata;
-
     const char *enc = m ? xmsg_message_get(m, "encrypted") : NULL;
 
     (void)index;
