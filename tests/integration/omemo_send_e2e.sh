@@ -200,18 +200,35 @@ check "the peer decrypts all 1,001, in order, without error" \
 check "the peer of the killed runs is ready" 'peer o15 until:final 300'
 store16=$XDG_STATE_HOME/xmsg/o16@$D.omemo.json
 xm o16 omemo fingerprint -j "o16@$D" "${srv[@]}" # the store exists first
-seq 300 | sed 's/.*/{"body": "k &"}/' >"$tmp/killed"
-intact=1
+seq 1000 | sed 's/.*/{"body": "k &"}/' >"$tmp/killed"
+intact=1 mid=0
+got() { grep -c '^{' "$tmp/o15.out"; }
 for i in 1 2 3; do
+  # Killed once the peer has 20 of the run's messages: in the middle.
+  before=$(got)
   XMSG_PASSWORD=pw-o16-Zq8 "$xmsg" send --omemo --batch -t "o15@$D" \
     -j "o16@$D" "${srv[@]}" <"$tmp/killed" >"$tmp/k$i" 2>&1 &
   k=$!
-  sleep "$((1 + RANDOM % 3)).$((RANDOM % 10))"
+  for _ in $(seq 1200); do
+    [ "$(got)" -ge $((before + 20)) ] && break
+    kill -0 "$k" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -0 "$k" 2>/dev/null && mid=$((mid + 1))
   kill -9 "$k" 2>/dev/null
   wait "$k" 2>/dev/null
   jq -e .deviceId "$store16" >/dev/null 2>&1 || intact=0
+  # What the killed run had sent arrives: the next one counts from there.
+  last=-1
+  for _ in $(seq 60); do
+    [ "$(got)" = "$last" ] && break
+    last=$(got)
+    sleep 2
+  done
 done
-echo "# results before the kills: $(cat "$tmp"/k[123] | grep -c '"delivered":true') delivered"
+echo "# the peer had $(got) message(s) after the kills"
+check "3 runs killed in the middle (the peer had 20 of each, not all)" \
+  '[ "$mid" = 3 ]'
 check "after 3 SIGKILLs mid-batch the store is whole" '[ "$intact" = 1 ]'
 xm o16 send --omemo -t "o15@$D" -m final -j "o16@$D" "${srv[@]}"
 check "the next run: exit 0, encrypted" '[ "$rc" = 0 ] && [ "$(status .encrypted)" = omemo ]'
