@@ -146,6 +146,10 @@ check "optional with a store that cannot be read: exit 2, the store named, kept"
 xm o10 connect -j "o10@$D" "${srv[@]}"
 check "... and nothing went in clear" \
   '[ "$rc" = 0 ] && ! grep -q "never in clear" <<<"$out"'
+xm o09 send --omemo --type groupchat -t "o12@$D" -m "to a room" -j "o09@$D" "${srv[@]}"
+check "--omemo with type groupchat: exit 2, input, not to a room yet" \
+  '[ "$rc" = 2 ] && [ "$(status .error.code)" = input ] &&
+   [[ "$(status .error.text)" == *"not to a room yet"* ]]'
 xm o09 send --omemo=maybe -t "o12@$D" -m x -j "o09@$D" "${srv[@]}"
 check "--omemo=maybe: usage, exit 2" '[ "$rc" = 2 ] && [[ "$err" == *"required or optional"* ]]'
 xm o09 send --omemo --room "r@conference.$D" -m x -j "o09@$D" "${srv[@]}"
