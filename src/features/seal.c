@@ -22,10 +22,12 @@ xmsg_err xmsg_seal_start(xmsg_session *s)
         return XMSG_OK;
     if (!ops && s->p->omemo == XMSG_OMEMO_REQUIRED)
         return xmsg_status_fail(s->c.st, XMSG_ERR_INPUT,
-                                "params.omemo: this build has no OMEMO");
+                                "params.omemo: no OMEMO in this program "
+                                "(a build without it, or a static link "
+                                "without xmsg_omemo_init())");
     if (!ops) {
         xmsg_conn_log(&s->c, XMSG_LOG_WARN,
-                      "params omemo optional: this build has no OMEMO, "
+                      "params omemo optional: no OMEMO in this program, "
                       "messages go out in clear");
         return XMSG_OK;
     }
