@@ -191,7 +191,9 @@ xmsg_err xmsg_params_set_int(xmsg_params *p, const char *name, long value,
  *  sent (xmsg_result_cb) then has "encrypted": "omemo" or "false", and
  *  the status of a single send "encrypted": "omemo" or false. Messages
  *  with files and messages to a room are refused (XMSG_ERR_INPUT) with
- *  it. The account's OMEMO store stays locked while the session lives. A
+ *  it. The account's OMEMO store stays locked from the first message
+ *  sealed until the session closes (one that cannot be opened fails every
+ *  message, never sends in clear). A
  *  build without OMEMO refuses true (XMSG_ERR_INPUT, before connecting)
  *  and sends "optional" in clear, logged.
  *  @return XMSG_OK or XMSG_ERR_INPUT (detail in st). */
