@@ -135,6 +135,12 @@ check "params omemo optional (params file), two recipients: each result says" \
 xm o12 connect -j "o12@$D" "${srv[@]}"
 check "the recipient without devices got only what optional sent in clear" \
   '[ "$rc" = 0 ] && [ "$(grep "\"body\"" <<<"$out" | jq -r .body | paste -sd "|")" = "in clear, as asked|mixed" ]'
+# (o11's next peer must not find a message waiting: o10 and o12 here.)
+printf '# a comment\no10@%s\no12@%s\n' "$D" "$D" >"$tmp/rcpts"
+xm o09 send --omemo=optional --recipients "$tmp/rcpts" -m "from a file" \
+  -j "o09@$D" "${srv[@]}"
+check "--omemo=optional --recipients FILE: each recipient's result says" \
+  '[ "$rc" = 0 ] && [ "$(grep "\"index\"" <<<"$out" | jq -r .encrypted | paste -sd " ")" = "omemo false" ]'
 mkdir -p "$tmp/bad/xmsg"
 printf '{"version":1,' >"$tmp/bad/xmsg/o12@$D.omemo.json"
 XDG_STATE_HOME=$tmp/bad xm o12 send --omemo=optional -t "o10@$D" \
