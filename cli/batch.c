@@ -80,6 +80,15 @@ static int out_field(struct run *r, const char *name, const char *value)
     return out_str(r, key) || out_json_string(r, value);
 }
 
+/* params omemo: "encrypted": "omemo", or false (sent in clear). */
+static int out_encrypted(struct run *r, const char *value)
+{
+    if (!value)
+        return 0;
+    return strcmp(value, "omemo") == 0 ? out_field(r, "encrypted", value)
+                                       : out_str(r, ",\"encrypted\":false");
+}
+
 static int out_flush(struct run *r)
 {
     int rc = CLI_EXIT_OK;
@@ -290,7 +299,8 @@ static int done(void *userdata, size_t index, const xmsg_message *m,
     rc = out_str(r, head);
     if (!rc && m)
         rc = out_field(r, "id", xmsg_message_get(m, "id")) ||
-             out_field(r, "to", xmsg_message_get(m, "to"));
+             out_field(r, "to", xmsg_message_get(m, "to")) ||
+             out_encrypted(r, xmsg_message_get(m, "encrypted"));
     if (!rc)
         rc = out_str(r, code ? ",\"delivered\":false,\"error\":{\"code\":"
                              : ",\"delivered\":true}\n");

@@ -155,9 +155,6 @@ int cli_parse_long(const char *s, long *out);
 int cli_omemo_args(struct cli_opts *o, int argc, char **argv);
 int cli_omemo_help(void);
 int cli_omemo(const struct cli_opts *o, const xmsg_params *p, xmsg_status *st);
-/* send --omemo: m encrypted to its one recipient. An exit code. */
-int cli_omemo_send(const xmsg_params *p, const xmsg_message *m,
-                   xmsg_status *st);
 #endif
 
 /* help.c: texts for --help and --version, to stdout. Return exit codes. */

@@ -12,6 +12,9 @@
 #include <string.h>
 
 #include "cli.h"
+#ifdef XMSG_HAVE_OMEMO
+#include "xmsg_omemo.h"
+#endif
 
 /* Builds the library's inputs; *m is created for send. */
 static int load(const struct cli_opts *o, xmsg_params *p, xmsg_message **m,
@@ -104,10 +107,6 @@ static int call(const struct cli_opts *o, xmsg_params *p, const xmsg_message *m,
     if (o->cmd == CLI_CMD_OMEMO)
         return cli_omemo(o, p, st);
 #endif
-#ifdef XMSG_HAVE_OMEMO
-    if (o->omemo)
-        return cli_omemo_send(p, m, st);
-#endif
     cli_progress_init(&b.pr, o);
     if (o->cmd == CLI_CMD_SEND)
         err = xmsg_send(p, m, st);
@@ -190,6 +189,9 @@ int main(int argc, char **argv)
 
     no_core_dumps();
     setvbuf(stdout, NULL, _IOLBF, 0);
+#ifdef XMSG_HAVE_OMEMO
+    xmsg_omemo_init(); /* params omemo on the send path (static link) */
+#endif
     rc = cli_parse(argc, argv, &o);
     if (rc == CLI_RUN && o.cmd == CLI_CMD_CONFIG)
         rc = cli_config_show(&o);

@@ -151,15 +151,3 @@ int cli_omemo(const struct cli_opts *o, const xmsg_params *p, xmsg_status *st)
             xmsg_omemo_trust(p, o->omemo_jid, o->omemo_fp, st));
     return online(o, p, st);
 }
-
-int cli_omemo_send(const xmsg_params *p, const xmsg_message *m, xmsg_status *st)
-{
-    xmsg_session *s = NULL;
-    xmsg_err err = xmsg_session_open(p, &s, st);
-
-    if (!err)
-        err = xmsg_message_get(m, "to") ? xmsg_omemo_send(s, m, st)
-                                        : xmsg_omemo_send_room(s, m, st);
-    xmsg_session_close(s, st);
-    return cli_exit_code(err);
-}

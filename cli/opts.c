@@ -154,10 +154,12 @@ const struct cli_optdef cli_optdefs[] = {
     {"content-type", OPT_CONTENT_TYPE, REQ, SEND, CLI_ACT_CONTENT_TYPE, NULL,
      "TYPE", "--file: the files' content type (default: from the name)"},
 #ifdef XMSG_HAVE_OMEMO
-    {"omemo", OPT_OMEMO, no_argument, SEND, CLI_ACT_OMEMO, NULL, NULL,
-     "encrypt the body with OMEMO to every device of the recipient (one "
-     "recipient, or with --room every member of a members-only, "
-     "non-anonymous room; never sent in clear)"},
+    {"omemo", OPT_OMEMO, optional_argument, SEND, CLI_ACT_OMEMO, "omemo",
+     "[=MODE]",
+     "encrypt each body with OMEMO to every device of its recipient (with "
+     "--room: of every member of a members-only, non-anonymous room): "
+     "required (default: never in clear) or optional (in clear to a "
+     "recipient without OMEMO, said in its result)"},
 #endif
     {"type", OPT_TYPE, REQ, MSG, CLI_ACT_MSG, "type", "T",
      "message type: chat (default), normal, headline (notifications: "
@@ -454,8 +456,12 @@ static int apply_option(struct cli_opts *o, const struct cli_optdef *d,
         o->content_type = arg;
         return CLI_RUN;
     case CLI_ACT_OMEMO:
+        if (arg && strcmp(arg, "required") != 0 && strcmp(arg, "optional")) {
+            cli_err("--omemo=%s: required or optional", arg);
+            return cli_usage_hint();
+        }
         o->omemo = 1;
-        return CLI_RUN;
+        return add_setting(o, CLI_SET_STR, d->key, arg ? arg : "required", 0);
     case CLI_ACT_NO_PROGRESS:
         o->no_progress = 1;
         return CLI_RUN;
@@ -585,9 +591,8 @@ static int check_multi(struct cli_opts *o)
                 "--file");
         return cli_usage_hint();
     }
-    if (o->omemo && (o->multi || o->batch || o->raw || o->nfiles)) {
-        cli_err("--omemo goes with one recipient or --room only: not with "
-                "several, --batch, --raw or --file (yet)");
+    if (o->omemo && (o->raw || o->nfiles)) {
+        cli_err("--omemo goes with neither --raw nor --file (yet)");
         return cli_usage_hint();
     }
     if (o->omemo && cli_opts_has(o, "room") && cli_opts_has(o, "to")) {

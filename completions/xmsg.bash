@@ -53,6 +53,16 @@ _xmsg()
         esac
     done
     COMPREPLY=()
+    # --omemo=MODE: bash splits at '=' (COMP_WORDBREAKS), or not.
+    if [[ $prev == = && ${COMP_WORDS[COMP_CWORD - 2]-} == --omemo ]]; then
+        COMPREPLY=($(compgen -W "required optional" -- "$cur"))
+        return
+    fi
+    if [[ $cur == --omemo=* ]]; then
+        COMPREPLY=($(compgen -W "--omemo=required --omemo=optional" \
+            -- "$cur"))
+        return
+    fi
     if [[ -z $cmd ]]; then
         COMPREPLY=($(compgen -W "$commands --help --version" -- "$cur"))
         return

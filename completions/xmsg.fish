@@ -48,6 +48,7 @@ complete -c xmsg -n "__fish_seen_subcommand_from send request" -l message -r -F
 complete -c xmsg -n "__fish_seen_subcommand_from send" -l recipients -r -F -d 'file of JIDs'
 complete -c xmsg -n "__fish_seen_subcommand_from send" -l batch -l raw
 complete -c xmsg -n "__fish_seen_subcommand_from send" -l window -x
+complete -c xmsg -n "__fish_seen_subcommand_from send" -l omemo -f -a 'required optional' -d 'OMEMO encryption (build with OMEMO)'
 complete -c xmsg -n "__fish_seen_subcommand_from send listen" -l room -l nick -x
 # connect and listen
 complete -c xmsg -n "__fish_seen_subcommand_from connect listen" -l state-file -r -F

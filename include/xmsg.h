@@ -157,8 +157,9 @@ void xmsg_params_free(xmsg_params *p);
  *  "caFile", "stateFile" (absolute path of the collection checkpoint),
  *  "saslMechanisms" (restricts SASL: mechanism names, "no-plain",
  *  "plus-only", comma-separated), "downloadDir" (collections and polls
- *  fetch received files there, see xmsg_connect_each()), or "logLevel"
- *  ("debug", "info", "warn", "error").
+ *  fetch received files there, see xmsg_connect_each()), "logLevel"
+ *  ("debug", "info", "warn", "error"), or "omemo" ("true" or "required",
+ *  "optional", "false"; see xmsg_params_set_bool()).
  *  @return XMSG_OK; XMSG_ERR_INPUT (unknown name, wrong type, invalid
  *  value: detail in st when st is not NULL); XMSG_ERR_INTERNAL (memory). */
 xmsg_err xmsg_params_set_string(xmsg_params *p, const char *name,
@@ -178,7 +179,23 @@ xmsg_err xmsg_params_set_int(xmsg_params *p, const char *name, long value,
  *  (collect from the message archive when the server has one; default
  *  true), "checkpoint" (sessions: xmsg_session_poll() shares the state
  *  file of xmsg_connect_each(), see there; default false), "saslKeyCache"
- *  (keep SCRAM's derived keys in the state directory; default true).
+ *  (keep SCRAM's derived keys in the state directory; default true),
+ *  "omemo" (default false; in JSON true, false or the string
+ *  "optional"): every <message/> with a body that xmsg_send(),
+ *  xmsg_send_batch(), xmsg_session_send() and xmsg_session_send_batch()
+ *  send is encrypted with OMEMO (a build with it: xmsg_omemo.h) to every
+ *  device of its recipient and our other devices; the stanza's body is a
+ *  fallback text. true: a recipient without a device we can encrypt to
+ *  fails that message alone with XMSG_ERR_INPUT (nothing of it sent);
+ *  "optional": it goes in clear, logged at warn level. The message as
+ *  sent (xmsg_result_cb) then has "encrypted": "omemo" or "false", and
+ *  the status of a single send "encrypted": "omemo" or false. Messages
+ *  with files and messages to a room are refused (XMSG_ERR_INPUT) with
+ *  it. The account's OMEMO store stays locked from the first message
+ *  sealed until the session closes (one that cannot be opened fails every
+ *  message, never sends in clear). A
+ *  build without OMEMO refuses true (XMSG_ERR_INPUT, before connecting)
+ *  and sends "optional" in clear, logged.
  *  @return XMSG_OK or XMSG_ERR_INPUT (detail in st). */
 xmsg_err xmsg_params_set_bool(xmsg_params *p, const char *name, int value,
                               xmsg_status *st);

@@ -33,6 +33,16 @@ extern "C" {
  */
 
 /**
+ * Registers OMEMO on the send path (params "omemo": xmsg_send,
+ * xmsg_send_batch, xmsg_session_send, xmsg_session_send_batch). The
+ * shared library does it when it is loaded; a program linked with the
+ * static library calls it once before starting a session with params
+ * omemo (else such a session is refused as a build without OMEMO).
+ * Idempotent.
+ */
+void xmsg_omemo_init(void);
+
+/**
  * Our device id and fingerprint, from the account's store (created when
  * missing; no network).
  * @param p params with jid (and stateFile when not the default place).

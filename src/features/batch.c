@@ -350,6 +350,8 @@ static void push_message(struct batch *b, xmsg_message *m, int more)
 {
     struct entry *e = at(b, b->n++);
     char err[XMSG_ERRTEXT_MAX];
+    xmsg_err code;
+    int sealed = 0;
     uint64_t pos;
 
     e->index = more ? b->index : b->index++;
@@ -358,13 +360,25 @@ static void push_message(struct batch *b, xmsg_message *m, int more)
         entry_fail(e, XMSG_ERR_INTERNAL, "out of memory");
         return;
     }
-    e->m = xmsg_message_prepare(b->c, m, err, sizeof(err));
-    if (!e->m) {
+    m = xmsg_message_prepare(b->c, m, err, sizeof(err));
+    if (!m) {
         entry_fail(e, XMSG_ERR_INPUT, "%s", err);
         return;
     }
+    /* Sealing may wait for the server (device lists): e stays without a
+     * message meanwhile, so that answers arriving leave it alone. */
+    code = b->c->seal ? b->c->seal(b->c->seal_state, b->c, &m, &sealed, err,
+                                   sizeof(err))
+                      : XMSG_OK;
+    e->m = m; /* a refused one too: its result names it */
+    if (code) {
+        entry_fail(e, code, "%s", err);
+        return;
+    }
     b->text.len = 0;
-    if (xmsg_message_xml(e->m, &b->text)) {
+    if (xmsg_message_xml(e->m, &b->text) ||
+        (b->c->seal &&
+         xmsg_message_put(e->m, "encrypted", sealed ? "omemo" : "false"))) {
         entry_fail(e, XMSG_ERR_INTERNAL, "out of memory");
         return;
     }
@@ -474,7 +488,11 @@ static int take_input(struct batch *b)
     }
     switch (r) {
     case XMSG_NEXT_MESSAGE:
-        if (m && m->files.n)
+        if (m && m->files.n && b->c->seal) {
+            xmsg_message_free(m);
+            push_invalid(b, "message.files: not with params omemo (files "
+                            "are not encrypted yet): nothing sent");
+        } else if (m && m->files.n)
             push_files(b, m);
         else if (m)
             push_message(b, m, 0);

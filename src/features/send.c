@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "features/seal.h"
 #include "features/sessobj.h"
 
 /* A field its kind cannot carry, written to buf; NULL when every field
@@ -161,6 +162,7 @@ struct one {
     int taken;
     xmsg_err code;
     char *text;
+    int encrypted; /* as the status tells it (0: params ask for none) */
 };
 
 static xmsg_next one_next(void *userdata, int may_block, xmsg_message **m,
@@ -184,9 +186,11 @@ static int one_done(void *userdata, size_t index, const xmsg_message *m,
                     xmsg_err code, const char *text)
 {
     struct one *o = userdata;
+    const char *enc = m ? xmsg_message_get(m, "encrypted") : NULL;
 
     (void)index;
-    (void)m;
+    if (enc)
+        o->encrypted = strcmp(enc, "omemo") == 0 ? 1 : -1;
     o->code = code;
     o->text = text ? xmsg_strdup(text) : NULL;
     return 0;
@@ -195,7 +199,7 @@ static int one_done(void *userdata, size_t index, const xmsg_message *m,
 xmsg_err xmsg_session_send_one(xmsg_conn *c, const xmsg_message *m,
                                int keep_deadline)
 {
-    struct one o = {m, 0, XMSG_OK, NULL};
+    struct one o = {m, 0, XMSG_OK, NULL, 0};
     struct xmsg_batch_io io = {one_next, one_done, &o, keep_deadline, 1};
     xmsg_err rc = xmsg_batch_run(c, &io);
 
@@ -207,6 +211,7 @@ xmsg_err xmsg_session_send_one(xmsg_conn *c, const xmsg_message *m,
     }
     free(o.text);
     c->st->delivered = rc == XMSG_OK;
+    c->st->encrypted = o.encrypted;
     return rc;
 }
 
@@ -302,6 +307,8 @@ xmsg_err xmsg_session_start(const xmsg_params *p, unsigned flags,
                     : XMSG_OK;
     if (!rc && s->p->room)
         xmsg_conn_extend(&s->c); /* the room answered: a wait of its own */
+    if (!rc)
+        rc = xmsg_seal_start(s);
     if (rc) {
         free(s->occupant);
         s->occupant = NULL;
@@ -451,6 +458,7 @@ void xmsg_session_close(xmsg_session *s, xmsg_status *st)
 {
     if (!s)
         return;
+    xmsg_seal_stop(s); /* the store unlocked: what went out is in it */
     if (s->p && xmsg_session_begin(s, st)) {
         if (s->occupant && !s->dead)
             xmsg_muc_leave(s, s->occupant);

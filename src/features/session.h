@@ -51,6 +51,11 @@ struct xmsg_conn {
     void (*on_ack)(void *userdata, unsigned long h);
     void (*on_pong)(void *userdata, unsigned n);
     void *ack_userdata;
+    /* Encryption of what the batch engine sends (features/seal.h):
+     * NULL when params ask for none. */
+    xmsg_err (*seal)(void *state, xmsg_conn *c, xmsg_message **m,
+                     int *encrypted, char *err, size_t errlen);
+    void *seal_state;
 };
 
 /* Opens the stream, connects, logs in and binds, within the deadline.

@@ -60,6 +60,9 @@ struct xmsg_session {
     int lost;              /* the connection is down; poll reconnects */
     uint64_t next_attempt; /* not before (monotonic ms) */
     uint64_t backoff;      /* ms, doubling to 10 s */
+    /* The sealer of params omemo (seal.h): its operations and state. */
+    const struct xmsg_sealer_ops *seal_ops;
+    void *seal_state;
 };
 
 /* reconnect.c */

@@ -71,7 +71,12 @@ struct xmsg_params {
     int reconnect;      /* sessions: log in again when the connection is lost */
     int checkpoint;     /* sessions: share connect's checkpoint (stateFile) */
     int sasl_key_cache; /* saslKeyCache: keep SCRAM keys in the state dir */
+    int omemo; /* XMSG_OMEMO_OFF, _REQUIRED, _OPTIONAL (params omemo) */
 };
+/* params omemo: what sending encrypts (features/seal.h). */
+#define XMSG_OMEMO_OFF 0
+#define XMSG_OMEMO_REQUIRED 1
+#define XMSG_OMEMO_OPTIONAL 2
 
 /* 1 if type is valid for kind ("message", "presence", "iq"; NULL is
  * message). */
@@ -125,6 +130,7 @@ struct xmsg_status {
     int is_batch;       /* emit "batch" with the counts below */
     size_t batch_inputs, batch_delivered, batch_failed;
     json_t *files; /* files uploaded: [{path, url, size}], or NULL */
+    int encrypted; /* send with params omemo: 1 omemo, -1 in clear, 0 n/a */
 };
 
 /* Records a failure (first one wins unless override); returns code.

@@ -11,7 +11,7 @@
 #include "model/internal.h"
 #include "model/pin.h"
 
-enum ptype { P_STR, P_INT, P_BOOL, P_LEVEL };
+enum ptype { P_STR, P_INT, P_BOOL, P_LEVEL, P_OMEMO };
 
 struct pdesc {
     const char *name;
@@ -51,6 +51,7 @@ static const struct pdesc table[] = {
     {"saslKeyCache", P_BOOL, F(sasl_key_cache), 0, 1},
     {"downloadDir", P_STR, F(download_dir), 0, 0},
     {"downloadMax", P_INT, F(download_max), 1, 1L << 40},
+    {"omemo", P_OMEMO, F(omemo), 0, 2},
 };
 #undef F
 
@@ -169,6 +170,24 @@ static xmsg_err set_level(xmsg_params *p, const char *value, xmsg_status *st)
     return XMSG_OK;
 }
 
+/* omemo: false / true (required) / "optional". */
+static const char *const omemo_modes[] = {"false", "true", "optional"};
+
+static xmsg_err set_omemo(xmsg_params *p, const char *value, xmsg_status *st)
+{
+    int i;
+
+    for (i = 0; value && i < 3; i++) {
+        if (strcmp(value, omemo_modes[i]) == 0 ||
+            (i == XMSG_OMEMO_REQUIRED && strcmp(value, "required") == 0)) {
+            p->omemo = i;
+            return XMSG_OK;
+        }
+    }
+    return bad(st, "omemo",
+               "must be true, false, \"required\" or \"optional\"");
+}
+
 xmsg_err xmsg_params_set_string(xmsg_params *p, const char *name,
                                 const char *value, xmsg_status *st)
 {
@@ -179,6 +198,8 @@ xmsg_err xmsg_params_set_string(xmsg_params *p, const char *name,
         return d ? bad(st, name, "no params") : XMSG_ERR_INPUT;
     if (d->type == P_LEVEL)
         return set_level(p, value, st);
+    if (d->type == P_OMEMO)
+        return set_omemo(p, value, st);
     if (d->type != P_STR)
         return bad(st, name, "must not be a string");
     if (value && !xmsg_text_valid(value, strlen(value)))
@@ -222,6 +243,8 @@ xmsg_err xmsg_params_set_bool(xmsg_params *p, const char *name, int value,
 
     if (!d || !p)
         return d ? bad(st, name, "no params") : XMSG_ERR_INPUT;
+    if (d->type == P_OMEMO)
+        return set_omemo(p, value ? "true" : "false", st);
     if (d->type != P_BOOL)
         return bad(st, name, "must not be a boolean");
     *(int *)((char *)p + d->off) = value != 0;
@@ -313,6 +336,10 @@ xmsg_err xmsg_params_check(const xmsg_params *p, xmsg_status *st)
         return bad(st, "downloadDir", "must be a directory");
     if (p->nick && (!*p->nick || strlen(p->nick) > XMSG_JID_PART_MAX))
         return bad(st, "nick", "must be 1 to 1023 bytes");
+#ifndef XMSG_HAVE_OMEMO
+    if (p->omemo == XMSG_OMEMO_REQUIRED)
+        return bad(st, "omemo", "this build has no OMEMO (XMSG_OMEMO=OFF)");
+#endif
     return XMSG_OK;
 }
 
@@ -356,7 +383,9 @@ xmsg_err xmsg_params_set_text(xmsg_params *p, const char *name,
 
     if (!d || !text)
         return d ? bad(st, name, "no value") : XMSG_ERR_INPUT;
-    if (d->type == P_STR || d->type == P_LEVEL)
+    if (d->type == P_OMEMO && parse_bool(text, &b) == 0)
+        return xmsg_params_set_bool(p, name, b, st);
+    if (d->type == P_STR || d->type == P_LEVEL || d->type == P_OMEMO)
         return xmsg_params_set_string(p, name, text, st);
     if (d->type == P_BOOL) {
         if (parse_bool(text, &b))
@@ -385,6 +414,8 @@ char *xmsg_params_get_text(const xmsg_params *p, const char *name)
         return xmsg_strdup(*(const int *)at ? "true" : "false");
     case P_LEVEL:
         return xmsg_strdup(levels[p->log_level & 3]);
+    case P_OMEMO:
+        return xmsg_strdup(omemo_modes[p->omemo % 3]);
     case P_INT:
         break;
     }

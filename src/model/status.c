@@ -201,6 +201,10 @@ json_t *xmsg_status_to_jobj(const xmsg_status *st)
                                   json_integer((json_int_t)st->collected));
     if (st->is_send)
         rc |= json_object_set_new(o, "delivered", json_boolean(st->delivered));
+    if (st->is_send && st->encrypted)
+        rc |= json_object_set_new(o, "encrypted",
+                                  st->encrypted > 0 ? json_string("omemo")
+                                                    : json_false());
     if (st->files)
         rc |= json_object_set(o, "files", st->files);
     if (st->is_batch)

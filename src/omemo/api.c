@@ -8,6 +8,7 @@
 #include "omemo/encrypt.h"
 #include "omemo/pep.h"
 #include "omemo/room.h"
+#include "omemo/seal.h"
 #include "xmsg_omemo.h"
 
 /* Opens the store of params' account (locked up to the timeout). */
@@ -189,49 +190,10 @@ static xmsg_err ensure_published(xmsg_conn *c, xmsg_omemo_store *store)
     return published(c, store);
 }
 
-/* The encrypted payload for m's body to its recipient (XML text, owned),
- * the store saved first (the sessions it moved on). */
-static xmsg_err encrypt_payload(xmsg_session *s, const xmsg_message *m,
-                                xmsg_omemo_store *store, char **xml)
-{
-    char *to = xmsg_jid_bare_norm(xmsg_message_get(m, "to"));
-    xmsg_xel *enc = NULL;
-    xmsg_err rc =
-        to ? xmsg_omemo_encrypt(&s->c, store, s->bare, to,
-                                xmsg_message_get(m, "body"), &enc)
-           : xmsg_status_fail(s->c.st, XMSG_ERR_INTERNAL, "out of memory");
-
-    if (!rc)
-        rc = xmsg_omemo_store_save(store, s->c.st);
-    *xml = rc ? NULL : xmsg_omemo_payload_xml(enc);
-    if (!rc && !*xml)
-        rc = xmsg_status_fail(s->c.st, XMSG_ERR_INTERNAL, "out of memory");
-    xmsg_xel_free(enc);
-    free(to);
-    return rc;
-}
-
-/* m with the fallback body and the encrypted payload (owned). */
-static xmsg_message *sealed_copy(const xmsg_message *m, const char *payload)
-{
-    xmsg_message *copy = xmsg_message_copy(m);
-
-    if (copy && (xmsg_message_put(copy, "body", XMSG_OMEMO_FALLBACK) ||
-                 xmsg_message_put(copy, "payload", payload))) {
-        xmsg_message_free(copy);
-        return NULL;
-    }
-    return copy;
-}
-
 xmsg_err xmsg_omemo_send(xmsg_session *s, const xmsg_message *m,
                          xmsg_status *st)
 {
-    xmsg_omemo_store *store = NULL;
-    xmsg_message *copy = NULL;
-    char *payload = NULL;
     const char *kind = m ? xmsg_message_get(m, "kind") : NULL;
-    xmsg_err rc;
 
     if (!s || !m || !xmsg_message_get(m, "to") ||
         !xmsg_message_get(m, "body") || xmsg_message_get(m, "payload") ||
@@ -239,25 +201,19 @@ xmsg_err xmsg_omemo_send(xmsg_session *s, const xmsg_message *m,
         return xmsg_status_fail(st, XMSG_ERR_INPUT,
                                 "OMEMO: a message with to and body (and no "
                                 "payload) is required");
-    if (!xmsg_session_begin(s, st))
-        return XMSG_ERR_INTERNAL;
-    rc = xmsg_session_alive(s);
-    if (!rc)
-        rc = open_store(s->p, &store, s->c.st);
-    if (!rc)
-        rc = ensure_published(&s->c, store);
-    if (!rc)
-        rc = encrypt_payload(s, m, store, &payload);
-    xmsg_session_end(s);
-    if (!rc) {
-        copy = sealed_copy(m, payload);
-        rc = copy ? xmsg_session_send(s, copy, st)
-                  : xmsg_status_fail(st, XMSG_ERR_INTERNAL, "out of memory");
-    }
-    xmsg_message_free(copy);
-    free(payload);
-    xmsg_omemo_store_free(store); /* held across the send */
-    return rc;
+    /* One way: the send path's sealer (seal.c), required this time. */
+    return xmsg_omemo_seal_send(s, m, st);
+}
+
+xmsg_err xmsg_omemo_store_of(const xmsg_params *p, xmsg_omemo_store **out,
+                             xmsg_status *st)
+{
+    return open_store(p, out, st);
+}
+
+xmsg_err xmsg_omemo_ensure_published(xmsg_conn *c, xmsg_omemo_store *store)
+{
+    return ensure_published(c, store);
 }
 
 /* The fingerprint the store keeps for (sender, sid): owned, or NULL. */
@@ -412,22 +368,4 @@ xmsg_err xmsg_omemo_trust(const xmsg_params *p, const char *jid,
     xmsg_omemo_store_free(s);
     free(bare);
     return rc;
-}
-
-/* ---- room.h: what room.c shares with the one-to-one send ---- */
-
-xmsg_err xmsg_omemo_open_store(const xmsg_params *p, xmsg_omemo_store **out,
-                               xmsg_status *st)
-{
-    return open_store(p, out, st);
-}
-
-xmsg_err xmsg_omemo_ensure_published(xmsg_conn *c, xmsg_omemo_store *store)
-{
-    return ensure_published(c, store);
-}
-
-xmsg_message *xmsg_omemo_sealed_copy(const xmsg_message *m, const char *payload)
-{
-    return sealed_copy(m, payload);
 }

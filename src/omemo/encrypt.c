@@ -121,13 +121,14 @@ static int pinned_out(const xmsg_omemo_store *s, const char *jid, uint32_t dev)
 
 /* Keys for every device of jid but `skip` (our own device): sessions made
  * as needed. *n counts the keys added. */
-static xmsg_err add_keys(xmsg_conn *c, xmsg_omemo_store *s, xmsg_xel *header,
+static xmsg_err add_keys(xmsg_conn *c, xmsg_omemo_store *s,
+                         xmsg_omemo_devcache *dc, xmsg_xel *header,
                          const char *jid, uint32_t skip,
                          const uint8_t keymat[32], size_t *n)
 {
     uint32_t *ids = NULL;
     size_t count = 0, i;
-    xmsg_err rc = xmsg_omemo_pep_devices(c, jid, &ids, &count);
+    xmsg_err rc = xmsg_omemo_devcache_get(c, dc, jid, &ids, &count);
     signal_protocol_address a;
     int ok;
 
@@ -149,79 +150,16 @@ static xmsg_err add_keys(xmsg_conn *c, xmsg_omemo_store *s, xmsg_xel *header,
     return rc;
 }
 
-/* <header sid><key/>...<iv/></header><payload/> under enc. */
-static xmsg_err seal(xmsg_conn *c, xmsg_omemo_store *s, xmsg_xel *enc,
-                     const char *own, const char *to, const char *text)
-{
-    const size_t len = strlen(text);
-    uint8_t keymat[32], iv[12], *ct = malloc(len ? len : 1);
-    xmsg_xel *header = xmsg_xel_add_new(enc, NULL, "header");
-    char sid[16], *b64 = NULL, *ivb64 = NULL;
-    size_t n = 0, mine = 0;
-    xmsg_err rc = XMSG_ERR_INTERNAL;
-
-    snprintf(sid, sizeof(sid), "%u", (unsigned)xmsg_omemo_store_device_id(s));
-    if (!ct || !header || xmsg_xel_set_attr(header, "sid", sid) ||
-        RAND_bytes(keymat, 16) != 1 || RAND_bytes(iv, 12) != 1 ||
-        xmsg_omemo_gcm_encrypt(keymat, iv, (const uint8_t *)text, len, ct,
-                               keymat + 16))
-        goto out;
-    rc = add_keys(c, s, header, to, 0, keymat, &n);
-    if (!rc && n == 0)
-        rc = xmsg_status_fail(c->st, XMSG_ERR_INPUT,
-                              "OMEMO: %s has no device we can encrypt to: "
-                              "nothing sent",
-                              to);
-    if (!rc)
-        rc = add_keys(c, s, header, own, xmsg_omemo_store_device_id(s), keymat,
-                      &mine);
-    if (rc)
-        goto out;
-    b64 = xmsg_base64(ct, len);
-    ivb64 = xmsg_base64(iv, sizeof(iv));
-    rc = b64 && ivb64 && xmsg_el_add(header, NULL, "iv", ivb64) &&
-                 xmsg_el_add(enc, NULL, "payload", b64)
-             ? XMSG_OK
-             : xmsg_status_fail(c->st, XMSG_ERR_INTERNAL, "out of memory");
-    if (!rc)
-        xmsg_conn_log(c, XMSG_LOG_INFO,
-                      "OMEMO: to %s: %zu device(s), %zu of our own", to, n,
-                      mine);
-out:
-    xmsg_secure_zero(keymat, sizeof(keymat));
-    free(b64);
-    free(ivb64);
-    free(ct);
-    return rc == XMSG_ERR_INTERNAL && !xmsg_status_code(c->st)
-               ? xmsg_status_fail(c->st, rc, "OMEMO: cannot encrypt")
-               : rc;
-}
-
-xmsg_err xmsg_omemo_encrypt(xmsg_conn *c, xmsg_omemo_store *s, const char *own,
-                            const char *to, const char *text, xmsg_xel **out)
-{
-    xmsg_xel *enc = xmsg_xel_new(XMSG_OMEMO_NS, "encrypted");
-    xmsg_err rc =
-        enc ? seal(c, s, enc, own, to, text)
-            : xmsg_status_fail(c->st, XMSG_ERR_INTERNAL, "out of memory");
-
-    if (rc) {
-        xmsg_xel_free(enc);
-        enc = NULL;
-    }
-    *out = enc;
-    return rc;
-}
-
 /* Keys for every device of member jid; a member whose devices the
  * server does not show us (an error of its PEP service) is left out at
  * warn level, as one without devices. *n counts the keys added. */
 static xmsg_err add_member_keys(xmsg_conn *c, xmsg_omemo_store *s,
-                                xmsg_xel *header, const char *jid,
-                                const uint8_t keymat[32], size_t *n)
+                                xmsg_omemo_devcache *dc, xmsg_xel *header,
+                                const char *jid, const uint8_t keymat[32],
+                                size_t *n)
 {
     const size_t before = *n;
-    xmsg_err rc = add_keys(c, s, header, jid, 0, keymat, n);
+    xmsg_err rc = add_keys(c, s, dc, header, jid, 0, keymat, n);
 
     if (rc == XMSG_ERR_PROTOCOL) {
         xmsg_conn_log(c, XMSG_LOG_WARN, "OMEMO: %s left out: %s", jid,
@@ -250,17 +188,45 @@ static xmsg_err add_iv_payload(xmsg_conn *c, xmsg_xel *enc, xmsg_xel *header,
               : xmsg_status_fail(c->st, XMSG_ERR_INTERNAL, "out of memory");
 }
 
-/* As seal, to every device of every JID of to[] (members without one are
- * left out at warn level; none at all is XMSG_ERR_INPUT). */
-static xmsg_err seal_list(xmsg_conn *c, xmsg_omemo_store *s, xmsg_xel *enc,
-                          const char *own, const char *const *to, size_t nto,
-                          const char *text)
+/* Keys for every device of to[0..nto) into header. list: a room's
+ * members (one whose devices its server does not show us is left out at
+ * warn level, as one without devices); else one recipient (such a failure
+ * is the message's). None at all is XMSG_ERR_INPUT. *n counts them. */
+static xmsg_err recipient_keys(xmsg_conn *c, xmsg_omemo_store *s,
+                               xmsg_omemo_devcache *dc, xmsg_xel *header,
+                               const char *const *to, size_t nto, int list,
+                               const uint8_t keymat[32], size_t *n)
+{
+    xmsg_err rc = XMSG_OK;
+    size_t i;
+
+    for (i = 0; !rc && i < nto; i++)
+        rc = list ? add_member_keys(c, s, dc, header, to[i], keymat, n)
+                  : add_keys(c, s, dc, header, to[i], 0, keymat, n);
+    if (rc || *n)
+        return rc;
+    if (!list)
+        return xmsg_status_fail(c->st, XMSG_ERR_INPUT,
+                                "OMEMO: %s has no device we can encrypt to: "
+                                "nothing sent",
+                                to[0]);
+    return xmsg_status_fail(c->st, XMSG_ERR_INPUT,
+                            "OMEMO: none of the %zu recipient(s) has a "
+                            "device we can encrypt to: nothing sent",
+                            nto);
+}
+
+/* <header sid><key/>...<iv/></header><payload/> under enc: text for every
+ * device of to[0..nto) (list: as recipient_keys) and our own others. */
+static xmsg_err seal(xmsg_conn *c, xmsg_omemo_store *s, xmsg_omemo_devcache *dc,
+                     xmsg_xel *enc, const char *own, const char *const *to,
+                     size_t nto, int list, const char *text)
 {
     const size_t len = strlen(text);
     uint8_t keymat[32], iv[12], *ct = malloc(len ? len : 1);
     xmsg_xel *header = xmsg_xel_add_new(enc, NULL, "header");
     char sid[16];
-    size_t n = 0, mine = 0, i;
+    size_t n = 0, mine = 0;
     xmsg_err rc = XMSG_ERR_INTERNAL;
 
     snprintf(sid, sizeof(sid), "%u", (unsigned)xmsg_omemo_store_device_id(s));
@@ -269,24 +235,21 @@ static xmsg_err seal_list(xmsg_conn *c, xmsg_omemo_store *s, xmsg_xel *enc,
         xmsg_omemo_gcm_encrypt(keymat, iv, (const uint8_t *)text, len, ct,
                                keymat + 16))
         goto out;
-    rc = XMSG_OK;
-    for (i = 0; !rc && i < nto; i++)
-        rc = add_member_keys(c, s, header, to[i], keymat, &n);
-    if (!rc && n == 0)
-        rc = xmsg_status_fail(c->st, XMSG_ERR_INPUT,
-                              "OMEMO: none of the %zu recipient(s) has a "
-                              "device we can encrypt to: nothing sent",
-                              nto);
+    rc = recipient_keys(c, s, dc, header, to, nto, list, keymat, &n);
     if (!rc)
-        rc = add_keys(c, s, header, own, xmsg_omemo_store_device_id(s), keymat,
-                      &mine);
+        rc = add_keys(c, s, dc, header, own, xmsg_omemo_store_device_id(s),
+                      keymat, &mine);
     if (!rc)
         rc = add_iv_payload(c, enc, header, iv, ct, len);
-    if (!rc)
+    if (!rc && list)
         xmsg_conn_log(c, XMSG_LOG_INFO,
                       "OMEMO: to %zu recipient(s): %zu device(s), %zu of our "
                       "own",
                       nto, n, mine);
+    else if (!rc)
+        xmsg_conn_log(c, XMSG_LOG_INFO,
+                      "OMEMO: to %s: %zu device(s), %zu of our own", to[0], n,
+                      mine);
 out:
     xmsg_secure_zero(keymat, sizeof(keymat));
     free(ct);
@@ -295,13 +258,37 @@ out:
                : rc;
 }
 
+xmsg_err xmsg_omemo_encrypt(xmsg_conn *c, xmsg_omemo_store *s, const char *own,
+                            const char *to, const char *text, xmsg_xel **out)
+{
+    return xmsg_omemo_encrypt_cached(c, s, NULL, own, to, text, out);
+}
+
+xmsg_err xmsg_omemo_encrypt_cached(xmsg_conn *c, xmsg_omemo_store *s,
+                                   xmsg_omemo_devcache *dc, const char *own,
+                                   const char *to, const char *text,
+                                   xmsg_xel **out)
+{
+    xmsg_xel *enc = xmsg_xel_new(XMSG_OMEMO_NS, "encrypted");
+    xmsg_err rc =
+        enc ? seal(c, s, dc, enc, own, &to, 1, 0, text)
+            : xmsg_status_fail(c->st, XMSG_ERR_INTERNAL, "out of memory");
+
+    if (rc) {
+        xmsg_xel_free(enc);
+        enc = NULL;
+    }
+    *out = enc;
+    return rc;
+}
+
 xmsg_err xmsg_omemo_encrypt_list(xmsg_conn *c, xmsg_omemo_store *s,
                                  const char *own, const char *const *to,
                                  size_t nto, const char *text, xmsg_xel **out)
 {
     xmsg_xel *enc = xmsg_xel_new(XMSG_OMEMO_NS, "encrypted");
     xmsg_err rc =
-        enc ? seal_list(c, s, enc, own, to, nto, text)
+        enc ? seal(c, s, NULL, enc, own, to, nto, 1, text)
             : xmsg_status_fail(c->st, XMSG_ERR_INTERNAL, "out of memory");
 
     if (rc) {

@@ -30,6 +30,28 @@ xmsg_err xmsg_omemo_encrypt_list(xmsg_conn *c, xmsg_omemo_store *s,
                                  const char *own, const char *const *to,
                                  size_t nto, const char *text, xmsg_xel **out);
 
+/* Device lists fetched once per session (seal.c, devcache.c): jids[i]
+ * publishes ids[i] (ns[i] of them). Zeroed: empty. */
+typedef struct xmsg_omemo_devcache {
+    char **jids;
+    uint32_t **ids;
+    size_t *ns;
+    size_t n, cap;
+} xmsg_omemo_devcache;
+
+/* The device ids of jid (owned copy, *n of them), from dc when it has
+ * them, else fetched (xmsg_omemo_pep_devices) and kept in dc. dc NULL:
+ * fetched each time. Errors as xmsg_omemo_pep_devices. */
+xmsg_err xmsg_omemo_devcache_get(xmsg_conn *c, xmsg_omemo_devcache *dc,
+                                 const char *jid, uint32_t **ids, size_t *n);
+void xmsg_omemo_devcache_clear(xmsg_omemo_devcache *dc);
+
+/* xmsg_omemo_encrypt with the device lists of dc (NULL: none kept). */
+xmsg_err xmsg_omemo_encrypt_cached(xmsg_conn *c, xmsg_omemo_store *s,
+                                   xmsg_omemo_devcache *dc, const char *own,
+                                   const char *to, const char *text,
+                                   xmsg_xel **out);
+
 /* The payload of an encrypted message (XML text, owned): <encrypted/>,
  * EME (XEP-0380) and a store hint (XEP-0334). NULL when out of memory. */
 char *xmsg_omemo_payload_xml(const xmsg_xel *encrypted);

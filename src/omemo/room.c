@@ -4,6 +4,7 @@
 
 #include "omemo/encrypt.h"
 #include "omemo/room.h"
+#include "omemo/seal.h"
 #include "xmsg_omemo.h"
 
 /* The room's members but us (bare JIDs, owned by out). */
@@ -72,28 +73,11 @@ static int for_the_room(const xmsg_session *s, const xmsg_message *m)
 xmsg_err xmsg_omemo_send_room(xmsg_session *s, const xmsg_message *m,
                               xmsg_status *st)
 {
-    xmsg_omemo_store *store = NULL;
-    xmsg_message *sealed = NULL;
-    xmsg_err rc;
-
     if (!s || !m || !for_the_room(s, m))
         return xmsg_status_fail(st, XMSG_ERR_INPUT,
                                 "OMEMO: a message with a body (no payload) "
                                 "for the room of a session opened with "
                                 "params room is required");
-    if (!xmsg_session_begin(s, st))
-        return XMSG_ERR_INTERNAL;
-    rc = xmsg_session_alive(s);
-    if (!rc)
-        rc = xmsg_omemo_open_store(s->p, &store, s->c.st);
-    if (!rc)
-        rc = xmsg_omemo_ensure_published(&s->c, store);
-    if (!rc)
-        rc = xmsg_omemo_room_seal(s, store, s->p->room, m, &sealed);
-    xmsg_session_end(s);
-    if (!rc)
-        rc = xmsg_session_send(s, sealed, st);
-    xmsg_message_free(sealed);
-    xmsg_omemo_store_free(store); /* held across the send */
-    return rc;
+    /* One way: the send path's sealer (seal.c), required this time. */
+    return xmsg_omemo_seal_send(s, m, st);
 }

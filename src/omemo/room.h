@@ -21,14 +21,4 @@ xmsg_err xmsg_omemo_room_seal(xmsg_session *s, xmsg_omemo_store *store,
                               const char *room, const xmsg_message *m,
                               xmsg_message **out);
 
-/* api.c, shared with room.c: the store of params' account (locked up to
- * the timeout); our device published when our list lacks it or prekeys
- * were used up; m with the fallback body and payload (owned, NULL when
- * out of memory). */
-xmsg_err xmsg_omemo_open_store(const xmsg_params *p, xmsg_omemo_store **out,
-                               xmsg_status *st);
-xmsg_err xmsg_omemo_ensure_published(xmsg_conn *c, xmsg_omemo_store *store);
-xmsg_message *xmsg_omemo_sealed_copy(const xmsg_message *m,
-                                     const char *payload);
-
 #endif

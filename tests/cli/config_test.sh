@@ -123,6 +123,17 @@ test_precedence() {
     out_line jid alice@example.test "$CFG:7 \\[account work\\]"
     end
 
+    begin "config: the key omemo (a boolean, or optional)"
+    config 'default = work' 'omemo = optional' '[account work]' \
+        'jid = alice@example.test' 'omemo = yes' '[account home]' \
+        'jid = bob@example.test'
+    run "$XMSG" config -a home
+    expect_rc 0
+    out_line omemo optional "$CFG:2"
+    run "$XMSG" config
+    out_line omemo true "$CFG:5 \\[account work\\]"
+    end
+
     begin "config: XMSG_PASSWORD beats the config"
     two_accounts
     ENVS="XMSG_PASSWORD=Env-Secret-3" run "$XMSG" config
@@ -158,6 +169,7 @@ test_errors() {
     local bad
     for bad in 'port = 70000|params.port: must be from 1 to 65535' \
         'trustTLS = maybe|params.trustTLS: must be true or false' \
+        'omemo = maybe|params.omemo: must be true, false' \
         'timeout = 5s|params.timeout: must be a whole number' \
         'no equals sign|expected key = value' \
         '[acount x]|a section is written [account NAME]' \

@@ -78,6 +78,14 @@ offers listen --ty -- --type
 offers send --type "" -- chat normal headline
 offers send --type h -- headline
 offers listen --type "" -- message presence iq all
+# --omemo=MODE (an OMEMO build lists --omemo in send --help), split at
+# '=' as bash does by default, and whole.
+if "$XMSG" send --help 2>/dev/null | grep -q -- --omemo; then
+    offers send --om -- --omemo
+fi
+offers send --omemo = "" -- required optional
+offers send --omemo = o -- optional
+offers send --omemo=r -- --omemo=required
 offers send -a "" -- work alerts
 offers connect --account w -- work
 lacks send -a "" -- default jid

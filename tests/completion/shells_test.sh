@@ -43,6 +43,8 @@ if command -v fish >/dev/null; then
   has fish "options" "$(f 'xmsg send --rec')" --recipients
   has fish "connect's --download options" "$(f 'xmsg connect --downl')" \
     --download --download-max
+  has fish "--omemo's modes" "$(f 'xmsg send --omemo=')" \
+    --omemo=required --omemo=optional
 else
   echo "# fish not installed: its completion not checked"
 fi
@@ -84,6 +86,8 @@ ZSH
   has zsh "connect's --download options" "$(z 3 --down xmsg connect --down)" \
     --download --download-max
   has zsh "options" "$(z 3 --rec xmsg send --rec)" --recipients --subject
+  has zsh "--omemo's modes" "$(z 3 --omemo= xmsg send --omemo=)" \
+    --omemo=required --omemo=optional
 else
   echo "# zsh not installed: its completion not checked"
 fi

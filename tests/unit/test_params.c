@@ -43,6 +43,14 @@ static void fresh(struct fx *f)
     assert_non_null(f->st);
 }
 
+/* A fresh status only (the params kept). */
+static void fresh_status(struct fx *f)
+{
+    xmsg_status_free(f->st);
+    f->st = xmsg_status_new();
+    assert_non_null(f->st);
+}
+
 /* Asserts st holds an XMSG_ERR_INPUT failure whose text mentions word
  * (when word is not NULL); reports and counts a mismatch. */
 static void expect_input(const char *what, xmsg_err rc, const xmsg_status *st,
@@ -871,6 +879,90 @@ static void test_check_pin(void **state)
 #undef ACCOUNT
 }
 
+/* params omemo: true / "required", "optional", false; in JSON, as text
+ * (config files, --omemo=MODE) and back; anything else is input. */
+static void test_omemo(void **state)
+{
+    static const struct {
+        const char *json;
+        int want; /* mode, or -1: refused */
+    } rows[] = {
+        {"{\"omemo\": true}", XMSG_OMEMO_REQUIRED},
+        {"{\"omemo\": false}", XMSG_OMEMO_OFF},
+        {"{\"omemo\": \"optional\"}", XMSG_OMEMO_OPTIONAL},
+        {"{\"omemo\": \"required\"}", XMSG_OMEMO_REQUIRED},
+        {"{\"omemo\": \"true\"}", XMSG_OMEMO_REQUIRED},
+        {"{\"omemo\": \"false\"}", XMSG_OMEMO_OFF},
+        {"{\"omemo\": \"Optional\"}", -1},
+        {"{\"omemo\": \"yes\"}", -1},
+        {"{\"omemo\": 1}", -1},
+        {"{\"omemo\": null}", -1},
+        {"{\"omemo\": []}", -1},
+    };
+    static const char *const text[] = {"false", "true", "optional"};
+    struct fx *f = *state;
+    size_t i;
+    char *back;
+    xmsg_err rc;
+    int bad = 0;
+
+    assert_int_equal(f->p->omemo, XMSG_OMEMO_OFF);
+    for (i = 0; i < N_ROWS(rows); i++) {
+        fresh(f);
+        f->p->omemo = XMSG_OMEMO_OPTIONAL;
+        rc = xmsg_params_from_json(f->p, rows[i].json, f->st);
+        if (rows[i].want < 0) {
+            expect_input(rows[i].json, rc, f->st, "omemo", &bad);
+            continue;
+        }
+        back = xmsg_params_get_text(f->p, "omemo");
+        if (rc != XMSG_OK || f->p->omemo != rows[i].want || !back ||
+            strcmp(back, text[rows[i].want]) != 0) {
+            fprintf(stderr, "%s: want mode %d, got rc=%d mode %d (%s)\n",
+                    rows[i].json, rows[i].want, (int)rc, f->p->omemo,
+                    back ? back : "NULL");
+            bad++;
+        }
+        free(back);
+    }
+    fresh(f);
+    assert_int_equal(xmsg_params_set_text(f->p, "omemo", "optional", f->st),
+                     XMSG_OK);
+    assert_int_equal(f->p->omemo, XMSG_OMEMO_OPTIONAL);
+    assert_int_equal(xmsg_params_set_text(f->p, "omemo", "off", f->st),
+                     XMSG_OK);
+    assert_int_equal(f->p->omemo, XMSG_OMEMO_OFF);
+    assert_int_equal(xmsg_params_set_text(f->p, "omemo", "maybe", f->st),
+                     XMSG_ERR_INPUT);
+    assert_int_equal(xmsg_params_set_bool(f->p, "omemo", 1, f->st), XMSG_OK);
+    assert_int_equal(f->p->omemo, XMSG_OMEMO_REQUIRED);
+    if (bad)
+        fail_msg("%d of %zu omemo cases failed", bad, N_ROWS(rows));
+}
+
+/* A build without OMEMO: omemo true is refused before any connection;
+ * "optional" is not (it sends in clear, logged). */
+static void test_check_omemo(void **state)
+{
+    struct fx *f = *state;
+
+    assert_int_equal(xmsg_params_from_json(f->p,
+                                           "{\"jid\": \"a@example.org\", "
+                                           "\"password\": \"x\", "
+                                           "\"omemo\": true}",
+                                           f->st),
+                     XMSG_OK);
+#ifdef XMSG_HAVE_OMEMO
+    assert_int_equal(xmsg_params_check(f->p, f->st), XMSG_OK);
+#else
+    assert_int_equal(xmsg_params_check(f->p, f->st), XMSG_ERR_INPUT);
+    assert_non_null(strstr(xmsg_status_text(f->st), "no OMEMO"));
+#endif
+    f->p->omemo = XMSG_OMEMO_OPTIONAL;
+    fresh_status(f);
+    assert_int_equal(xmsg_params_check(f->p, f->st), XMSG_OK);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, fx_setup, fx_teardown)
 
 int main(void)
@@ -901,6 +993,8 @@ int main(void)
         T(test_check),
         T(test_check_after_json),
         T(test_check_pin),
+        T(test_omemo),
+        T(test_check_omemo),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
