@@ -584,10 +584,10 @@ static int check_multi(struct cli_opts *o)
                 "--file");
         return cli_usage_hint();
     }
-    if (o->omemo && (o->multi || o->batch || o->raw || o->nfiles ||
-                     cli_opts_has(o, "room"))) {
+    if (o->omemo &&
+        (o->multi || o->batch || o->raw || cli_opts_has(o, "room"))) {
         cli_err("--omemo goes with one recipient only: not with several, "
-                "--batch, --raw, --file or --room (yet)");
+                "--batch, --raw or --room (yet)");
         return cli_usage_hint();
     }
     if (!o->multi)

@@ -51,6 +51,10 @@ struct xmsg_conn {
     void (*on_ack)(void *userdata, unsigned long h);
     void (*on_pong)(void *userdata, unsigned n);
     void *ack_userdata;
+    /* Upload files encrypted (XEP-0454, upload_file.c): set by the layer
+     * that seals the messages, which sends the aesgcm:// URLs only inside
+     * them. */
+    int aesgcm;
 };
 
 /* Opens the stream, connects, logs in and binds, within the deadline.

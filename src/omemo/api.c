@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "features/sessobj.h"
+#include "features/upload.h"
 #include "omemo/decrypt.h"
 #include "omemo/encrypt.h"
 #include "omemo/pep.h"
@@ -221,6 +222,115 @@ static xmsg_message *sealed_copy(const xmsg_message *m, const char *payload)
     return copy;
 }
 
+/* ---- files (XEP-0454): uploaded sealed, each URL in a sealed message ---- */
+
+/* m (taken) sealed to its recipient and sent. */
+static xmsg_err seal_and_send(xmsg_session *s, xmsg_omemo_store *store,
+                              xmsg_message *m, xmsg_status *st)
+{
+    xmsg_message *copy = NULL;
+    char *payload = NULL;
+    xmsg_err rc;
+
+    if (!m)
+        return xmsg_status_fail(st, XMSG_ERR_INTERNAL, "out of memory");
+    if (!xmsg_session_begin(s, st)) {
+        xmsg_message_free(m);
+        return XMSG_ERR_INTERNAL;
+    }
+    rc = xmsg_session_alive(s);
+    if (!rc)
+        rc = encrypt_payload(s, m, store, &payload);
+    xmsg_session_end(s);
+    if (!rc) {
+        copy = sealed_copy(m, payload);
+        rc = copy ? xmsg_session_send(s, copy, st)
+                  : xmsg_status_fail(st, XMSG_ERR_INTERNAL, "out of memory");
+    }
+    xmsg_message_free(copy);
+    xmsg_message_free(m);
+    free(payload);
+    return rc;
+}
+
+/* m's caption as a message of its own (m's fields but id and files). */
+static xmsg_message *caption_message(const xmsg_message *m)
+{
+    xmsg_message *out = xmsg_message_new();
+    size_t k;
+
+    for (k = 0; out && k < m->names.n; k++) {
+        if (strcmp(m->names.v[k], "id") &&
+            xmsg_message_put(out, m->names.v[k], m->values.v[k])) {
+            xmsg_message_free(out);
+            out = NULL;
+        }
+    }
+    return out;
+}
+
+/* The recipient has devices (else nothing is uploaded), then m's files
+ * uploaded sealed (c.aesgcm): their aesgcm:// URLs in urls. */
+static xmsg_err upload_sealed(xmsg_session *s, const xmsg_message *m,
+                              xmsg_uploads *u, const char **urls)
+{
+    char *to = xmsg_jid_bare_norm(xmsg_message_get(m, "to"));
+    char err[XMSG_ERRTEXT_MAX] = "";
+    uint32_t *ids = NULL;
+    size_t n = 0;
+    xmsg_err rc =
+        to ? xmsg_omemo_pep_devices(&s->c, to, &ids, &n)
+           : xmsg_status_fail(s->c.st, XMSG_ERR_INTERNAL, "out of memory");
+
+    free(ids);
+    if (!rc && n == 0)
+        rc = xmsg_status_fail(s->c.st, XMSG_ERR_INPUT,
+                              "OMEMO: %s has no OMEMO device: the files are "
+                              "not uploaded",
+                              to);
+    free(to);
+    if (rc)
+        return rc;
+    s->c.aesgcm = 1;
+    rc = xmsg_uploads_get(&s->c, u, m, urls, err, sizeof(err));
+    s->c.aesgcm = 0;
+    if (rc && xmsg_status_code(s->c.st) == XMSG_OK)
+        xmsg_status_fail(s->c.st, rc, "%s", err);
+    return rc;
+}
+
+/* xmsg_omemo_send of a message with files: the caption (m's body, if
+ * any) sealed alone, then each file's message (body: its aesgcm:// URL
+ * alone) sealed. */
+static xmsg_err send_files(xmsg_session *s, const xmsg_message *m,
+                           xmsg_status *st)
+{
+    const char *urls[XMSG_MESSAGE_FILES_MAX];
+    const char *caption = xmsg_message_get(m, "body");
+    xmsg_uploads u = {NULL, 0, 0};
+    xmsg_omemo_store *store = NULL;
+    size_t i;
+    xmsg_err rc;
+
+    if (!xmsg_session_begin(s, st))
+        return XMSG_ERR_INTERNAL;
+    rc = xmsg_session_alive(s);
+    if (!rc)
+        rc = open_store(s->p, &store, s->c.st);
+    if (!rc)
+        rc = ensure_published(&s->c, store);
+    if (!rc)
+        rc = upload_sealed(s, m, &u, urls);
+    xmsg_session_end(s);
+    if (!rc && caption && *caption)
+        rc = seal_and_send(s, store, caption_message(m), st);
+    for (i = 0; !rc && i < m->files.n; i++)
+        rc = seal_and_send(s, store, xmsg_file_message(m, i, urls[i]), st);
+    xmsg_uploads_clear(&u);
+    xmsg_omemo_store_free(store); /* held across the sends */
+    return rc;
+}
+
 xmsg_err xmsg_omemo_send(xmsg_session *s, const xmsg_message *m,
                          xmsg_status *st)
 {
@@ -229,6 +339,10 @@ xmsg_err xmsg_omemo_send(xmsg_session *s, const xmsg_message *m,
     char *payload = NULL;
     const char *kind = m ? xmsg_message_get(m, "kind") : NULL;
     xmsg_err rc;
+
+    if (s && m && m->files.n && xmsg_message_get(m, "to") &&
+        !xmsg_message_get(m, "payload") && (!kind || !strcmp(kind, "message")))
+        return send_files(s, m, st);
 
     if (!s || !m || !xmsg_message_get(m, "to") ||
         !xmsg_message_get(m, "body") || xmsg_message_get(m, "payload") ||
@@ -331,7 +445,8 @@ xmsg_message *xmsg_omemo_decrypt(const xmsg_params *p, const xmsg_message *m,
     xmsg_status *own = enc ? xmsg_status_new() : NULL;
     xmsg_message *copy = own ? xmsg_message_copy(m) : NULL;
 
-    if (copy && decrypt_into(p, copy, enc, own)) {
+    if (copy &&
+        (decrypt_into(p, copy, enc, own) || xmsg_take_aesgcm_url(copy))) {
         xmsg_message_free(copy);
         copy = NULL;
         xmsg_status_fail(st, XMSG_ERR_INTERNAL, "out of memory");
