@@ -156,7 +156,7 @@ const struct cli_optdef cli_optdefs[] = {
 #ifdef XMSG_HAVE_OMEMO
     {"omemo", OPT_OMEMO, no_argument, SEND, CLI_ACT_OMEMO, NULL, NULL,
      "encrypt the body with OMEMO to every device of the recipient (one "
-     "recipient; never sent in clear)"},
+     "recipient; never sent in clear); --file: encrypted files (aesgcm://)"},
 #endif
     {"type", OPT_TYPE, REQ, MSG, CLI_ACT_MSG, "type", "T",
      "message type: chat (default), normal, headline (notifications: "

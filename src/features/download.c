@@ -375,7 +375,10 @@ static int annotate(const xmsg_params *p, const char *dir, xmsg_message *m,
     }
     *lvl = XMSG_LOG_WARN;
     snprintf(text, sizeof(text), "%s: %s", xmsg_err_name(rc), err);
-    snprintf(line, len, "download of %s failed: %s", url, text);
+    /* an aesgcm:// URL's fragment is its key: not logged */
+    snprintf(line, len, "download of %.*s failed: %s",
+             (int)(xmsg_aesgcm_is_url(url) ? strcspn(url, "#") : strlen(url)),
+             url, text);
     return xmsg_message_put(m, "downloadError", text);
 }
 
