@@ -37,21 +37,30 @@ py() {
   out=$(cat "$tmp/py.out")
   [ "$rc" = 0 ] || grep omemo_peer "$tmp/py.err" >&2
 }
-# connect_dl DIR [ARGS...]: o25's waiting messages, downloads into DIR;
-# sets rc, out (the line of the message that has "encrypted"), err. The
-# server may store the peer's message a moment after the peer left
-# (ejabberd routes it on): connect again until it is there (30 tries).
+# connect_dl DIR URL [ARGS...]: o25's waiting messages, downloads into
+# DIR; sets rc, err, out (the line of the message whose url is URL, the
+# one the peer sent last). The server may store the peer's message a
+# moment after the peer left (ejabberd routes it on): connect again until
+# it is there (30 tries).
 connect_dl() {
-  local dir=$1
-  shift
+  local dir=$1 want=$2 all
+  shift 2
   rm -rf "$dir"
   mkdir -p "$dir"
   for _ in $(seq 30); do
     xm "$me" connect -j "$me@$D" "${srv[@]}" --download "$dir" "$@"
-    out=$(grep '"encrypted"' <<<"$out" | tail -n 1)
+    all=$(grep '"encrypted"' <<<"$out")
+    out=$(jq -c --arg u "$want" 'select(.url == $u)' <<<"$all" | tail -n 1)
+    [ -n "$all" ] && [ "$(wc -l <<<"$all")" != 1 ] &&
+      echo "# connect got $(wc -l <<<"$all") encrypted messages: $(jq -c '{url, file, downloadError}' <<<"$all")"
     [ -n "$out" ] && break
     sleep 1
   done
+}
+# sendfile ARGS...: the peer sends an encrypted file to o25; purl its URL.
+sendfile() {
+  py send "$you" "$me@$D" "$@"
+  purl=$(grep "^{" <<<"$out" | jq -r .url)
 }
 msg() { jq -r "$1" <<<"$out"; }
 
@@ -128,10 +137,9 @@ check "--file to a recipient without OMEMO devices: exit 2, nothing uploaded" \
 # 3. python-omemo → xmsg: its own encrypted upload, decrypted by connect.
 head -c 1000000 /dev/urandom >"$tmp/one.bin"
 want1=$(sha256sum <"$tmp/one.bin" | cut -d' ' -f1)
-py send "$you" "$me@$D" "$tmp/one.bin"
-purl=$(grep "^{" <<<"$out" | jq -r .url)
+sendfile "$tmp/one.bin"
 check "the peer uploads and sends an encrypted file" '[ "$rc" = 0 ]'
-connect_dl "$tmp/dl"
+connect_dl "$tmp/dl" "$purl"
 file=$(msg .file)
 check "connect --download: decrypted, url the aesgcm:// URL, a file in DIR" \
   '[ "$rc" = 0 ] && [ "$(msg .encrypted)" = omemo ] &&
@@ -141,9 +149,22 @@ check "... the file decrypted: the same SHA-256" \
   '[ "$(sha256sum <"$file" | cut -d" " -f1)" = "$want1" ] &&
    [ "$(ls -A "$tmp/dl" | wc -l)" = 1 ]'
 
+# listen --download does the same.
+sendfile "$tmp/one.bin"
+rm -rf "$tmp/ldl"
+mkdir -p "$tmp/ldl"
+xm "$me" listen -j "$me@$D" "${srv[@]}" --download "$tmp/ldl" --type message \
+  --count 1 --duration 60
+out=$(grep '"encrypted"' <<<"$out" | tail -n 1)
+file=$(msg .file)
+check "listen --download: decrypted, fetched, the same SHA-256" \
+  '[ "$rc" = 0 ] && [ "$(msg .url)" = "$purl" ] && [[ "$file" == "$tmp/ldl/"* ]] &&
+   [ "$(sha256sum <"$file" | cut -d" " -f1)" = "$want1" ]'
+xm "$me" connect -j "$me@$D" "${srv[@]}"
+
 # 4. The 16-byte IVs of older clients are read.
-py send "$you" "$me@$D" "$tmp/one.bin" old-iv
-connect_dl "$tmp/dl"
+sendfile "$tmp/one.bin" old-iv
+connect_dl "$tmp/dl" "$purl"
 file=$(msg .file)
 check "a 16-byte IV (96 hex digits): the file, the same SHA-256" \
   '[ "$rc" = 0 ] && [ -f "$file" ] &&
@@ -151,9 +172,9 @@ check "a 16-byte IV (96 hex digits): the file, the same SHA-256" \
 
 # 5. What must not be kept: nothing in DIR, downloadError.
 for mode in tamper short badfrag; do
-  py send "$you" "$me@$D" "$tmp/one.bin" "$mode"
+  sendfile "$tmp/one.bin" "$mode"
   prc=$rc
-  connect_dl "$tmp/dl"
+  connect_dl "$tmp/dl" "$purl"
   echo "# $mode (peer exit $prc): $(jq -c '{body, url, file, downloadError}' <<<"$out")"
   case $mode in
   tamper) why="protocol: the encrypted file does not authenticate" ;;
@@ -168,12 +189,12 @@ done
 
 # 6. downloadMax counts the plaintext (the ciphertext is 16 bytes more).
 head -c 1000 /dev/urandom >"$tmp/k.bin"
-py send "$you" "$me@$D" "$tmp/k.bin"
-connect_dl "$tmp/dl" --download-max 1000
+sendfile "$tmp/k.bin"
+connect_dl "$tmp/dl" "$purl" --download-max 1000
 check "a 1000-byte file with downloadMax 1000: kept" \
   '[ -f "$(msg .file)" ] && cmp -s "$(msg .file)" "$tmp/k.bin"'
-py send "$you" "$me@$D" "$tmp/k.bin"
-connect_dl "$tmp/dl" --download-max 999
+sendfile "$tmp/k.bin"
+connect_dl "$tmp/dl" "$purl" --download-max 999
 check "... with downloadMax 999: downloadError, nothing in DIR" \
   '[[ "$(msg .downloadError)" == "input: the file is over downloadMax"* ]] &&
    [ -z "$(ls -A "$tmp/dl")" ]'
