@@ -159,7 +159,8 @@ const struct cli_optdef cli_optdefs[] = {
      "encrypt each body with OMEMO to every device of its recipient (with "
      "--room: of every member of a members-only, non-anonymous room): "
      "required (default: never in clear) or optional (in clear to a "
-     "recipient without OMEMO, said in its result)"},
+     "recipient without OMEMO, said in its result); --file: encrypted files "
+     "(aesgcm://)"},
 #endif
     {"type", OPT_TYPE, REQ, MSG, CLI_ACT_MSG, "type", "T",
      "message type: chat (default), normal, headline (notifications: "
@@ -591,8 +592,8 @@ static int check_multi(struct cli_opts *o)
                 "--file");
         return cli_usage_hint();
     }
-    if (o->omemo && (o->raw || o->nfiles)) {
-        cli_err("--omemo goes with neither --raw nor --file (yet)");
+    if (o->omemo && o->raw) {
+        cli_err("--omemo does not go with --raw");
         return cli_usage_hint();
     }
     if (o->omemo && cli_opts_has(o, "room") && cli_opts_has(o, "to")) {

@@ -390,6 +390,12 @@ typedef int (*xmsg_message_cb)(const xmsg_message *m, void *userdata);
  *  of a failed download. The message gets "file" (the path: downloadDir
  *  "/" name), or "downloadError" ("code: text", e.g. "tls: ..."; also
  *  logged at warn level): a failed download does not fail the call.
+ *  A message whose body is exactly one aesgcm:// URL (XEP-0454) has it
+ *  as "url": the https URL of the same host and path is fetched and
+ *  decrypted (AES-256-GCM with the fragment's IV and key, 12- or 16-byte
+ *  IV) into the temp file, kept only when the tag authenticates it (else
+ *  downloadError "protocol: ..."; a malformed fragment "input: ...");
+ *  downloadMax counts the plaintext.
  *  xmsg_session_poll() does the same.
  *  @return XMSG_OK or the failure's code (also in st): XMSG_ERR_CANCELLED
  *  when cb asked to stop, XMSG_ERR_TIMEOUT also when the state file stayed

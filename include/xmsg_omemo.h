@@ -92,6 +92,13 @@ xmsg_err xmsg_omemo_devices(xmsg_session *s, const char *jid, char **json,
  * whose identity is not the one pinned, is left out: told in the log) and
  * saved in the store before the message goes out. Our device is published
  * first when our device list lacks it (the recipient looks it up there).
+ * A message with "files" (body optional: the caption) has them encrypted
+ * (XEP-0454: AES-256-GCM, a random key and IV per file) as they are
+ * uploaded under random names; the caption goes first as a message of its
+ * own, then one message per file whose encrypted body is exactly its
+ * aesgcm:// URL (no jabber:x:oob, nothing of the file in clear); a
+ * recipient without devices is refused before any upload. The upload's
+ * failures are xmsg_session_upload()'s.
  * @return XMSG_OK; XMSG_ERR_INPUT (m is not such a message, or the
  *         recipient has no device we can encrypt to: nothing is sent); the
  *         store's errors as xmsg_omemo_identity; xmsg_session_send's.

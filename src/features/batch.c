@@ -415,9 +415,18 @@ static void room_for(struct batch *b, size_t n)
     }
 }
 
+/* 1 when m has a caption (a body besides its files). */
+static int caption(const xmsg_message *m)
+{
+    const char *body = xmsg_message_get(m, "body");
+
+    return body && *body;
+}
+
 /* An input with files: every file uploaded (or known from an input
- * before), then a message per file, together. A file that fails sends
- * nothing. */
+ * before), then a message per file, together (sealed: the caption first,
+ * alone). A file that fails sends nothing. */
+
 static void push_files(struct batch *b, xmsg_message *m)
 {
     const char *urls[XMSG_MESSAGE_FILES_MAX];
@@ -426,18 +435,27 @@ static void push_files(struct batch *b, xmsg_message *m)
     xmsg_err rc = XMSG_OK;
     size_t i;
 
-    room_for(b, n);
+    room_for(b, n + 1);
     if (b->c->closed)
         rc = xmsg_conn_fail(b->c, "sending");
     if (rc)
         snprintf(err, sizeof(err), "not sent (%s: %s)", xmsg_err_name(rc),
                  xmsg_status_text(b->c->st));
-    else
+    /* Messages sealed end to end: the files go encrypted (XEP-0454), the
+     * caption in a message of its own; a recipient that cannot get them
+     * sealed gets nothing uploaded. */
+    if (!rc && b->c->seal_check)
+        rc = b->c->seal_check(b->c->seal_state, b->c, m, err, sizeof(err));
+    b->c->aesgcm = b->c->seal != NULL;
+    if (!rc)
         rc = xmsg_uploads_get(b->c, &b->uploads, m, urls, err, sizeof(err));
+    b->c->aesgcm = 0;
     if (!b->io->keep_deadline)
         xmsg_conn_extend(b->c);
     if (rc)
         push_failed(b, rc, err);
+    if (!rc && b->c->seal && caption(m))
+        push_message(b, xmsg_caption_message(m), 1);
     for (i = 0; !rc && i < n; i++)
         push_message(b, xmsg_file_message(m, i, urls[i]), i + 1 < n);
     xmsg_message_free(m);
@@ -488,11 +506,7 @@ static int take_input(struct batch *b)
     }
     switch (r) {
     case XMSG_NEXT_MESSAGE:
-        if (m && m->files.n && b->c->seal) {
-            xmsg_message_free(m);
-            push_invalid(b, "message.files: not with params omemo (files "
-                            "are not encrypted yet): nothing sent");
-        } else if (m && m->files.n)
+        if (m && m->files.n)
             push_files(b, m);
         else if (m)
             push_message(b, m, 0);

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "features/aesgcm.h"
 #include "features/download.h"
 #include "features/http.h"
 
@@ -23,21 +24,27 @@
 /* Where the body goes. */
 struct sink {
     int fd;
-    int64_t got, max;
-    int too_big; /* the body grew past max */
-    int failed;  /* a write failed: errno in err */
+    int64_t got, max; /* bytes written to fd, at most */
+    int too_big;      /* the body grew past max */
+    int failed;       /* a write failed: errno in err */
     int err;
+    /* An aesgcm:// file: the body decrypted on its way to fd; its last 16
+     * bytes (the tag) held back until the body ends. */
+    xmsg_aesgcm *dec;
+    uint8_t hold[XMSG_AESGCM_TAG];
+    size_t nhold;
+    int cipher_failed;
 };
 
-static size_t on_write(char *buf, size_t size, size_t n, void *userdata)
+/* want bytes of buf to s->fd. 0, or -1 (s->failed set). */
+static int write_all(struct sink *s, const uint8_t *buf, size_t want)
 {
-    struct sink *s = userdata;
-    size_t want = size * n, done = 0;
+    size_t done = 0;
     ssize_t w;
 
     if (s->got + (int64_t)want > s->max) {
         s->too_big = 1;
-        return 0;
+        return -1;
     }
     while (done < want) {
         w = write(s->fd, buf + done, want - done);
@@ -46,11 +53,65 @@ static size_t on_write(char *buf, size_t size, size_t n, void *userdata)
         if (w <= 0) {
             s->failed = 1;
             s->err = w < 0 ? errno : ENOSPC;
-            return 0;
+            return -1;
         }
         done += (size_t)w;
     }
     s->got += (int64_t)want;
+    return 0;
+}
+
+/* Ciphertext decrypted to s->fd, through a piece of memory of its own. */
+static int decrypt_out(struct sink *s, const uint8_t *in, size_t n)
+{
+    uint8_t piece[16384];
+    size_t step;
+
+    for (; n > 0; in += step, n -= step) {
+        step = n < sizeof(piece) ? n : sizeof(piece);
+        if (xmsg_aesgcm_update(s->dec, in, step, piece)) {
+            s->cipher_failed = 1;
+            return -1;
+        }
+        if (write_all(s, piece, step))
+            return -1;
+    }
+    return 0;
+}
+
+/* Sealed: all but the last 16 bytes seen so far are decrypted; those
+ * are held back (they may be the tag). */
+static int sealed_write(struct sink *s, const uint8_t *buf, size_t n)
+{
+    const size_t total = s->nhold + n;
+    size_t out, from_hold;
+
+    if (total <= XMSG_AESGCM_TAG) {
+        memcpy(s->hold + s->nhold, buf, n);
+        s->nhold = total;
+        return 0;
+    }
+    out = total - XMSG_AESGCM_TAG;
+    from_hold = out < s->nhold ? out : s->nhold;
+    if (decrypt_out(s, s->hold, from_hold) ||
+        decrypt_out(s, buf, out - from_hold))
+        return -1;
+    /* what stays: the rest of hold, then the end of buf */
+    memmove(s->hold, s->hold + from_hold, s->nhold - from_hold);
+    s->nhold -= from_hold;
+    memcpy(s->hold + s->nhold, buf + (out - from_hold), n - (out - from_hold));
+    s->nhold = XMSG_AESGCM_TAG;
+    return 0;
+}
+
+static size_t on_write(char *buf, size_t size, size_t n, void *userdata)
+{
+    struct sink *s = userdata;
+    const size_t want = size * n;
+
+    if (s->dec ? sealed_write(s, (const uint8_t *)buf, want)
+               : write_all(s, (const uint8_t *)buf, want))
+        return 0;
     return want;
 }
 
@@ -106,12 +167,35 @@ static int scheme_ok(const char *url, int plaintext_ok)
            (plaintext_ok && strncasecmp(url, "http://", 7) == 0);
 }
 
+/* A sealed body, once whole: its tag checked. */
+static xmsg_err sealed_end(struct sink *s, char *err, size_t len)
+{
+    if (s->nhold < XMSG_AESGCM_TAG) {
+        snprintf(err, len,
+                 "the encrypted file is shorter than its tag "
+                 "(%zu bytes)",
+                 s->nhold);
+        return XMSG_ERR_PROTOCOL;
+    }
+    if (xmsg_aesgcm_verify(s->dec, s->hold)) {
+        snprintf(err, len,
+                 "the encrypted file does not authenticate "
+                 "(altered, or another key): not kept");
+        return XMSG_ERR_PROTOCOL;
+    }
+    return XMSG_OK;
+}
+
 /* The transfer's outcome as an error (err: why). */
-static xmsg_err outcome(CURL *curl, CURLcode rc, const struct sink *s,
+static xmsg_err outcome(CURL *curl, CURLcode rc, struct sink *s,
                         const char *cerr, char *err, size_t len)
 {
     long status = 0;
 
+    if (s->cipher_failed) {
+        snprintf(err, len, "the file cannot be decrypted (OpenSSL)");
+        return XMSG_ERR_INTERNAL;
+    }
     if (s->too_big || rc == CURLE_FILESIZE_EXCEEDED) {
         snprintf(err, len, "the file is over downloadMax (%" PRId64 " bytes)",
                  s->max);
@@ -134,7 +218,7 @@ static xmsg_err outcome(CURL *curl, CURLcode rc, const struct sink *s,
                  status);
         return XMSG_ERR_PROTOCOL;
     }
-    return XMSG_OK;
+    return s->dec ? sealed_end(s, err, len) : XMSG_OK;
 }
 
 /* GETs url into s->fd. */
@@ -152,7 +236,9 @@ static xmsg_err get(const char *url, const xmsg_params *p, struct sink *s,
     if (curl_easy_setopt(curl, CURLOPT_URL, url) ||
         xmsg_http_policy(curl, p, p->disable_tls || !p->mandatory_tls) ||
         curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L) ||
-        curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)s->max) ||
+        curl_easy_setopt(
+            curl, CURLOPT_MAXFILESIZE_LARGE,
+            (curl_off_t)(s->max + (s->dec ? XMSG_AESGCM_TAG : 0))) ||
         curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_write) ||
         curl_easy_setopt(curl, CURLOPT_WRITEDATA, s) ||
         curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, cerr)) {
@@ -178,19 +264,28 @@ static char *join(const char *dir, const char *name)
     return b.d;
 }
 
-/* The body fetched into a temp file of dfd, then published. */
+/* The body fetched into a temp file of dfd (decrypted with k when k),
+ * then published. */
 static xmsg_err fetch_into(int dfd, const char *url, const char *dir,
-                           const xmsg_params *p, char **path, char *err,
-                           size_t len)
+                           const xmsg_params *p, const xmsg_aesgcm_key *k,
+                           char **path, char *err, size_t len)
 {
-    struct sink s = {-1, 0, p->download_max, 0, 0, 0};
+    struct sink s;
     char tmp[64], name[XMSG_DOWNLOAD_NAME_MAX + 1], final[256];
     xmsg_err rc;
 
+    memset(&s, 0, sizeof(s));
+    s.max = p->download_max;
+    s.dec = k ? xmsg_aesgcm_new(k, 0) : NULL;
+    if (k && !s.dec) {
+        snprintf(err, len, "the cipher does not start");
+        return XMSG_ERR_INTERNAL;
+    }
     s.fd = open_temp(dfd, tmp, sizeof(tmp));
     if (s.fd < 0) {
         snprintf(err, len, "cannot create a file in %s: %s", dir,
                  strerror(errno));
+        xmsg_aesgcm_free(s.dec);
         return XMSG_ERR_INPUT;
     }
     rc = get(url, p, &s, err, len);
@@ -211,6 +306,25 @@ static xmsg_err fetch_into(int dfd, const char *url, const char *dir,
     }
     if (rc)
         unlinkat(dfd, tmp, 0); /* the partial file, or one not named */
+    xmsg_aesgcm_free(s.dec);
+    return rc;
+}
+
+/* An aesgcm:// URL: its https URL fetched and decrypted. */
+static xmsg_err fetch_sealed(int dfd, const char *url, const char *dir,
+                             const xmsg_params *p, char **path, char *err,
+                             size_t len)
+{
+    xmsg_aesgcm_key k;
+    char *https = NULL;
+    xmsg_err rc;
+
+    if (xmsg_aesgcm_parse_url(url, &https, &k, err, len))
+        return strcmp(err, "out of memory") ? XMSG_ERR_INPUT
+                                            : XMSG_ERR_INTERNAL;
+    rc = fetch_into(dfd, https, dir, p, &k, path, err, len);
+    xmsg_secure_zero(&k, sizeof(k));
+    free(https);
     return rc;
 }
 
@@ -218,11 +332,12 @@ xmsg_err xmsg_download_fetch(const char *url, const char *dir,
                              const xmsg_params *p, char **path, char *err,
                              size_t len)
 {
+    const int sealed = xmsg_aesgcm_is_url(url);
     int dfd;
     xmsg_err rc;
 
     *path = NULL;
-    if (!scheme_ok(url, p->disable_tls || !p->mandatory_tls)) {
+    if (!sealed && !scheme_ok(url, p->disable_tls || !p->mandatory_tls)) {
         snprintf(err, len,
                  "not an https URL (http only with plaintext "
                  "allowed)");
@@ -233,7 +348,8 @@ xmsg_err xmsg_download_fetch(const char *url, const char *dir,
         snprintf(err, len, "downloadDir %s: %s", dir, strerror(errno));
         return XMSG_ERR_INPUT;
     }
-    rc = fetch_into(dfd, url, dir, p, path, err, len);
+    rc = sealed ? fetch_sealed(dfd, url, dir, p, path, err, len)
+                : fetch_into(dfd, url, dir, p, NULL, path, err, len);
     close(dfd);
     return rc;
 }
@@ -259,7 +375,10 @@ static int annotate(const xmsg_params *p, const char *dir, xmsg_message *m,
     }
     *lvl = XMSG_LOG_WARN;
     snprintf(text, sizeof(text), "%s: %s", xmsg_err_name(rc), err);
-    snprintf(line, len, "download of %s failed: %s", url, text);
+    /* an aesgcm:// URL's fragment is its key: not logged */
+    snprintf(line, len, "download of %.*s failed: %s",
+             (int)(xmsg_aesgcm_is_url(url) ? strcspn(url, "#") : strlen(url)),
+             url, text);
     return xmsg_message_put(m, "downloadError", text);
 }
 

@@ -241,37 +241,40 @@ out:
 #define NS_MUC_ADMIN NS_MUC "#admin"
 #define NS_DISCO_INFO "http://jabber.org/protocol/disco#info"
 
-/* An iq get to room with payload; *query: the reply's first child,
- * borrowed from *wrap (owned). An error reply is XMSG_ERR_PROTOCOL with
- * its condition in *cond. */
-static xmsg_err room_get(xmsg_session *s, const char *room, const char *payload,
-                         xmsg_xel **wrap, const xmsg_xel **query, char *cond,
-                         size_t len)
+/* An iq get to room with a <query xmlns=ns/> (and an <item
+ * affiliation/> in it when affiliation is not NULL), asked on the
+ * connection alone: it may run while the batch engine seals a message.
+ * *query: the reply's first child, borrowed from *wrap (owned). An error
+ * reply is XMSG_ERR_PROTOCOL with its condition in *cond. */
+static xmsg_err room_get(xmsg_session *s, const char *room, const char *ns,
+                         const char *affiliation, xmsg_xel **wrap,
+                         const xmsg_xel **query, char *cond, size_t len)
 {
-    xmsg_message *iq = xmsg_message_new(), *reply = NULL;
-    const char *xml;
-    xmsg_err rc = XMSG_ERR_INTERNAL;
+    xmsg_xel *iq = xmsg_xel_new(XMSG_NS_CLIENT, "iq"), *q = NULL, *item;
+    const xmsg_xel *ans = NULL;
+    const char *type;
+    xmsg_err rc;
 
     *wrap = NULL;
     *query = NULL;
     snprintf(cond, len, "%s", "no reply");
-    if (iq && !xmsg_message_put(iq, "kind", "iq") &&
-        !xmsg_message_put(iq, "type", "get") &&
-        !xmsg_message_put(iq, "to", room) &&
-        !xmsg_message_put(iq, "payload", payload))
-        rc = xmsg_session_exchange(s, iq, &reply);
+    q = iq && !xmsg_xel_set_attr(iq, "type", "get")
+            ? xmsg_xel_add_new(iq, ns, "query")
+            : NULL;
+    item = q && affiliation ? xmsg_xel_add_new(q, ns, "item") : NULL;
+    if (!q || (affiliation &&
+               (!item || xmsg_xel_set_attr(item, "affiliation", affiliation))))
+        rc = xmsg_status_fail(s->c.st, XMSG_ERR_INTERNAL, "out of memory");
     else
-        xmsg_status_fail(s->c.st, rc, "out of memory");
-    xml = reply ? xmsg_message_get(reply, "payload") : NULL;
-    if (rc == XMSG_ERR_PROTOCOL && xml &&
-        (*wrap = xmsg_xml_parse_fragment(xml)))
-        xmsg_error_condition(*wrap, cond, len);
-    if (!rc && xml)
-        *wrap = xmsg_xml_parse_fragment(xml);
-    if (!rc && *wrap)
-        *query = xmsg_xel_child(*wrap, NULL, NULL);
-    xmsg_message_free(reply);
-    xmsg_message_free(iq);
+        rc = xmsg_conn_ask(&s->c, iq, room, wrap, &ans);
+    type = ans ? xmsg_xel_attr(ans, "type") : NULL;
+    if (!rc && (!type || strcmp(type, "result") != 0)) {
+        xmsg_error_condition(ans, cond, len);
+        rc = xmsg_status_fail(s->c.st, XMSG_ERR_PROTOCOL, "%s: %s", room, cond);
+    }
+    if (!rc)
+        *query = xmsg_xel_child(ans, NULL, NULL);
+    xmsg_xel_free(iq);
     return rc;
 }
 
@@ -296,8 +299,8 @@ xmsg_err xmsg_muc_check_private(xmsg_session *s, const char *room)
     const xmsg_xel *query = NULL;
     char cond[128];
     int members, named;
-    xmsg_err rc = room_get(s, room, "<query xmlns='" NS_DISCO_INFO "'/>", &wrap,
-                           &query, cond, sizeof(cond));
+    xmsg_err rc = room_get(s, room, NS_DISCO_INFO, NULL, &wrap, &query, cond,
+                           sizeof(cond));
 
     if (rc == XMSG_ERR_PROTOCOL) {
         xmsg_status_clear_error(s->c.st);
@@ -353,14 +356,10 @@ static xmsg_err add_affiliation(xmsg_session *s, const char *room,
 {
     xmsg_xel *wrap = NULL;
     const xmsg_xel *query = NULL;
-    char cond[128], payload[128];
-    xmsg_err rc;
+    char cond[128];
+    xmsg_err rc = room_get(s, room, NS_MUC_ADMIN, affiliation, &wrap, &query,
+                           cond, sizeof(cond));
 
-    snprintf(payload, sizeof(payload),
-             "<query xmlns='" NS_MUC_ADMIN "'><item affiliation='%s'/>"
-             "</query>",
-             affiliation);
-    rc = room_get(s, room, payload, &wrap, &query, cond, sizeof(cond));
     if (rc == XMSG_ERR_PROTOCOL) {
         xmsg_status_clear_error(s->c.st);
         xmsg_conn_log(&s->c, XMSG_LOG_WARN,

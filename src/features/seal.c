@@ -39,6 +39,7 @@ xmsg_err xmsg_seal_start(xmsg_session *s)
                                       "OMEMO: cannot start");
     s->seal_ops = ops;
     s->c.seal = ops->seal;
+    s->c.seal_check = ops->check;
     s->c.seal_state = s->seal_state;
     return XMSG_OK;
 }
@@ -50,5 +51,6 @@ void xmsg_seal_stop(xmsg_session *s)
     s->seal_ops = NULL;
     s->seal_state = NULL;
     s->c.seal = NULL;
+    s->c.seal_check = NULL;
     s->c.seal_state = NULL;
 }

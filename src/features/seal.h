@@ -23,6 +23,11 @@ typedef struct xmsg_sealer_ops {
      * for its result). */
     xmsg_err (*seal)(void *state, xmsg_conn *c, xmsg_message **m,
                      int *encrypted, char *err, size_t errlen);
+    /* Before the files of m are uploaded: XMSG_OK when m can be sealed
+     * or may go in clear; else m's failure (err says why) and nothing
+     * of it is uploaded. */
+    xmsg_err (*check)(void *state, xmsg_conn *c, const xmsg_message *m,
+                      char *err, size_t errlen);
     /* Frees the state (NULL-safe). */
     void (*close)(void *state);
 } xmsg_sealer_ops;

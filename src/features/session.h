@@ -55,7 +55,13 @@ struct xmsg_conn {
      * NULL when params ask for none. */
     xmsg_err (*seal)(void *state, xmsg_conn *c, xmsg_message **m,
                      int *encrypted, char *err, size_t errlen);
+    xmsg_err (*seal_check)(void *state, xmsg_conn *c, const xmsg_message *m,
+                           char *err, size_t errlen);
     void *seal_state;
+    /* Upload files encrypted (XEP-0454, upload_file.c): set by the layer
+     * that seals the messages, which sends the aesgcm:// URLs only inside
+     * them. */
+    int aesgcm;
 };
 
 /* Opens the stream, connects, logs in and binds, within the deadline.

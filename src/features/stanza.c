@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "features/aesgcm.h"
 #include "features/session.h"
 
 /* Custom attributes are mirrored in a child element: servers may drop
@@ -189,12 +190,13 @@ static int add_payload(xmsg_xel *el, const char *payload)
 }
 
 /* A file's URL as XEP-0066 out-of-band data, which clients show inline:
- * <x xmlns='jabber:x:oob'><url>URL</url></x>. */
+ * <x xmlns='jabber:x:oob'><url>URL</url></x>. Never an aesgcm:// URL: its
+ * key goes only inside an encrypted body. */
 static int add_oob(xmsg_xel *el, const char *url)
 {
     xmsg_xel *x;
 
-    if (!url)
+    if (!url || xmsg_aesgcm_is_url(url))
         return 0;
     x = xmsg_xel_add_new(el, XMSG_NS_OOB, "x");
     return !x || !xmsg_el_add(x, XMSG_NS_OOB, "url", url);
@@ -361,7 +363,7 @@ xmsg_message *xmsg_message_from_stanza(const xmsg_xel *stanza)
          (subj && xmsg_message_put(m, "subject", subj)) ||
          take_attributes(m, stanza) || take_mirror(m, stanza) ||
          take_delay(m, stanza) || xmsg_take_oob(m, stanza) ||
-         take_encrypted(m, stanza);
+         xmsg_take_aesgcm_url(m) || take_encrypted(m, stanza);
     free(text);
     free(subj);
     if (rc) {

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "features/aesgcm.h"
 #include "features/session.h"
 
 #define XMSG_NS_UPLOAD "urn:xmpp:http:upload:0"
@@ -104,12 +105,29 @@ xmsg_err xmsg_upload_put(const xmsg_upload_slot *slot, FILE *f, int64_t size,
                          xmsg_upload_tick tick, void *userdata,
                          xmsg_status *st);
 
+/* The same PUT, sealed (XEP-0454): the file encrypted with k (AES-256-GCM)
+ * as it is read, its 16-byte tag after it (size + 16 bytes go out, as
+ * the slot was asked for), content type application/octet-stream; only
+ * the piece libcurl asks for is in memory, and no plaintext is written
+ * anywhere. The same codes; XMSG_ERR_INTERNAL also when the cipher
+ * fails. */
+xmsg_err xmsg_upload_put_sealed(const xmsg_upload_slot *slot, FILE *f,
+                                int64_t size, const xmsg_aesgcm_key *k,
+                                const xmsg_params *p, xmsg_upload_tick tick,
+                                void *userdata, xmsg_status *st);
+
 /* upload_file.c: uploads the file at path over c (content_type NULL:
  * guessed from the name): the service (cache or discovery), the size
  * checked against its limit before anything is asked, a slot, the PUT;
  * c->params' progress callback is told. *url (owned) the GET URL and
  * *size the bytes on success. Failures recorded in c->st, as
- * xmsg_session_upload() lists them. */
+ * xmsg_session_upload() lists them. With c->aesgcm set (the messages will
+ * be end-to-end encrypted): the upload is sealed (xmsg_upload_put_sealed,
+ * a new random key and IV per file), the slot is asked for size + 16
+ * bytes under a random name (32 hex digits and the file's extension, if
+ * it has a short one) as application/octet-stream, and *url is the
+ * aesgcm:// URL with the key (which must then go only in an encrypted
+ * message). */
 xmsg_err xmsg_upload_file(xmsg_conn *c, const char *path,
                           const char *content_type, char **url, int64_t *size);
 
@@ -134,8 +152,17 @@ void xmsg_uploads_clear(xmsg_uploads *u);
 /* The message of m's file i (owned; NULL out of memory): m's fields but
  * its files, body the URL (after m's body, the caption, for the first),
  * the URL as its jabber:x:oob data; only the last keeps m's id (a room's
- * reflection is awaited by it), the others get their own. */
+ * reflection is awaited by it), the others get their own. An aesgcm://
+ * URL (a sealed upload) is the whole body, without caption or
+ * jabber:x:oob (clients show a file only for a body that is exactly the
+ * URL; the caller sends m's caption as a message of its own). */
 xmsg_message *xmsg_file_message(const xmsg_message *m, size_t i,
                                 const char *url);
+
+/* m's caption as a message of its own: m's fields but its id and files
+ * (owned; NULL when out of memory). With encrypted files (c->aesgcm) the
+ * caption goes alone, before the files' messages, whose bodies are their
+ * aesgcm:// URLs alone. */
+xmsg_message *xmsg_caption_message(const xmsg_message *m);
 
 #endif

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <openssl/rand.h>
 #include <sys/stat.h>
 
 #include "features/sessobj.h"
@@ -116,6 +117,8 @@ static int tick(void *userdata, int64_t sent)
     struct put *t = userdata;
 
     /* Whole is told once, when the server took it (send_file). */
+    if (sent > t->size) /* a sealed upload's tag */
+        sent = t->size;
     if (t->c->params->progress && sent != t->told && sent < t->size)
         progress(t, sent);
     xmsg_conn_extend(t->c);
@@ -123,30 +126,80 @@ static int tick(void *userdata, int64_t sent)
     return t->c->closed;
 }
 
+/* A sealed upload's name for the slot: 32 random hex digits, and the
+ * file's extension when it is short and plain (clients pick how to show
+ * a file by it). 0, or -1 when the random source fails. */
+static int sealed_name(const char *path, char out[48])
+{
+    const char *dot = strrchr(base_name(path), '.');
+    uint8_t r[16];
+    size_t i;
+
+    if (RAND_bytes(r, sizeof(r)) != 1)
+        return -1;
+    for (i = 0; i < sizeof(r); i++)
+        snprintf(out + 2 * i, 3, "%02x", r[i]);
+    if (dot && strlen(dot) >= 2 && strlen(dot) <= 9 &&
+        strspn(dot + 1, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                        "0123456789") == strlen(dot + 1))
+        strcat(out, dot);
+    return 0;
+}
+
+/* The PUT (sealed with k when k) and the URL to send. */
+static xmsg_err put_file(xmsg_conn *c, const xmsg_upload_slot *slot, FILE *f,
+                         struct put *t, const char *type,
+                         const xmsg_aesgcm_key *k, char **url)
+{
+    const xmsg_params *p = c->params;
+    xmsg_err rc;
+
+    if (k)
+        rc = xmsg_upload_put_sealed(slot, f, t->size, k, p, tick, t, c->st);
+    else
+        rc = xmsg_upload_put(slot, f, t->size, type, p, tick, t, c->st);
+    xmsg_conn_extend(c);
+    if (!rc && p->progress)
+        progress(t, t->size);
+    if (rc)
+        return rc;
+    *url = k ? xmsg_aesgcm_url(slot->get_url, k) : xmsg_strdup(slot->get_url);
+    if (!*url && k)
+        return xmsg_status_fail(c->st, XMSG_ERR_PROTOCOL,
+                                "upload: an encrypted file needs an https "
+                                "GET URL without fragment");
+    return *url ? XMSG_OK
+                : xmsg_status_fail(c->st, XMSG_ERR_INTERNAL, "out of memory");
+}
+
 /* The slot and the PUT. */
 static xmsg_err send_file(xmsg_conn *c, const xmsg_upload_svc *svc, FILE *f,
                           struct put *t, const char *type, char **url)
 {
     xmsg_upload_slot slot;
+    xmsg_aesgcm_key k;
+    char name[48];
+    const int sealed = c->aesgcm;
     xmsg_err rc;
 
-    rc = xmsg_upload_request_slot(c, svc->jid, base_name(t->path), t->size,
-                                  type, &slot);
+    if (sealed && (xmsg_aesgcm_key_new(&k) || sealed_name(t->path, name)))
+        return xmsg_status_fail(c->st, XMSG_ERR_INTERNAL,
+                                "upload: the random source fails");
+    rc = xmsg_upload_request_slot(
+        c, svc->jid, sealed ? name : base_name(t->path),
+        t->size + (sealed ? XMSG_AESGCM_TAG : 0),
+        sealed ? "application/octet-stream" : type, &slot);
     if (rc)
-        return rc;
-    xmsg_conn_log(c, XMSG_LOG_INFO, "upload: PUT %" PRId64 " bytes", t->size);
+        goto out;
+    xmsg_conn_log(c, XMSG_LOG_INFO, "upload: PUT %" PRId64 " bytes%s",
+                  t->size + (sealed ? XMSG_AESGCM_TAG : 0),
+                  sealed ? " (encrypted, XEP-0454)" : "");
     if (c->params->progress)
         progress(t, 0);
-    rc = xmsg_upload_put(&slot, f, t->size, type, c->params, tick, t, c->st);
-    xmsg_conn_extend(c);
-    if (!rc && c->params->progress)
-        progress(t, t->size);
-    if (!rc) {
-        *url = xmsg_strdup(slot.get_url);
-        if (!*url)
-            rc = xmsg_status_fail(c->st, XMSG_ERR_INTERNAL, "out of memory");
-    }
+    rc = put_file(c, &slot, f, t, type, sealed ? &k : NULL, url);
     xmsg_upload_slot_clear(&slot);
+out:
+    xmsg_secure_zero(&k, sizeof(k));
     return rc;
 }
 
@@ -162,11 +215,14 @@ xmsg_err xmsg_upload_file(xmsg_conn *c, const char *path,
     rc = open_file(path, &f, &t.size, c->st);
     if (!rc)
         rc = find_service(c, &svc);
-    if (!rc && svc.max_size >= 0 && t.size > svc.max_size)
+    if (!rc && svc.max_size >= 0 &&
+        t.size + (c->aesgcm ? XMSG_AESGCM_TAG : 0) > svc.max_size)
         rc = xmsg_status_fail(c->st, XMSG_ERR_INPUT,
-                              "file %s is %" PRId64 " bytes; the server "
+                              "file %s is %" PRId64 " bytes%s; the server "
                               "takes at most %" PRId64,
-                              path, t.size, svc.max_size);
+                              path, t.size,
+                              c->aesgcm ? " (16 more encrypted)" : "",
+                              svc.max_size);
     if (!rc)
         rc = send_file(c, &svc, f, &t,
                        content_type ? content_type : guess_type(path), url);

@@ -2,17 +2,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "features/aesgcm.h"
 #include "features/http.h"
 #include "features/upload.h"
 
 /* What the read callback reads from, and whom the transfer ticks. */
 struct src {
     FILE *f;
-    int64_t left; /* bytes still to send */
+    int64_t left; /* bytes of the file still to send */
     int failed;   /* a read error, or the file ended early */
     xmsg_upload_tick tick;
     void *userdata;
     int aborted; /* tick said stop */
+    /* Sealed (XEP-0454): the file encrypted as it is read, then its tag. */
+    xmsg_aesgcm *enc;
+    uint8_t tag[XMSG_AESGCM_TAG];
+    size_t tag_left;   /* the tag's bytes still to send */
+    int cipher_failed; /* OpenSSL refused */
 };
 
 static int on_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow,
@@ -26,21 +32,39 @@ static int on_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow,
     return s->aborted;
 }
 
+/* Sealed: once the file is read, its tag (made at the file's end). */
+static size_t read_tag(struct src *s, char *buf, size_t want)
+{
+    const size_t off = XMSG_AESGCM_TAG - s->tag_left;
+
+    if (want > s->tag_left)
+        want = s->tag_left;
+    memcpy(buf, s->tag + off, want);
+    s->tag_left -= want;
+    return want;
+}
+
 static size_t on_read(char *buf, size_t size, size_t n, void *userdata)
 {
     struct src *s = userdata;
     size_t want = size * n, got;
 
+    if (s->left == 0)
+        return s->enc ? read_tag(s, buf, want) : 0;
     if ((int64_t)want > s->left)
         want = (size_t)s->left;
-    if (want == 0)
-        return 0;
     got = fread(buf, 1, want, s->f);
     if (got == 0) {
         s->failed = 1;
         return CURL_READFUNC_ABORT;
     }
     s->left -= (int64_t)got;
+    if (s->enc &&
+        (xmsg_aesgcm_update(s->enc, (uint8_t *)buf, got, (uint8_t *)buf) ||
+         (s->left == 0 && xmsg_aesgcm_tag(s->enc, s->tag)))) {
+        s->cipher_failed = 1;
+        return CURL_READFUNC_ABORT;
+    }
     return got;
 }
 
@@ -88,7 +112,7 @@ static int setup(CURL *curl, const xmsg_upload_slot *slot, struct curl_slist *h,
            xmsg_http_policy(curl, p, p->disable_tls) ||
            curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L) ||
            curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE,
-                            (curl_off_t)s->left) ||
+                            (curl_off_t)(s->left + (int64_t)s->tag_left)) ||
            curl_easy_setopt(curl, CURLOPT_READFUNCTION, on_read) ||
            curl_easy_setopt(curl, CURLOPT_READDATA, s) ||
            curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_write) ||
@@ -107,6 +131,9 @@ static xmsg_err result(CURL *curl, CURLcode rc, const struct src *s,
         return xmsg_status_fail(st, XMSG_ERR_CONNECT,
                                 "upload: the connection was lost during the "
                                 "PUT");
+    if (s->cipher_failed)
+        return xmsg_status_fail(st, XMSG_ERR_INTERNAL,
+                                "upload: the file cannot be encrypted");
     if (s->failed)
         return xmsg_status_fail(st, XMSG_ERR_INPUT,
                                 "upload: the file could not be read to its "
@@ -123,11 +150,11 @@ static xmsg_err result(CURL *curl, CURLcode rc, const struct src *s,
     return XMSG_OK;
 }
 
-xmsg_err xmsg_upload_put(const xmsg_upload_slot *slot, FILE *f, int64_t size,
-                         const char *content_type, const xmsg_params *p,
-                         xmsg_upload_tick tick, void *userdata, xmsg_status *st)
+/* The PUT of s (plain, or sealed when s->enc). */
+static xmsg_err put(const xmsg_upload_slot *slot, struct src *s,
+                    const char *content_type, const xmsg_params *p,
+                    xmsg_status *st)
 {
-    struct src s = {f, size, 0, tick, userdata, 0};
     struct curl_slist *h = NULL;
     char errbuf[CURL_ERROR_SIZE] = "";
     CURL *curl = NULL;
@@ -138,14 +165,55 @@ xmsg_err xmsg_upload_put(const xmsg_upload_slot *slot, FILE *f, int64_t size,
                                 "upload: libcurl does not start");
     curl = curl_easy_init();
     h = curl ? headers(slot, content_type) : NULL;
-    if (!h || setup(curl, slot, h, &s, p) ||
+    if (!h || setup(curl, slot, h, s, p) ||
         curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf)) {
         rc = xmsg_status_fail(st, XMSG_ERR_INTERNAL, "upload: out of memory");
         goto out;
     }
-    rc = result(curl, curl_easy_perform(curl), &s, errbuf, st);
+    rc = result(curl, curl_easy_perform(curl), s, errbuf, st);
 out:
     curl_slist_free_all(h);
     curl_easy_cleanup(curl);
+    return rc;
+}
+
+xmsg_err xmsg_upload_put(const xmsg_upload_slot *slot, FILE *f, int64_t size,
+                         const char *content_type, const xmsg_params *p,
+                         xmsg_upload_tick tick, void *userdata, xmsg_status *st)
+{
+    struct src s;
+
+    memset(&s, 0, sizeof(s));
+    s.f = f;
+    s.left = size;
+    s.tick = tick;
+    s.userdata = userdata;
+    return put(slot, &s, content_type, p, st);
+}
+
+xmsg_err xmsg_upload_put_sealed(const xmsg_upload_slot *slot, FILE *f,
+                                int64_t size, const xmsg_aesgcm_key *k,
+                                const xmsg_params *p, xmsg_upload_tick tick,
+                                void *userdata, xmsg_status *st)
+{
+    struct src s;
+    xmsg_err rc;
+
+    memset(&s, 0, sizeof(s));
+    s.f = f;
+    s.left = size;
+    s.tick = tick;
+    s.userdata = userdata;
+    s.tag_left = XMSG_AESGCM_TAG;
+    s.enc = xmsg_aesgcm_new(k, 1);
+    if (!s.enc)
+        return xmsg_status_fail(st, XMSG_ERR_INTERNAL,
+                                "upload: the cipher does not start");
+    if (size == 0 && xmsg_aesgcm_tag(s.enc, s.tag))
+        rc = xmsg_status_fail(st, XMSG_ERR_INTERNAL,
+                              "upload: the file cannot be encrypted");
+    else
+        rc = put(slot, &s, "application/octet-stream", p, st);
+    xmsg_aesgcm_free(s.enc);
     return rc;
 }

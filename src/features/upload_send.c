@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "features/aesgcm.h"
 #include "features/upload.h"
 
 struct xmsg_upload_done {
@@ -118,7 +119,8 @@ xmsg_err xmsg_uploads_get(xmsg_conn *c, xmsg_uploads *u, const xmsg_message *m,
 static int set_body(xmsg_message *out, const xmsg_message *m, size_t i,
                     const char *url)
 {
-    const char *caption = i == 0 ? xmsg_message_get(m, "body") : NULL;
+    const char *caption =
+        i == 0 && !xmsg_aesgcm_is_url(url) ? xmsg_message_get(m, "body") : NULL;
     xmsg_buf b = {0};
     int rc;
 
@@ -143,10 +145,26 @@ xmsg_message *xmsg_file_message(const xmsg_message *m, size_t i,
         if (strcmp(name, "body") && (last || strcmp(name, "id")))
             rc = xmsg_message_put(out, name, m->values.v[k]);
     }
-    rc = rc || set_body(out, m, i, url) || xmsg_message_set_oob(out, url);
+    rc = rc || set_body(out, m, i, url) ||
+         (!xmsg_aesgcm_is_url(url) && xmsg_message_set_oob(out, url));
     if (rc) {
         xmsg_message_free(out);
         return NULL;
+    }
+    return out;
+}
+
+xmsg_message *xmsg_caption_message(const xmsg_message *m)
+{
+    xmsg_message *out = xmsg_message_new();
+    size_t k;
+
+    for (k = 0; out && k < m->names.n; k++) {
+        if (strcmp(m->names.v[k], "id") &&
+            xmsg_message_put(out, m->names.v[k], m->values.v[k])) {
+            xmsg_message_free(out);
+            out = NULL;
+        }
     }
     return out;
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "features/sessobj.h"
+#include "features/upload.h"
 #include "omemo/decrypt.h"
 #include "omemo/encrypt.h"
 #include "omemo/pep.h"
@@ -196,11 +197,12 @@ xmsg_err xmsg_omemo_send(xmsg_session *s, const xmsg_message *m,
     const char *kind = m ? xmsg_message_get(m, "kind") : NULL;
 
     if (!s || !m || !xmsg_message_get(m, "to") ||
-        !xmsg_message_get(m, "body") || xmsg_message_get(m, "payload") ||
+        (!xmsg_message_get(m, "body") && !m->files.n) ||
+        xmsg_message_get(m, "payload") ||
         (kind && strcmp(kind, "message") != 0))
         return xmsg_status_fail(st, XMSG_ERR_INPUT,
-                                "OMEMO: a message with to and body (and no "
-                                "payload) is required");
+                                "OMEMO: a message with to and a body or "
+                                "files (and no payload) is required");
     /* One way: the send path's sealer (seal.c), required this time. */
     return xmsg_omemo_seal_send(s, m, st);
 }
@@ -290,7 +292,8 @@ xmsg_message *xmsg_omemo_decrypt(const xmsg_params *p, const xmsg_message *m,
     xmsg_status *own = enc ? xmsg_status_new() : NULL;
     xmsg_message *copy = own ? xmsg_message_copy(m) : NULL;
 
-    if (copy && decrypt_into(p, copy, enc, own)) {
+    if (copy &&
+        (decrypt_into(p, copy, enc, own) || xmsg_take_aesgcm_url(copy))) {
         xmsg_message_free(copy);
         copy = NULL;
         xmsg_status_fail(st, XMSG_ERR_INTERNAL, "out of memory");

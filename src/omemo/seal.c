@@ -228,7 +228,37 @@ static xmsg_err sealer_seal(void *state, xmsg_conn *c, xmsg_message **m,
     return XMSG_OK;
 }
 
-static const xmsg_sealer_ops ops = {sealer_open, sealer_seal, sealer_close};
+/* Before m's files are uploaded: in required mode, a recipient without
+ * a device fails m at once (nothing uploaded); a room is checked when its
+ * message is sealed. */
+static xmsg_err sealer_check(void *state, xmsg_conn *c, const xmsg_message *m,
+                             char *err, size_t errlen)
+{
+    struct sealer *z = state;
+    uint32_t *ids = NULL;
+    size_t n = 0;
+    char *to;
+    xmsg_err rc = sealable(z, c, m);
+
+    if (rc)
+        return refuse(c, rc, err, errlen);
+    if (to_room(m) || z->mode == XMSG_OMEMO_OPTIONAL)
+        return XMSG_OK;
+    to = xmsg_jid_bare_norm(xmsg_message_get(m, "to"));
+    rc = to ? xmsg_omemo_devcache_get(c, &z->dc, to, &ids, &n)
+            : xmsg_status_fail(c->st, XMSG_ERR_INTERNAL, "out of memory");
+    free(ids);
+    if (!rc && n == 0)
+        rc = xmsg_status_fail(c->st, XMSG_ERR_INPUT,
+                              "OMEMO: %s has no OMEMO device: its files are "
+                              "not uploaded, nothing sent",
+                              to);
+    free(to);
+    return rc ? refuse(c, rc, err, errlen) : XMSG_OK;
+}
+
+static const xmsg_sealer_ops ops = {sealer_open, sealer_seal, sealer_check,
+                                    sealer_close};
 
 void xmsg_omemo_init(void)
 {
@@ -279,11 +309,13 @@ xmsg_err xmsg_omemo_seal_send(xmsg_session *s, const xmsg_message *m,
     mode = z->mode;
     z->mode = XMSG_OMEMO_REQUIRED; /* this call: never in clear */
     s->c.seal = ops.seal;
+    s->c.seal_check = ops.check;
     s->c.seal_state = z;
     rc = xmsg_session_send(s, m, st);
     z->mode = mode;
     if (s->p->omemo == XMSG_OMEMO_OFF) { /* the session's other sends */
         s->c.seal = NULL;
+        s->c.seal_check = NULL;
         s->c.seal_state = NULL;
     }
     return rc;

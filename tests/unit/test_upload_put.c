@@ -25,10 +25,24 @@ struct peer {
     size_t body;     /* body bytes received */
     unsigned sum;    /* their byte sum */
     int wake[2];     /* STALL: written when the client gave up */
-    SSL_CTX *ctx;    /* HTTPS when set */
+    uint8_t *keep;   /* when set: the body's first keep_cap bytes */
+    size_t keep_cap;
+    SSL_CTX *ctx; /* HTTPS when set */
     SSL *ssl;
     pthread_t th;
 };
+
+/* Body bytes received: counted, summed, kept when asked. */
+static void got_body(struct peer *p, const char *b, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++, p->body++) {
+        p->sum += (unsigned char)b[i];
+        if (p->keep && p->body < p->keep_cap)
+            p->keep[p->body] = (uint8_t)b[i];
+    }
+}
 
 static ssize_t rd(struct peer *p, int fd, char *buf, size_t n)
 {
@@ -56,8 +70,7 @@ static int read_head(int fd, struct peer *p)
         p->head[n] = '\0';
         end = strstr(p->head, "\r\n\r\n");
         if (end) {
-            for (char *b = end + 4; b < p->head + n; b++, p->body++)
-                p->sum += (unsigned char)*b;
+            got_body(p, end + 4, (size_t)(p->head + n - (end + 4)));
             return 0;
         }
     }
@@ -67,13 +80,10 @@ static int read_head(int fd, struct peer *p)
 static void read_body(int fd, struct peer *p, size_t want)
 {
     char buf[65536];
-    ssize_t r, i;
+    ssize_t r;
 
-    while (p->body < want && (r = rd(p, fd, buf, sizeof(buf))) > 0) {
-        for (i = 0; i < r; i++)
-            p->sum += (unsigned char)buf[i];
-        p->body += (size_t)r;
-    }
+    while (p->body < want && (r = rd(p, fd, buf, sizeof(buf))) > 0)
+        got_body(p, buf, (size_t)r);
 }
 
 static void *serve(void *arg)
@@ -116,12 +126,20 @@ static void *serve(void *arg)
     return NULL;
 }
 
+/* Where the next peer keeps the body it gets (none: NULL). */
+static uint8_t *keep_next;
+static size_t keep_next_cap;
+
 static void peer_start_ctx(struct peer *p, enum act act, SSL_CTX *ctx)
 {
     struct sockaddr_in a;
     socklen_t len = sizeof(a);
 
     memset(p, 0, sizeof(*p));
+    p->keep = keep_next; /* set before the thread starts */
+    p->keep_cap = keep_next_cap;
+    keep_next = NULL;
+    keep_next_cap = 0;
     memset(&a, 0, sizeof(a));
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -253,6 +271,64 @@ static void test_put_ok(void **state)
     assert_int_equal(p.sum, sum);
     fclose(f);
     xmsg_status_free(st);
+}
+
+/* Sealed (XEP-0454): n + 16 bytes as application/octet-stream, the file
+ * encrypted then its tag: decrypted with the key, the file; an empty file
+ * is its tag alone. */
+static void sealed_case(size_t n)
+{
+    char url[64];
+    uint8_t *body = malloc(n + 16 + 1);
+    xmsg_upload_slot slot;
+    xmsg_params *params = xmsg_params_new();
+    xmsg_status *st = xmsg_status_new();
+    xmsg_aesgcm_key k;
+    xmsg_aesgcm *g;
+    struct peer p;
+    unsigned sum;
+    FILE *f = data_file(n, &sum);
+    size_t i;
+
+    assert_non_null(body);
+    memset(&slot, 0, sizeof(slot));
+    memset(&ticks, 0, sizeof(ticks));
+    keep_next = body;
+    keep_next_cap = n + 16 + 1;
+    peer_start(&p, REPLY_201);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/put/s", p.port);
+    slot.put_url = url;
+    assert_int_equal(xmsg_params_set_bool(params, "disableTLS", 1, NULL), 0);
+    assert_int_equal(xmsg_aesgcm_key_new(&k), 0);
+    assert_int_equal(xmsg_upload_put_sealed(&slot, f, (int64_t)n, &k, params,
+                                            on_tick, &ticks, st),
+                     XMSG_OK);
+    peer_stop(&p);
+    snprintf(url, sizeof(url), "\r\nContent-Length: %zu\r\n", n + 16);
+    assert_non_null(strstr(p.head, url));
+    assert_non_null(
+        strstr(p.head, "\r\nContent-Type: application/octet-stream\r\n"));
+    assert_int_equal(p.body, n + 16);
+    for (i = 0; i < n && body[i] == (uint8_t)(i * 7 % 251); i++)
+        ;
+    assert_true(n == 0 || i < n); /* not the file in clear */
+    g = xmsg_aesgcm_new(&k, 0);
+    assert_int_equal(xmsg_aesgcm_update(g, body, n, body), 0);
+    assert_int_equal(xmsg_aesgcm_verify(g, body + n), 0);
+    xmsg_aesgcm_free(g);
+    for (i = 0; i < n; i++)
+        assert_int_equal(body[i], (uint8_t)(i * 7 % 251));
+    fclose(f);
+    free(body);
+    xmsg_params_free(params);
+    xmsg_status_free(st);
+}
+
+static void test_put_sealed(void **state)
+{
+    (void)state;
+    sealed_case(1000 * 1000 + 3);
+    sealed_case(0);
 }
 
 /* A caller whose stream is lost stops the PUT: a connection error. */
@@ -412,6 +488,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_put_ok),
+        cmocka_unit_test(test_put_sealed),
         cmocka_unit_test(test_put_tick_aborts),
         cmocka_unit_test(test_put_500),
         cmocka_unit_test(test_put_cut),
