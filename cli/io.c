@@ -12,9 +12,6 @@
 #include <sys/stat.h>
 
 #include "cli.h"
-#ifdef XMSG_HAVE_OMEMO
-#include "xmsg_omemo.h"
-#endif
 
 #define READ_CHUNK 4096
 
@@ -200,14 +197,7 @@ int cli_write_stdout(const char *buf, size_t len)
 
 char *cli_message_json(const xmsg_params *p, const xmsg_message *m)
 {
-#ifdef XMSG_HAVE_OMEMO
-    xmsg_message *plain = xmsg_omemo_decrypt(p, m, NULL);
-    char *json = xmsg_message_to_json(plain ? plain : m);
-
-    xmsg_message_free(plain);
-    return json;
-#else
+    /* With --omemo (params omemo) the library has decrypted it. */
     (void)p;
     return xmsg_message_to_json(m);
-#endif
 }

@@ -65,7 +65,8 @@ enum {
     OPT_NO_PROGRESS,
     OPT_FILE,
     OPT_CONTENT_TYPE,
-    OPT_OMEMO
+    OPT_OMEMO,
+    OPT_OMEMO_RECV
 };
 
 const struct cli_optdef cli_optdefs[] = {
@@ -157,6 +158,11 @@ const struct cli_optdef cli_optdefs[] = {
     {"omemo", OPT_OMEMO, no_argument, SEND, CLI_ACT_OMEMO, NULL, NULL,
      "encrypt the body with OMEMO to every device of the recipient (one "
      "recipient; never sent in clear)"},
+    {"omemo", OPT_OMEMO_RECV, no_argument, CONNECT | LISTEN, CLI_ACT_PARAM_TRUE,
+     "omemo", NULL,
+     "decrypt OMEMO messages (params omemo): the text as body, "
+     "\"encrypted\": \"omemo\", senderDevice, fingerprint; or "
+     "decryptError"},
 #endif
     {"type", OPT_TYPE, REQ, MSG, CLI_ACT_MSG, "type", "T",
      "message type: chat (default), normal, headline (notifications: "

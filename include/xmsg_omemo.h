@@ -120,6 +120,17 @@ xmsg_message *xmsg_omemo_decrypt(const xmsg_params *p, const xmsg_message *m,
 xmsg_err xmsg_omemo_trust(const xmsg_params *p, const char *jid,
                           const char *fingerprint, xmsg_status *st);
 
+/**
+ * Removes the pin of fingerprint for jid (xmsg_omemo_trust's undoing).
+ * Without pins left, every device of jid is trusted again (blind trust).
+ * No network.
+ * @return XMSG_OK; XMSG_ERR_INPUT (not a bare account JID, not a
+ *         fingerprint, not pinned for jid, or the store cannot be read);
+ *         the store's errors as xmsg_omemo_identity.
+ */
+xmsg_err xmsg_omemo_untrust(const xmsg_params *p, const char *jid,
+                            const char *fingerprint, xmsg_status *st);
+
 #if defined(XMSG_BUILDING) && defined(__GNUC__)
 #pragma GCC visibility pop
 #endif

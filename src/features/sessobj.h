@@ -60,6 +60,9 @@ struct xmsg_session {
     int lost;              /* the connection is down; poll reconnects */
     uint64_t next_attempt; /* not before (monotonic ms) */
     uint64_t backoff;      /* ms, doubling to 10 s */
+    /* The receive hook (recvhook.h: params omemo) and its state. */
+    const struct xmsg_recv_hook_ops *rh_ops;
+    void *rh_ud;
 };
 
 /* reconnect.c */

@@ -71,6 +71,7 @@ struct xmsg_params {
     int reconnect;      /* sessions: log in again when the connection is lost */
     int checkpoint;     /* sessions: share connect's checkpoint (stateFile) */
     int sasl_key_cache; /* saslKeyCache: keep SCRAM keys in the state dir */
+    int omemo;          /* omemo: 0 off, 1 true, 2 "optional" */
 };
 
 /* 1 if type is valid for kind ("message", "presence", "iq"; NULL is

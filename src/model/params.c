@@ -51,6 +51,7 @@ static const struct pdesc table[] = {
     {"saslKeyCache", P_BOOL, F(sasl_key_cache), 0, 1},
     {"downloadDir", P_STR, F(download_dir), 0, 0},
     {"downloadMax", P_INT, F(download_max), 1, 1L << 40},
+    {"omemo", P_BOOL, F(omemo), 0, 1},
 };
 #undef F
 
@@ -169,6 +170,22 @@ static xmsg_err set_level(xmsg_params *p, const char *value, xmsg_status *st)
     return XMSG_OK;
 }
 
+static int parse_bool(const char *text, int *out);
+
+/* params omemo as text: "optional" (2), or a boolean's text. */
+static xmsg_err set_omemo(xmsg_params *p, const char *value, xmsg_status *st)
+{
+    int b;
+
+    if (value && strcmp(value, "optional") == 0)
+        p->omemo = 2;
+    else if (value && parse_bool(value, &b) == 0)
+        p->omemo = b;
+    else
+        return bad(st, "omemo", "must be true, false or \"optional\"");
+    return XMSG_OK;
+}
+
 xmsg_err xmsg_params_set_string(xmsg_params *p, const char *name,
                                 const char *value, xmsg_status *st)
 {
@@ -179,6 +196,8 @@ xmsg_err xmsg_params_set_string(xmsg_params *p, const char *name,
         return d ? bad(st, name, "no params") : XMSG_ERR_INPUT;
     if (d->type == P_LEVEL)
         return set_level(p, value, st);
+    if (strcmp(d->name, "omemo") == 0)
+        return set_omemo(p, value, st);
     if (d->type != P_STR)
         return bad(st, name, "must not be a string");
     if (value && !xmsg_text_valid(value, strlen(value)))
@@ -313,6 +332,10 @@ xmsg_err xmsg_params_check(const xmsg_params *p, xmsg_status *st)
         return bad(st, "downloadDir", "must be a directory");
     if (p->nick && (!*p->nick || strlen(p->nick) > XMSG_JID_PART_MAX))
         return bad(st, "nick", "must be 1 to 1023 bytes");
+#ifndef XMSG_HAVE_OMEMO
+    if (p->omemo)
+        return bad(st, "omemo", "this build has no OMEMO (XMSG_OMEMO=OFF)");
+#endif
     return XMSG_OK;
 }
 
@@ -356,7 +379,7 @@ xmsg_err xmsg_params_set_text(xmsg_params *p, const char *name,
 
     if (!d || !text)
         return d ? bad(st, name, "no value") : XMSG_ERR_INPUT;
-    if (d->type == P_STR || d->type == P_LEVEL)
+    if (d->type == P_STR || d->type == P_LEVEL || !strcmp(d->name, "omemo"))
         return xmsg_params_set_string(p, name, text, st);
     if (d->type == P_BOOL) {
         if (parse_bool(text, &b))

@@ -74,7 +74,8 @@ static const char *sg_text(int sg)
 /* The key material of our <key/>: decrypted through the session with
  * (sender, sid) into *out (owned). NULL error, or why not. */
 static const char *unwrap(xmsg_omemo_store *s, const char *sender, uint32_t sid,
-                          const xmsg_xel *key, signal_buffer **out)
+                          const xmsg_xel *key, signal_buffer **out,
+                          int *was_prekey)
 {
     const signal_protocol_address a = {sender, strlen(sender), (int32_t)sid};
     const char *pk = xmsg_xel_attr(key, "prekey");
@@ -103,6 +104,7 @@ static const char *unwrap(xmsg_omemo_store *s, const char *sender, uint32_t sid,
     SIGNAL_UNREF(sm);
     session_cipher_free(c);
     free(raw);
+    *was_prekey = prekey && !sg;
     if (!raw)
         return "the key is not base64";
     return sg ? sg_text(sg) : NULL;
@@ -155,7 +157,7 @@ const char *xmsg_omemo_decrypt_el(xmsg_omemo_store *s, const char *sender,
     key = our_key(header, xmsg_omemo_store_device_id(s));
     if (!key)
         return "not encrypted for this device";
-    why = unwrap(s, sender, out->sid, key, &km);
+    why = unwrap(s, sender, out->sid, key, &km, &out->prekey);
     if (!why && !payload)
         out->key_transport = 1; /* a key transport or heartbeat */
     else if (!why) {
