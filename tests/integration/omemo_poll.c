@@ -1,6 +1,7 @@
 /* omemo_poll.c - the session API with params omemo, for
  * omemo_recv_e2e.sh: logs in as USER on the lab server (XMSG_LAB_ENV),
- * prints our OMEMO device ("device N"), sends presence, prints "ready",
+ * publishes our OMEMO device and prints it ("device N"), sends presence,
+ * prints "ready",
  * then polls until COUNT messages arrived (up to 120 s) and prints each
  * as one JSON line: decrypted by the library before the callback.
  *   omemo_poll USER COUNT   exit 0 with COUNT messages, 1 without */
@@ -88,6 +89,8 @@ int main(int argc, char **argv)
         rc = device(p, st);
     if (!rc)
         rc = xmsg_session_open(p, &s, st);
+    if (!rc)
+        rc = xmsg_omemo_publish(s, st);
     if (!rc)
         rc = presence(s, st);
     if (!rc)

@@ -17,8 +17,10 @@ memory: a new device each run); run with Debian's /usr/bin/python3.
       sender's bare JID ({"empty_sent": TO} printed); then sends TEXT
       encrypted to the last sender.
   omemo_recv_peer.py send-wait JID PASSWORD TO TEXT1 FILE TEXT2
-      sends TEXT1 to TO, waits (up to 120 s) for FILE to exist, then sends
-      TEXT2 from the same device (the same session).
+      sends TEXT1 to TO, waits (up to 120 s) for FILE to exist, decrypts
+      the heartbeat xmsg answered with (up to 30 s more; told as in
+      converse), then sends TEXT2 from the same device (the same session:
+      no prekey message once the heartbeat came).
 
 Exit 0 when done, 1 on any failure (told on stderr).
 """
@@ -64,6 +66,9 @@ class Peer(omemo_peer.Peer):
         self.manager = await Manager.create(
             [oldmemo.Oldmemo(storage)], storage, self.boundjid.bare, None,
             "TRUSTED")
+        # Out of history synchronisation (on at creation): empty messages
+        # (session completion, heartbeats) go out at once.
+        await self.manager.after_history_sync()
         self.send_presence()
         await self.get_roster()
         print("ready", flush=True)
@@ -143,6 +148,14 @@ class Peer(omemo_peer.Peer):
             await asyncio.sleep(0.1)
         else:
             raise TimeoutError(f"{path} never came")
+        # The heartbeat xmsg answered the first with (queued meanwhile):
+        # the session is confirmed, the second is no prekey message.
+        try:
+            _, _, plain, _ = await self.decrypt_next(30)
+            print(json.dumps({"heartbeat": True, "empty": plain is None}),
+                  flush=True)
+        except asyncio.TimeoutError:
+            print(json.dumps({"heartbeat": False}), flush=True)
         await self.send_one(to, second)
         return True
 
