@@ -157,8 +157,11 @@ void xmsg_params_free(xmsg_params *p);
  *  "caFile", "stateFile" (absolute path of the collection checkpoint),
  *  "saslMechanisms" (restricts SASL: mechanism names, "no-plain",
  *  "plus-only", comma-separated), "downloadDir" (collections and polls
- *  fetch received files there, see xmsg_connect_each()), or "logLevel"
- *  ("debug", "info", "warn", "error").
+ *  fetch received files there, see xmsg_connect_each()), "logLevel"
+ *  ("debug", "info", "warn", "error"), or "omemo" ("true", "false",
+ *  "optional"; also a boolean, xmsg_params_set_bool: in a build with
+ *  OMEMO, collections and polls decrypt received OMEMO messages, see
+ *  xmsg_omemo.h; a build without it refuses it as input).
  *  @return XMSG_OK; XMSG_ERR_INPUT (unknown name, wrong type, invalid
  *  value: detail in st when st is not NULL); XMSG_ERR_INTERNAL (memory). */
 xmsg_err xmsg_params_set_string(xmsg_params *p, const char *name,
@@ -249,7 +252,10 @@ void xmsg_message_free(xmsg_message *m);
  *  NULL value removes it. A field the message's kind cannot carry (body
  *  or thread on a presence or an iq, xml without kind raw, anything but
  *  xml with kind raw) is refused by the sends as XMSG_ERR_INPUT before
- *  anything is sent, never dropped.
+ *  anything is sent, never dropped. Names received messages fill are
+ *  reserved (XMSG_ERR_INPUT): "lang", "stamp", "archiveId", "url",
+ *  "file", "downloadError", "files", and OMEMO's "encrypted",
+ *  "senderDevice", "fingerprint", "decryptError".
  *  @return XMSG_OK, XMSG_ERR_INPUT (detail in st), XMSG_ERR_INTERNAL. */
 xmsg_err xmsg_message_set(xmsg_message *m, const char *name, const char *value,
                           xmsg_status *st);

@@ -871,6 +871,51 @@ static void test_check_pin(void **state)
 #undef ACCOUNT
 }
 
+/* params omemo: a boolean or "optional" (JSON and text); anything else
+ * is input; a build without OMEMO refuses it at the check. */
+static void test_omemo(void **state)
+{
+    static const struct {
+        const char *json;
+        int want; /* -1: refused */
+    } rows[] = {
+        {"{\"omemo\":true}", 1},           {"{\"omemo\":false}", 0},
+        {"{\"omemo\":\"optional\"}", 2},   {"{\"omemo\":\"true\"}", 1},
+        {"{\"omemo\":\"sometimes\"}", -1}, {"{\"omemo\":1}", -1},
+    };
+    struct fx *f = *state;
+    size_t i;
+
+    for (i = 0; i < N_ROWS(rows); i++) {
+        fresh(f);
+        xmsg_err rc = xmsg_params_from_json(f->p, rows[i].json, f->st);
+        if (rows[i].want < 0) {
+            assert_int_equal(rc, XMSG_ERR_INPUT);
+            assert_true(unit_contains(xmsg_status_text(f->st), "omemo"));
+            continue;
+        }
+        assert_int_equal(rc, XMSG_OK);
+        assert_int_equal(f->p->omemo, rows[i].want);
+    }
+    fresh(f);
+    assert_int_equal(xmsg_params_set_text(f->p, "omemo", "optional", f->st),
+                     XMSG_OK);
+    assert_int_equal(f->p->omemo, 2);
+    assert_int_equal(xmsg_params_set_text(f->p, "omemo", "off", f->st),
+                     XMSG_OK);
+    assert_int_equal(f->p->omemo, 0);
+    assert_int_equal(xmsg_params_set_bool(f->p, "omemo", 1, f->st), XMSG_OK);
+    assert_int_equal(xmsg_params_set_string(f->p, "jid", "a@b", f->st),
+                     XMSG_OK);
+    assert_int_equal(xmsg_params_set_string(f->p, "password", "x", f->st),
+                     XMSG_OK);
+#ifdef XMSG_HAVE_OMEMO
+    assert_int_equal(xmsg_params_check(f->p, f->st), XMSG_OK);
+#else
+    assert_int_equal(xmsg_params_check(f->p, f->st), XMSG_ERR_INPUT);
+#endif
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, fx_setup, fx_teardown)
 
 int main(void)
@@ -901,6 +946,7 @@ int main(void)
         T(test_check),
         T(test_check_after_json),
         T(test_check_pin),
+        T(test_omemo),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
