@@ -39,13 +39,14 @@ ok() { pass=$((pass + 1)); echo "ok - $1"; }
 bad() { failed=$((failed + 1)); echo "FAIL - $1"; }
 check() { if eval "$2"; then ok "$1"; else bad "$1"; fi; }
 T=60
-run=("$xmsg")
+vg=()
 if [ "${XMSG_VALGRIND:-}" = 1 ]; then
-  run=(valgrind -q --error-exitcode=99 --leak-check=full
-       --errors-for-leak-kinds=definite,indirect
-       --show-leak-kinds=definite,indirect "$xmsg")
+  vg=(valgrind -q --error-exitcode=99 --leak-check=full
+      --errors-for-leak-kinds=definite,indirect
+      --show-leak-kinds=definite,indirect)
   T=120
 fi
+run=("${vg[@]}" "$xmsg")
 srv=(-H "$XMSG_LAB_HOST" -P "$XMSG_LAB_PORT" --ca-file "$XMSG_LAB_CA" -T $T)
 D=$XMSG_LAB_DOMAIN
 vg_log=$tmp/valgrind.log
@@ -233,7 +234,7 @@ check "listen processed the key transport (debug log)" \
   'grep -q "OMEMO: a key transport from device [0-9]* of o23@$D processed" "$tmp/l2.out" "$tmp/l2.err"'
 
 # 6. xmsg_session_poll with params omemo (omemo_poll.c).
-"$poll" o24 1 >"$tmp/poll.out" 2>"$tmp/poll.err" &
+"${vg[@]}" "$poll" o24 1 >"$tmp/poll.out" 2>"$tmp/poll.err" &
 ppid=$!
 pids+=("$ppid")
 for _ in $(seq 600); do
@@ -244,6 +245,7 @@ done
 opy send "o20@$D" pw-o20-Zq8 "o24@$D" "through poll"
 wait "$ppid"
 prc=$?
+cat "$tmp/poll.err" >>"$vg_log"
 got=$(grep '"kind":"message"' "$tmp/poll.out")
 check "xmsg_session_poll with params omemo: the text decrypted" \
   '[ "$prc" = 0 ] && [ "$(jq -r .body <<<"$got")" = "through poll" ] &&
