@@ -16,6 +16,10 @@
 #include "omemo/encrypt.h"
 #include "omemo/recv.h"
 
+/* Received on one chain past this without our answering: a heartbeat
+ * (the staleness rule of Conversations and python-omemo). */
+#define XMSG_OMEMO_STALE 53
+
 struct recv {
     xmsg_omemo_store *store; /* NULL until the call's first OMEMO message */
 };
@@ -169,10 +173,12 @@ out:
     return enc;
 }
 
-/* Answers a prekey message from (sender, sid) at full JID to with a
+/* Answers a prekey message from (sender, sid) at full JID to (or a
+ * session that received more than XMSG_OMEMO_STALE on one chain) with a
  * heartbeat through the stanza builder, the store saved first (the
  * session moved on), so that the sender's client leaves the prekey
- * state. Failures are logged: the message itself was decrypted. */
+ * state (or ratchets forward). Failures are logged: the message itself
+ * was decrypted. */
 static void heartbeat(xmsg_session *ss, xmsg_omemo_store *s, const char *to,
                       const char *sender, uint32_t sid)
 {
@@ -189,9 +195,8 @@ static void heartbeat(xmsg_session *ss, xmsg_omemo_store *s, const char *to,
     if (ok && xmsg_omemo_store_save(s, ss->c.st) == XMSG_OK) {
         xmsg_conn_send_xml(&ss->c, b.d, b.len);
         xmsg_conn_log(&ss->c, XMSG_LOG_DEBUG,
-                      "OMEMO: heartbeat to device %u of %s (after its "
-                      "prekey message)",
-                      (unsigned)sid, sender);
+                      "OMEMO: heartbeat to device %u of %s", (unsigned)sid,
+                      sender);
     } else {
         xmsg_conn_log(&ss->c, XMSG_LOG_WARN,
                       "OMEMO: no heartbeat to device %u of %s (out of "
@@ -278,7 +283,7 @@ static int on_message(xmsg_session *ss, void *ud, xmsg_message *m)
         goto out;
     }
     rc = xmsg_omemo_recv_into(r->store, sender, enc, m, &plain, ss->c.st);
-    if (!rc && plain.prekey && from)
+    if (!rc && from && (plain.prekey || plain.received > XMSG_OMEMO_STALE))
         heartbeat(ss, r->store, from, sender, plain.sid);
     if (!rc && !has_payload)
         rc = key_transport(ss, m, &plain, sender ? sender : "?");
