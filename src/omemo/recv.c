@@ -213,11 +213,12 @@ static void heartbeat(xmsg_session *ss, xmsg_omemo_store *s, const char *to,
 
 static xmsg_err open_store(xmsg_session *ss, struct recv *r)
 {
-    char *path = ss->bare ? xmsg_omemo_store_path(ss->p, ss->bare) : NULL;
+    char *path;
     xmsg_err rc;
 
     if (r->store)
         return XMSG_OK;
+    path = ss->bare ? xmsg_omemo_store_path(ss->p, ss->bare) : NULL;
     rc = path ? xmsg_omemo_store_open(path, ss->p->timeout * 1000L, &r->store,
                                       ss->c.st)
               : xmsg_status_fail(ss->c.st, XMSG_ERR_INPUT,

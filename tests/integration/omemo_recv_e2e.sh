@@ -136,6 +136,7 @@ opy() { /usr/bin/python3 "$(dirname "$peer")/omemo_peer.py" "$@" >/dev/null 2>&1
 opy send "o19@$D" pw-o19-Zq8 "o17@$D" "via connect" "again"
 xm o17 connect --omemo -j "o17@$D" "${srv[@]}" -v
 got=$(grep '"body"' <<<"$out" | grep -v '"log"')
+echo "# connect got: $(jq -c '{body, decryptError}' <<<"$got" | paste -sd ' ')"
 check "connect --omemo: both texts, encrypted omemo" \
   '[ "$rc" = 0 ] && [ "$(jq -r .body <<<"$got" | paste -sd "|")" = "via connect|again" ] &&
    [ "$(jq -r .encrypted <<<"$got" | sort -u)" = omemo ]'
@@ -227,6 +228,7 @@ got=$(msgs "$tmp/l2.out")
 check "the peer decrypted it and sent an empty OMEMO message (key transport)" \
   '[ "$prc" = 0 ] && grep -q "\"body\": \"hello peer\"" "$tmp/rp.out" &&
    grep -q "empty_sent" "$tmp/rp.out"'
+echo "# listen got: $(jq -c '{body, decryptError}' <<<"$got" | paste -sd ' ')"
 check "listen: only the text after it, decrypted" \
   '[ "$lrc" = 0 ] && [ "$(jq -r .body <<<"$got")" = "after the key" ] &&
    [ "$(jq -s length <<<"$got")" = 1 ]'
@@ -252,7 +254,21 @@ check "xmsg_session_poll with params omemo: the text decrypted" \
    [ "$(jq -r .encrypted <<<"$got")" = omemo ] &&
    [ "$(jq -r .senderDevice <<<"$got")" -ge 1 ]'
 
-# 7. Reserved names: a message setting them is refused as input.
+# 7. Staleness: 54 messages on one chain after the first heartbeat: xmsg
+#    answers with another heartbeat (more than 53 received, as
+#    Conversations does).
+listen_bg o17 l3 o19 --count 56 --duration 400
+py stale o19 "o17@$D" 54
+wait "$lpid"
+lrc=$?
+cat "$tmp/l3.err" >>"$vg_log"
+check "54 messages on one chain: all decrypted" \
+  '[ "$lrc" = 0 ] && [ "$(msgs "$tmp/l3.out" | jq -r .body | tail -n 1)" = s54 ] &&
+   [ "$(msgs "$tmp/l3.out" | jq -r ".decryptError // empty" | wc -w)" = 0 ]'
+check "a second heartbeat past 53 (the peer saw two)" \
+  '[ "$prc" = 0 ] && grep -q "{\"heartbeats\": 2}" <<<"$pout"'
+
+# 8. Reserved names: a message setting them is refused as input.
 for f in encrypted senderDevice fingerprint decryptError; do
   xm o17 send -t "o18@$D" -m x --attr "$f=v" -j "o17@$D" "${srv[@]}"
   check "send with attribute $f: exit 2 (reserved)" \

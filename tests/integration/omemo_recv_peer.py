@@ -10,6 +10,11 @@ memory: a new device each run); run with Debian's /usr/bin/python3.
       our key went as a prekey message: python-omemo stops once the
       session is confirmed by a message from the other side) and
       {"heartbeat": BOOL, "empty": BOOL} for the wait.
+  omemo_recv_peer.py stale JID PASSWORD TO N
+      sends s0 (a prekey message), decrypts the heartbeat it gets, then
+      sends s1..sN on that session and waits (up to 60 s) for another
+      heartbeat; prints {"heartbeats": COUNT} (2 when the receiver
+      answers a chain of more than 53 messages, as Conversations does).
   omemo_recv_peer.py reply JID PASSWORD N TEXT
       prints "ready", decrypts the first N OMEMO messages (a line each as
       omemo_peer.py recv prints); python-omemo answers a prekey message
@@ -130,6 +135,27 @@ class Peer(omemo_peer.Peer):
         await self.send_one(to, second)
         return out["heartbeat"]
 
+    async def stale(self, to, n):
+        """s0 (a prekey message), its heartbeat, then s1..sN on one chain:
+        past 53 the receiver answers with another heartbeat."""
+        beats = 0
+        await self.send_one(to, "s0")
+        for i in range(1, n + 1):
+            if i == 1 or not self.incoming.empty():
+                try:
+                    await self.decrypt_next(60 if i == 1 else 1)
+                    beats += 1
+                except asyncio.TimeoutError:
+                    pass
+            await self.send_one(to, f"s{i}")
+        try:
+            await self.decrypt_next(60)
+            beats += 1
+        except asyncio.TimeoutError:
+            pass
+        print(json.dumps({"heartbeats": beats}), flush=True)
+        return True
+
     async def reply(self, n, text):
         for _ in range(n):
             sender, body, plain, device = await self.decrypt_next(110)
@@ -165,6 +191,8 @@ class Peer(omemo_peer.Peer):
             a = self.args
             if self.mode == "converse":
                 self.ok = await self.converse(a[0], a[1], a[2])
+            elif self.mode == "stale":
+                self.ok = await self.stale(a[0], int(a[1]))
             elif self.mode == "reply":
                 self.ok = await self.reply(int(a[0]), a[1])
             else:
