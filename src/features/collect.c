@@ -404,7 +404,8 @@ static xmsg_err run(struct collect *s, const xmsg_params *p, xmsg_status *st)
                               "out of memory while collecting messages");
     if (!rc)
         xmsg_conn_log(c, XMSG_LOG_INFO, "collected %zu message(s)", s->handed);
-    xmsg_recv_hook_done(sess);
+    if (!rc) /* else the hook's state just goes with the session */
+        xmsg_recv_hook_done(sess);
     xmsg_conn_handler_delete(c, on_message);
     xmsg_mam_page_reset(&s->page); /* its handler goes with the session */
     xmsg_session_close(sess, st);

@@ -368,7 +368,7 @@ xmsg_err xmsg_session_poll(xmsg_session *s, int timeout_ms, xmsg_message_cb cb,
         xmsg_checkpoint_deliver(s, cb, userdata, &n);
         now = xmsg_now_ms();
     }
-    if (n)
+    if (n && !rc)
         xmsg_recv_hook_done(s);
     xmsg_session_end(s);
     return rc;

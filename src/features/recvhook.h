@@ -17,8 +17,8 @@ typedef struct xmsg_recv_hook_ops {
     /* m was received and is about to be handed over: it may change it.
      * 0: hand it over; 1: taken (not handed over); -1: out of memory. */
     int (*message)(xmsg_session *s, void *ud, xmsg_message *m);
-    /* A call's hand-over is over (connect's end, each poll): the
-     * connection is still up. */
+    /* A call's hand-over is over and went well (connect's end, each
+     * poll that handed something over): the connection is still up. */
     void (*done)(xmsg_session *s, void *ud);
     void (*free)(void *ud);
 } xmsg_recv_hook_ops;
