@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "features/session.h"
 #include "omemo/recv.h"
@@ -27,19 +28,30 @@
 
 static xmsg_omemo_store *store;
 static xmsg_status *st;
+static char dir[] = "/tmp/xmsg-fuzz-omemo-XXXXXX";
+static char path[sizeof(dir) + 32], lock[sizeof(path) + 8];
+
+/* The temporary store goes at exit. */
+static void cleanup(void)
+{
+    xmsg_omemo_store_free(store);
+    xmsg_status_free(st);
+    unlink(path);
+    unlink(lock);
+    rmdir(dir);
+}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-    static char dir[] = "/tmp/xmsg-fuzz-omemo-XXXXXX";
-    char path[sizeof(dir) + 32];
-
     (void)argc;
     (void)argv;
     FUZZ_CHECK(mkdtemp(dir) != NULL);
     snprintf(path, sizeof(path), "%s/fuzz.omemo.json", dir);
+    snprintf(lock, sizeof(lock), "%s.lock", path);
+    atexit(cleanup);
     st = xmsg_status_new();
     FUZZ_CHECK(st != NULL);
     FUZZ_CHECK(xmsg_omemo_store_open(path, 0, &store, st) == XMSG_OK);
