@@ -186,13 +186,10 @@ int cli_read_file(const char *path, struct cli_buf *b);
 /* Reads the first line of a password file ("-": standard input) into b,
  * warning when others may read it. Returns an exit code, reported. */
 int cli_read_password(const char *path, struct cli_buf *b);
-/* A received message as JSON (owned, xmsg_free), an OMEMO one decrypted
- * in a build with OMEMO (or with its decryptError). NULL: no memory. */
+/* A received message as JSON (owned, xmsg_free; with params omemo the
+ * library decrypted it, and fetched an aesgcm:// file with --download).
+ * NULL: no memory. */
 char *cli_message_json(const xmsg_params *p, const xmsg_message *m);
-/* The same; a decrypted message whose body is an aesgcm:// URL (XEP-0454)
- * is fetched and decrypted into dir (NULL: params downloadDir, if any). */
-char *cli_message_json_in(const xmsg_params *p, const char *dir,
-                          const xmsg_message *m);
 /* Zeroes and frees b's data. NULL-safe. */
 void cli_buf_wipe(struct cli_buf *b);
 /* Zeroes n bytes at p in a way the compiler keeps. */

@@ -12,9 +12,6 @@
 #include <sys/stat.h>
 
 #include "cli.h"
-#ifdef XMSG_HAVE_OMEMO
-#include "xmsg_omemo.h"
-#endif
 
 #define READ_CHUNK 4096
 
@@ -198,47 +195,9 @@ int cli_write_stdout(const char *buf, size_t len)
     return CLI_EXIT_OK;
 }
 
-#ifdef XMSG_HAVE_OMEMO
-/* A decrypted message whose body is an aesgcm:// URL (its "url"), fetched
- * and decrypted into dir (downloadDir when dir is NULL): the copy with
- * "file" or "downloadError" (owned), or NULL when there is nothing to
- * fetch. */
-static xmsg_message *fetch_sealed(const xmsg_params *p, const char *dir,
-                                  const xmsg_message *plain)
-{
-    char *own = dir ? NULL : xmsg_params_get_text(p, "downloadDir");
-    const char *url = xmsg_message_get(plain, "url");
-    xmsg_message *got = NULL;
-
-    if ((dir || own) && url && !strncmp(url, "aesgcm://", 9) &&
-        !xmsg_message_get(plain, "file") &&
-        !xmsg_message_get(plain, "downloadError"))
-        got = xmsg_message_download(p, dir ? dir : own, plain, NULL);
-    xmsg_free(own);
-    return got;
-}
-#endif
-
-char *cli_message_json_in(const xmsg_params *p, const char *dir,
-                          const xmsg_message *m)
-{
-#ifdef XMSG_HAVE_OMEMO
-    xmsg_message *plain = xmsg_omemo_decrypt(p, m, NULL);
-    xmsg_message *got = plain ? fetch_sealed(p, dir, plain) : NULL;
-    const xmsg_message *out = got ? got : plain ? plain : m;
-    char *json = xmsg_message_to_json(out);
-
-    xmsg_message_free(got);
-    xmsg_message_free(plain);
-    return json;
-#else
-    (void)p;
-    (void)dir;
-    return xmsg_message_to_json(m);
-#endif
-}
-
 char *cli_message_json(const xmsg_params *p, const xmsg_message *m)
 {
-    return cli_message_json_in(p, NULL, m);
+    /* With --omemo (params omemo) the library has decrypted it. */
+    (void)p;
+    return xmsg_message_to_json(m);
 }

@@ -54,7 +54,7 @@ static char *stanza_json(const struct listening *l, const xmsg_message *m)
     char *json;
 
     if (!l->dir || !xmsg_message_get(m, "url"))
-        return cli_message_json_in(l->p, l->dir, m);
+        return cli_message_json(l->p, m);
     got = xmsg_message_download(l->p, l->dir, m, l->st);
     json = got ? cli_message_json(l->p, got) : NULL;
     xmsg_message_free(got);

@@ -1,4 +1,5 @@
-/* omemo.c - xmsg omemo fingerprint | publish | devices JID (a build with
+/* omemo.c - xmsg omemo fingerprint | publish | devices JID | trust JID FP
+ * | untrust JID FP (a build with
  * OMEMO only). Each prints JSON lines, then the status line (main.c). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@ static const char omemo_help[] =
     "       xmsg omemo publish [OPTIONS]\n"
     "       xmsg omemo devices JID [OPTIONS]\n"
     "       xmsg omemo trust JID FINGERPRINT [OPTIONS]\n"
+    "       xmsg omemo untrust JID FINGERPRINT [OPTIONS]\n"
     "\n"
     "OMEMO (legacy eu.siacs.conversations.axolotl) of the account:\n"
     "  fingerprint  our device id and fingerprint, one JSON line (the\n"
@@ -26,9 +28,13 @@ static const char omemo_help[] =
     "               when its bundle cannot be read)\n"
     "  trust JID FP pin FP for JID (no network): from then on only its\n"
     "               pinned devices get messages; others are left out\n"
+    "  untrust JID FP  remove the pin (no network); without pins left,\n"
+    "               every device of JID is trusted again\n"
     "\n"
     "Trust is blind before verification: every device is trusted until a\n"
-    "fingerprint of its JID is pinned.\n"
+    "fingerprint of its JID is pinned. connect and listen --omemo hand a\n"
+    "message from a device not pinned over with decryptError, never its\n"
+    "text.\n"
     "\n"
     "Options: those of 'xmsg connect' (see xmsg connect --help).\n";
 
@@ -43,13 +49,16 @@ int cli_omemo_args(struct cli_opts *o, int argc, char **argv)
     static const struct {
         const char *name;
         int words; /* after the action */
-    } actions[] = {
-        {"fingerprint", 0}, {"publish", 0}, {"devices", 1}, {"trust", 2}};
+    } actions[] = {{"fingerprint", 0},
+                   {"publish", 0},
+                   {"devices", 1},
+                   {"trust", 2},
+                   {"untrust", 2}};
     size_t i;
 
     if (argc < 1) {
-        cli_err("omemo: missing action: fingerprint, publish, devices or "
-                "trust");
+        cli_err("omemo: missing action: fingerprint, publish, devices, "
+                "trust or untrust");
         return cli_usage_hint();
     }
     for (i = 0; i < sizeof(actions) / sizeof(actions[0]); i++) {
@@ -69,7 +78,7 @@ int cli_omemo_args(struct cli_opts *o, int argc, char **argv)
         return CLI_RUN;
     }
     cli_err("omemo: unknown action '%s' (fingerprint, publish, devices, "
-            "trust)",
+            "trust, untrust)",
             argv[0]);
     return cli_usage_hint();
 }
@@ -149,5 +158,8 @@ int cli_omemo(const struct cli_opts *o, const xmsg_params *p, xmsg_status *st)
     if (strcmp(o->omemo_action, "trust") == 0)
         return cli_exit_code(
             xmsg_omemo_trust(p, o->omemo_jid, o->omemo_fp, st));
+    if (strcmp(o->omemo_action, "untrust") == 0)
+        return cli_exit_code(
+            xmsg_omemo_untrust(p, o->omemo_jid, o->omemo_fp, st));
     return online(o, p, st);
 }

@@ -65,7 +65,8 @@ enum {
     OPT_NO_PROGRESS,
     OPT_FILE,
     OPT_CONTENT_TYPE,
-    OPT_OMEMO
+    OPT_OMEMO,
+    OPT_OMEMO_RECV
 };
 
 const struct cli_optdef cli_optdefs[] = {
@@ -161,6 +162,11 @@ const struct cli_optdef cli_optdefs[] = {
      "required (default: never in clear) or optional (in clear to a "
      "recipient without OMEMO, said in its result); --file: encrypted files "
      "(aesgcm://)"},
+    {"omemo", OPT_OMEMO_RECV, no_argument, CONNECT | LISTEN, CLI_ACT_PARAM_TRUE,
+     "omemo", NULL,
+     "decrypt OMEMO messages (params omemo): the text as body, "
+     "\"encrypted\": \"omemo\", senderDevice, fingerprint; or "
+     "decryptError"},
 #endif
     {"type", OPT_TYPE, REQ, MSG, CLI_ACT_MSG, "type", "T",
      "message type: chat (default), normal, headline (notifications: "

@@ -3,6 +3,7 @@
 # for SECONDS over a copy of its seed corpus.
 #   bash fuzz/run.sh SECONDS [BUILD_DIR]     (BUILD_DIR: ./build-fuzz)
 #   XMSG_FUZZ_JOBS=2 bash fuzz/run.sh 300    two harnesses at a time
+#   XMSG_FUZZ_ONLY=fuzz_omemo bash fuzz/run.sh 300   one harness only
 # Needs clang, libclang-rt-14-dev (libFuzzer), cmake, pkg-config and the
 # library's -dev packages; installs nothing. The repository is only read:
 # the corpus grows, logs and crash files land under BUILD_DIR/fuzz-run/.
@@ -12,6 +13,8 @@ set -uo pipefail
 
 FUZZERS=(fuzz_params_json fuzz_message_json fuzz_stanza fuzz_redact fuzz_xml
     fuzz_scram)
+# fuzz_omemo: only in a build with OMEMO (libomemo-c found).
+OMEMO_FUZZER=fuzz_omemo
 
 usage()
 {
@@ -82,6 +85,7 @@ if ! build_fuzzers; then
     echo "build failed (log: $build/cmake.log)" >&2
     exit 2
 fi
+[ -x "$build/fuzz/$OMEMO_FUZZER" ] && FUZZERS+=("$OMEMO_FUZZER")
 for name in "${FUZZERS[@]}"; do
     if [ ! -x "$build/fuzz/$name" ]; then
         echo "$build/fuzz/$name was not built (is CMAKE_C_COMPILER clang?)" >&2
@@ -89,6 +93,10 @@ for name in "${FUZZERS[@]}"; do
     fi
 done
 
+if [ -n "${XMSG_FUZZ_ONLY:-}" ]; then
+    [ -x "$build/fuzz/$XMSG_FUZZ_ONLY" ] || usage
+    FUZZERS=("$XMSG_FUZZ_ONLY")
+fi
 run=$build/fuzz-run
 mkdir -p "$run"
 running=0

@@ -159,7 +159,9 @@ void xmsg_params_free(xmsg_params *p);
  *  "plus-only", comma-separated), "downloadDir" (collections and polls
  *  fetch received files there, see xmsg_connect_each()), "logLevel"
  *  ("debug", "info", "warn", "error"), or "omemo" ("true" or "required",
- *  "optional", "false"; see xmsg_params_set_bool()).
+ *  "optional", "false"; see xmsg_params_set_bool(): sending, see
+ *  xmsg_send(); in a build with OMEMO, collections and polls decrypt
+ *  received OMEMO messages, see xmsg_omemo.h).
  *  @return XMSG_OK; XMSG_ERR_INPUT (unknown name, wrong type, invalid
  *  value: detail in st when st is not NULL); XMSG_ERR_INTERNAL (memory). */
 xmsg_err xmsg_params_set_string(xmsg_params *p, const char *name,
@@ -266,7 +268,10 @@ void xmsg_message_free(xmsg_message *m);
  *  NULL value removes it. A field the message's kind cannot carry (body
  *  or thread on a presence or an iq, xml without kind raw, anything but
  *  xml with kind raw) is refused by the sends as XMSG_ERR_INPUT before
- *  anything is sent, never dropped.
+ *  anything is sent, never dropped. Names received messages fill are
+ *  reserved (XMSG_ERR_INPUT): "lang", "stamp", "archiveId", "url",
+ *  "file", "downloadError", "files", and OMEMO's "encrypted",
+ *  "senderDevice", "fingerprint", "decryptError".
  *  @return XMSG_OK, XMSG_ERR_INPUT (detail in st), XMSG_ERR_INTERNAL. */
 xmsg_err xmsg_message_set(xmsg_message *m, const char *name, const char *value,
                           xmsg_status *st);

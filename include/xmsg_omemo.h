@@ -30,6 +30,22 @@ extern "C" {
  *
  * Trust is blind before verification: any device of a JID is trusted
  * until a fingerprint of that JID is pinned.
+ *
+ * Receiving: with params "omemo" (true), xmsg_connect(),
+ * xmsg_connect_each() and xmsg_session_poll() hand received OMEMO
+ * messages over decrypted, as xmsg_omemo_decrypt() describes (never
+ * dropped: decryptError when they cannot be). The store is opened at the
+ * first OMEMO message of a collection or of a poll and closed at its end
+ * (locked meanwhile). A prekey message is answered with an empty OMEMO
+ * message (a heartbeat: the sender leaves the prekey state); a used
+ * prekey is replaced and our bundle published again before the call
+ * ends (a failure there is logged at warn level). A message without
+ * payload (key transport, heartbeat) is processed and not handed over
+ * (debug log), unless it cannot be (then handed over with
+ * decryptError, without body). Group chat messages are left as they are.
+ * A program linked with the static library must call one of the
+ * functions below (xmsg_omemo_identity() will do) for this to be linked
+ * in; else params omemo is refused as input.
  */
 
 /**
@@ -135,10 +151,13 @@ xmsg_err xmsg_omemo_send_room(xmsg_session *s, const xmsg_message *m,
  *         "omemo", with "body" the decrypted text, "senderDevice" and the
  *         sender device's "fingerprint"; or, when it cannot be decrypted,
  *         m's body (the sender's fallback) and "decryptError" saying why
- *         (never dropped). NULL when m is no OMEMO message (nothing to do)
+ *         (never dropped); a device not pinned when the sender has pins
+ *         gets decryptError ("untrusted: ..."), never the text. NULL when
+ *         m is no OMEMO message (nothing to do)
  *         or out of memory (then st says so). Prekeys it uses up are
  *         replaced at once and published by the next xmsg_omemo_publish
- *         or xmsg_omemo_send.
+ *         or xmsg_omemo_send (no heartbeat: no session here; params
+ *         omemo does both).
  */
 xmsg_message *xmsg_omemo_decrypt(const xmsg_params *p, const xmsg_message *m,
                                  xmsg_status *st);
@@ -156,6 +175,17 @@ xmsg_message *xmsg_omemo_decrypt(const xmsg_params *p, const xmsg_message *m,
  */
 xmsg_err xmsg_omemo_trust(const xmsg_params *p, const char *jid,
                           const char *fingerprint, xmsg_status *st);
+
+/**
+ * Removes the pin of fingerprint for jid (xmsg_omemo_trust's undoing).
+ * Without pins left, every device of jid is trusted again (blind trust).
+ * No network.
+ * @return XMSG_OK; XMSG_ERR_INPUT (not a bare account JID, not a
+ *         fingerprint, not pinned for jid, or the store cannot be read);
+ *         the store's errors as xmsg_omemo_identity.
+ */
+xmsg_err xmsg_omemo_untrust(const xmsg_params *p, const char *jid,
+                            const char *fingerprint, xmsg_status *st);
 
 #if defined(XMSG_BUILDING) && defined(__GNUC__)
 #pragma GCC visibility pop

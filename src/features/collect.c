@@ -10,6 +10,7 @@
 
 #include "features/download.h"
 #include "features/mam.h"
+#include "features/recvhook.h"
 #include "features/sessobj.h"
 #include "features/state.h"
 
@@ -20,6 +21,7 @@ enum push_mode {
 
 struct collect {
     xmsg_conn *c;
+    xmsg_session *sess; /* c's session (its receive hook) */
     xmsg_message_cb cb;
     void *userdata;
     char *bare; /* own bare JID (owned) */
@@ -64,13 +66,17 @@ static void batch_clear(struct collect *s)
 }
 
 /* The caller's callback: time spent there is not the server's (nor a
- * download's, params downloadDir, done first). */
+ * download's, params downloadDir, done first; nor the receive hook's,
+ * before it: params omemo). */
 static int call_cb(struct collect *s, xmsg_message *m)
 {
     const xmsg_conn_paused t = xmsg_conn_pause(s->c);
+    const int taken = xmsg_recv_hook_run(s->sess, m);
     int rc;
 
-    if (m && xmsg_download_message(s->c, m))
+    if (taken == 1)
+        rc = 0;
+    else if (taken < 0 || (m && xmsg_download_message(s->c, m)))
         rc = xmsg_status_fail(s->c->st, XMSG_ERR_INTERNAL, "out of memory");
     else
         rc = s->cb(m, s->userdata);
@@ -139,7 +145,9 @@ static void on_pushed(struct collect *s, const xmsg_xel *stanza)
 
     if (!s->collecting || (s->push == PUSH_UNARCHIVED && aid))
         return;
-    m = xmsg_message_from_stanza(stanza);
+    /* Without a body: an OMEMO key transport, for the receive hook. */
+    m = xmsg_el_child(stanza, "body") ? xmsg_message_from_stanza(stanza)
+                                      : xmsg_object_from_stanza(stanza);
     if (!m)
         return;
     if ((aid && xmsg_message_put(m, "archiveId", aid)) || batch_add(s, m)) {
@@ -155,7 +163,9 @@ static int on_message(xmsg_conn *conn, const xmsg_xel *stanza, void *userdata)
     (void)conn;
     if (xmsg_xel_child(stanza, XMSG_NS_MAM, "result"))
         on_archive_result(s, stanza);
-    else if (xmsg_el_child(stanza, "body"))
+    else if (xmsg_el_child(stanza, "body") ||
+             (s->sess->rh_ops &&
+              xmsg_xel_child(stanza, XMSG_NS_OMEMO, "encrypted")))
         on_pushed(s, stanza);
     return 1;
 }
@@ -376,9 +386,13 @@ static xmsg_err run(struct collect *s, const xmsg_params *p, xmsg_status *st)
         return rc;
     c = &sess->c;
     s->c = c;
-    if (xmsg_conn_handler_add(c, on_message, "message", NULL, s)) {
+    s->sess = sess;
+    rc = xmsg_recv_hook_install(sess);
+    if (!rc && xmsg_conn_handler_add(c, on_message, "message", NULL, s))
+        rc = xmsg_status_fail(st, XMSG_ERR_INTERNAL, "out of memory");
+    if (rc) {
         xmsg_session_close(sess, st);
-        return xmsg_status_fail(st, XMSG_ERR_INTERNAL, "out of memory");
+        return rc;
     }
     if (s->use_state)
         rc = with_archive(s);
@@ -390,6 +404,8 @@ static xmsg_err run(struct collect *s, const xmsg_params *p, xmsg_status *st)
                               "out of memory while collecting messages");
     if (!rc)
         xmsg_conn_log(c, XMSG_LOG_INFO, "collected %zu message(s)", s->handed);
+    if (!rc) /* else the hook's state just goes with the session */
+        xmsg_recv_hook_done(sess);
     xmsg_conn_handler_delete(c, on_message);
     xmsg_mam_page_reset(&s->page); /* its handler goes with the session */
     xmsg_session_close(sess, st);

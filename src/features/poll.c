@@ -9,6 +9,7 @@
 
 #include "features/download.h"
 #include "features/mam.h"
+#include "features/recvhook.h"
 #include "features/sessobj.h"
 
 /* ---- the kept stanzas ----
@@ -171,6 +172,7 @@ void xmsg_session_await(xmsg_session *s, xmsg_kept_match fn, const void *arg)
 
 void xmsg_session_drop_queue(xmsg_session *s)
 {
+    xmsg_recv_hook_free(s);
     while (s->inq_n)
         xmsg_message_free(pop_head(s));
     free(s->inq);
@@ -286,9 +288,12 @@ int xmsg_session_call(xmsg_session *s, xmsg_message_cb cb, xmsg_message *m,
                       void *userdata)
 {
     const xmsg_conn_paused t = xmsg_conn_pause(&s->c);
-    int r;
+    const int taken = xmsg_recv_hook_run(s, m); /* params omemo */
+    int r = 0;
 
-    if (xmsg_download_message(&s->c, m)) {
+    if (taken == 1) {
+        r = 0;
+    } else if (taken < 0 || xmsg_download_message(&s->c, m)) {
         xmsg_status_fail(s->c.st, XMSG_ERR_INTERNAL, "out of memory");
         r = -1;
     } else {
@@ -332,7 +337,13 @@ xmsg_err xmsg_session_poll(xmsg_session *s, int timeout_ms, xmsg_message_cb cb,
                                 "session and callback are required");
     if (!xmsg_session_begin(s, st))
         return XMSG_ERR_INTERNAL;
+    rc = xmsg_recv_hook_install(s);
+    if (rc) {
+        xmsg_session_end(s);
+        return rc;
+    }
     if (!s->ck_on && (xmsg_session_deliver(s, cb, userdata, &n) || n)) {
+        xmsg_recv_hook_done(s);
         xmsg_session_end(s);
         return XMSG_OK;
     }
@@ -357,6 +368,8 @@ xmsg_err xmsg_session_poll(xmsg_session *s, int timeout_ms, xmsg_message_cb cb,
         xmsg_checkpoint_deliver(s, cb, userdata, &n);
         now = xmsg_now_ms();
     }
+    if (n && !rc)
+        xmsg_recv_hook_done(s);
     xmsg_session_end(s);
     return rc;
 }

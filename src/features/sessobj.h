@@ -63,6 +63,9 @@ struct xmsg_session {
     /* The sealer of params omemo (seal.h): its operations and state. */
     const struct xmsg_sealer_ops *seal_ops;
     void *seal_state;
+    /* The receive hook (recvhook.h: params omemo) and its state. */
+    const struct xmsg_recv_hook_ops *rh_ops;
+    void *rh_ud;
 };
 
 /* reconnect.c */

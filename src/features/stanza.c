@@ -264,9 +264,11 @@ int xmsg_xml_check(const char *xml, int one)
  * custom attributes) and what the server or xmsg tell about the stanza. */
 static int reserved_attribute(const char *kind, const char *name)
 {
-    static const char *const reserved[] = {"xmlns",         "ns",    "stamp",
-                                           "archiveId",     "url",   "file",
-                                           "downloadError", "files", NULL};
+    static const char *const reserved[] = {
+        "xmlns",     "ns",           "stamp",         "archiveId",
+        "url",       "file",         "downloadError", "files",
+        "encrypted", "senderDevice", "fingerprint",   "decryptError",
+        NULL};
 
     return in_set(reserved, name) || xmsg_field_is_child(kind, name);
 }

@@ -173,6 +173,14 @@ static xmsg_err check_field(const char *name, const char *value,
                                 "message.%s: reserved name (received files "
                                 "use it; send a file with files)",
                                 name);
+    /* Received, these say how an OMEMO message was decrypted (a peer's
+     * attribute of that name is never taken). */
+    if (strcmp(name, "encrypted") == 0 || strcmp(name, "senderDevice") == 0 ||
+        strcmp(name, "fingerprint") == 0 || strcmp(name, "decryptError") == 0)
+        return xmsg_status_fail(st, XMSG_ERR_INPUT,
+                                "message.%s: reserved name (received OMEMO "
+                                "messages use it; send with omemo)",
+                                name);
     if (!xmsg_text_valid(value, strlen(value)))
         return xmsg_status_fail(st, XMSG_ERR_INPUT,
                                 "message.%s: invalid UTF-8 or a character "

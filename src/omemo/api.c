@@ -10,6 +10,7 @@
 #include "omemo/pep.h"
 #include "omemo/room.h"
 #include "omemo/seal.h"
+#include "omemo/recv.h"
 #include "xmsg_omemo.h"
 
 /* Opens the store of params' account (locked up to the timeout). */
@@ -218,32 +219,6 @@ xmsg_err xmsg_omemo_ensure_published(xmsg_conn *c, xmsg_omemo_store *store)
     return ensure_published(c, store);
 }
 
-/* The fingerprint the store keeps for (sender, sid): owned, or NULL. */
-static char *sender_fingerprint(xmsg_omemo_store *s, const char *sender,
-                                uint32_t sid)
-{
-    char k[16];
-    signal_buffer *b;
-    char *fp = NULL;
-
-    snprintf(k, sizeof(k), "%u", (unsigned)sid);
-    b = xmsg_omemo_json_b64(json_object_get(
-        json_object_get(json_object_get(s->root, "identities"), sender), k));
-    if (b)
-        fp = xmsg_omemo_fingerprint_of(signal_buffer_data(b),
-                                       signal_buffer_len(b));
-    signal_buffer_free(b);
-    return fp;
-}
-
-/* Prekeys used up are replaced at once; the bundle must be published
- * again (publishNeeded: the next publish or send does it). */
-static void replace_prekeys(xmsg_omemo_store *s)
-{
-    if (xmsg_omemo_store_replenish(s) > 0)
-        json_object_set_new(s->root, "publishNeeded", json_true());
-}
-
 /* Decrypts enc into copy's fields; why it cannot in decryptError. */
 static int decrypt_into(const xmsg_params *p, xmsg_message *copy,
                         const xmsg_xel *enc, xmsg_status *st)
@@ -251,32 +226,13 @@ static int decrypt_into(const xmsg_params *p, xmsg_message *copy,
     char *sender = xmsg_jid_bare_norm(xmsg_message_get(copy, "from"));
     xmsg_omemo_store *s = NULL;
     xmsg_omemo_plain plain;
-    char num[16], *fp = NULL;
-    const char *why = "the sender is unknown";
     int rc;
 
-    memset(&plain, 0, sizeof(plain));
-    if (sender && open_store(p, &s, st) != XMSG_OK)
-        why = xmsg_status_text(st);
-    else if (sender)
-        why = xmsg_omemo_decrypt_el(s, sender, enc, &plain);
-    if (s && !why) {
-        replace_prekeys(s);
-        s->dirty = 1;
-        if (xmsg_omemo_store_save(s, st))
-            why = "the store cannot be saved";
-        fp = sender_fingerprint(s, sender, plain.sid);
-    }
-    snprintf(num, sizeof(num), "%u", (unsigned)plain.sid);
-    rc = xmsg_message_put(copy, "encrypted", "omemo") ||
-         (plain.sid && xmsg_message_put(copy, "senderDevice", num)) ||
-         (fp && xmsg_message_put(copy, "fingerprint", fp)) ||
-         (why && xmsg_message_put(copy, "decryptError", why)) ||
-         (plain.text && xmsg_message_put(copy, "body", plain.text));
-    if (plain.text)
-        xmsg_secure_zero(plain.text, strlen(plain.text));
-    free(plain.text);
-    free(fp);
+    if (open_store(p, &s, st) != XMSG_OK)
+        rc = xmsg_message_put(copy, "encrypted", "omemo") ||
+             xmsg_message_put(copy, "decryptError", xmsg_status_text(st));
+    else
+        rc = xmsg_omemo_recv_into(s, sender, enc, copy, &plain, st);
     free(sender);
     xmsg_omemo_store_free(s);
     return rc;
@@ -285,10 +241,8 @@ static int decrypt_into(const xmsg_params *p, xmsg_message *copy,
 xmsg_message *xmsg_omemo_decrypt(const xmsg_params *p, const xmsg_message *m,
                                  xmsg_status *st)
 {
-    const char *payload = m ? xmsg_message_get(m, "payload") : NULL;
-    xmsg_xel *w = payload ? xmsg_xml_parse_fragment(payload) : NULL;
-    const xmsg_xel *enc =
-        w ? xmsg_xel_child(w, XMSG_OMEMO_NS, "encrypted") : NULL;
+    xmsg_xel *w = NULL;
+    const xmsg_xel *enc = xmsg_omemo_recv_find(m, &w);
     xmsg_status *own = enc ? xmsg_status_new() : NULL;
     xmsg_message *copy = own ? xmsg_message_copy(m) : NULL;
 
@@ -366,6 +320,56 @@ xmsg_err xmsg_omemo_trust(const xmsg_params *p, const char *jid,
               : xmsg_status_fail(st, XMSG_ERR_INTERNAL, "out of memory");
     if (!rc && pin(s, bare, fp))
         rc = xmsg_status_fail(st, XMSG_ERR_INTERNAL, "out of memory");
+    if (!rc)
+        rc = xmsg_omemo_store_save(s, st);
+    xmsg_omemo_store_free(s);
+    free(bare);
+    return rc;
+}
+
+/* Removes fp from jid's pins (the list goes with the last one). 1 when
+ * it was pinned, else 0. */
+static int unpin(xmsg_omemo_store *s, const char *jid, const char *fp)
+{
+    json_t *trust = json_object_get(s->root, "trust");
+    json_t *pins = json_object_get(trust, jid), *v;
+    size_t i;
+
+    json_array_foreach(pins, i, v)
+    {
+        if (!json_is_string(v) || strcmp(json_string_value(v), fp) != 0)
+            continue;
+        json_array_remove(pins, i);
+        if (json_array_size(pins) == 0)
+            json_object_del(trust, jid);
+        s->dirty = 1;
+        return 1;
+    }
+    return 0;
+}
+
+xmsg_err xmsg_omemo_untrust(const xmsg_params *p, const char *jid,
+                            const char *fingerprint, xmsg_status *st)
+{
+    char fp[72], *bare = NULL;
+    xmsg_omemo_store *s = NULL;
+    xmsg_err rc;
+
+    if (!jid || !xmsg_jid_is_account(jid) || strchr(jid, '/'))
+        return xmsg_status_fail(st, XMSG_ERR_INPUT,
+                                "OMEMO: untrust '%.200s': a bare account JID "
+                                "(user@domain) is required",
+                                jid ? jid : "(null)");
+    if (!fingerprint || normal_fingerprint(fingerprint, fp))
+        return xmsg_status_fail(st, XMSG_ERR_INPUT,
+                                "OMEMO: a fingerprint is 64 hex digits (in "
+                                "groups or not)");
+    bare = xmsg_jid_bare_norm(jid);
+    rc = bare ? open_store(p, &s, st)
+              : xmsg_status_fail(st, XMSG_ERR_INTERNAL, "out of memory");
+    if (!rc && !unpin(s, bare, fp))
+        rc = xmsg_status_fail(st, XMSG_ERR_INPUT,
+                              "OMEMO: %s is not pinned for %s", fp, bare);
     if (!rc)
         rc = xmsg_omemo_store_save(s, st);
     xmsg_omemo_store_free(s);

@@ -4,7 +4,10 @@
 #include <string.h>
 
 #include <protocol.h>
+#include <ratchet.h>
 #include <session_cipher.h>
+#include <session_record.h>
+#include <session_state.h>
 
 #include "omemo/decrypt.h"
 
@@ -71,10 +74,34 @@ static const char *sg_text(int sg)
     }
 }
 
+/* How many messages the session with a has received on the chain of the
+ * sender's ratchet key of sm (after decrypting it): 0 when unknown. */
+static uint32_t chain_received(xmsg_omemo_store *s,
+                               const signal_protocol_address *a,
+                               const signal_message *sm)
+{
+    session_record *record = NULL;
+    ratchet_chain_key *chain = NULL;
+    uint32_t n = 0;
+
+    if (!sm || signal_protocol_session_load_session(s->sctx, &record, a,
+                                                    XMSG_OMEMO_VERSION) != 0)
+        return 0;
+    /* borrowed from the state, as the sender's key from sm */
+    chain = session_state_get_receiver_chain_key(
+        session_record_get_state(record),
+        signal_message_get_sender_ratchet_key(sm));
+    if (chain)
+        n = ratchet_chain_key_get_index(chain);
+    SIGNAL_UNREF(record);
+    return n;
+}
+
 /* The key material of our <key/>: decrypted through the session with
  * (sender, sid) into *out (owned). NULL error, or why not. */
 static const char *unwrap(xmsg_omemo_store *s, const char *sender, uint32_t sid,
-                          const xmsg_xel *key, signal_buffer **out)
+                          const xmsg_xel *key, signal_buffer **out,
+                          int *was_prekey, uint32_t *received)
 {
     const signal_protocol_address a = {sender, strlen(sender), (int32_t)sid};
     const char *pk = xmsg_xel_attr(key, "prekey");
@@ -99,10 +126,13 @@ static const char *unwrap(xmsg_omemo_store *s, const char *sender, uint32_t sid,
         else if (!sg)
             sg = session_cipher_decrypt_signal_message(c, sm, NULL, out);
     }
+    if (!sg && sm)
+        *received = chain_received(s, &a, sm);
     SIGNAL_UNREF(pkm);
     SIGNAL_UNREF(sm);
     session_cipher_free(c);
     free(raw);
+    *was_prekey = prekey && !sg;
     if (!raw)
         return "the key is not base64";
     return sg ? sg_text(sg) : NULL;
@@ -155,7 +185,7 @@ const char *xmsg_omemo_decrypt_el(xmsg_omemo_store *s, const char *sender,
     key = our_key(header, xmsg_omemo_store_device_id(s));
     if (!key)
         return "not encrypted for this device";
-    why = unwrap(s, sender, out->sid, key, &km);
+    why = unwrap(s, sender, out->sid, key, &km, &out->prekey, &out->received);
     if (!why && !payload)
         out->key_transport = 1; /* a key transport or heartbeat */
     else if (!why) {

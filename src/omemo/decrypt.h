@@ -11,6 +11,9 @@ typedef struct xmsg_omemo_plain {
     uint32_t sid;      /* the sender's device */
     char *text;        /* owned; NULL for a key transport */
     int key_transport; /* no payload: key transport or heartbeat */
+    int prekey;        /* our key came as a prekey message (decrypted) */
+    uint32_t received; /* messages received on the sender's current chain
+                          (Conversations answers past 53 with a heartbeat) */
 } xmsg_omemo_plain;
 
 /* Decrypts enc from bare JID sender into *out. Returns NULL, or why it

@@ -531,7 +531,9 @@ static void test_to_json_after_remove(void **state)
 static void test_reserved_names(void **state)
 {
     static const char *const names[] = {
-        "lang", "stamp", "archiveId", "url", "file", "downloadError", "files"};
+        "lang",         "stamp",         "archiveId",   "url",
+        "file",         "downloadError", "files",       "encrypted",
+        "senderDevice", "fingerprint",   "decryptError"};
     struct fx *f = *state;
     size_t i;
 

@@ -227,8 +227,8 @@ static void test_mam_results(void **state)
 }
 
 /* However many attributes come, from and to are kept; a peer cannot set
- * the body, the stamp or the archive id by attribute; the server's delay
- * (the last one) gives the stamp. */
+ * the body, the stamp, the archive id or OMEMO's fields by attribute; the
+ * server's delay (the last one) gives the stamp. */
 static void test_hostile_attributes(void **state)
 {
     char xml[8192];
@@ -240,8 +240,10 @@ static void test_hostile_attributes(void **state)
     n += (size_t)snprintf(xml + n, sizeof(xml) - n,
                           "<message xmlns='jabber:client' to='bob@x' "
                           "from='alice@x/r' id='i9' body='forged' "
-                          "stamp='1970-01-01T00:00:00Z' archiveId='F'");
-    /* The parser refuses more than 64 attributes (xml.h): 6 + 50. */
+                          "stamp='1970-01-01T00:00:00Z' archiveId='F' "
+                          "encrypted='omemo' senderDevice='1' "
+                          "fingerprint='f' decryptError='e'");
+    /* The parser refuses more than 64 attributes (xml.h): 10 + 50. */
     for (i = 0; i < 50; i++)
         n += (size_t)snprintf(xml + n, sizeof(xml) - n, " a%d='v'", i);
     snprintf(xml + n, sizeof(xml) - n,
@@ -258,6 +260,11 @@ static void test_hostile_attributes(void **state)
     assert_string_equal(xmsg_message_get(m, "body"), "real");
     assert_string_equal(xmsg_message_get(m, "stamp"), "2026-05-05T05:05:05Z");
     assert_null(xmsg_message_get(m, "archiveId"));
+    /* a plaintext message cannot pass for a decrypted OMEMO one */
+    assert_null(xmsg_message_get(m, "encrypted"));
+    assert_null(xmsg_message_get(m, "senderDevice"));
+    assert_null(xmsg_message_get(m, "fingerprint"));
+    assert_null(xmsg_message_get(m, "decryptError"));
     xmsg_message_free(m);
 }
 
