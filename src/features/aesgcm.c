@@ -131,17 +131,6 @@ char *xmsg_aesgcm_url(const char *https_url, const xmsg_aesgcm_key *k)
     return b.d;
 }
 
-static int nibble(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* The fragment's hex into k: IV (12 or 16 bytes) then the key. */
 static int read_fragment(const char *f, xmsg_aesgcm_key *k)
 {
@@ -154,8 +143,8 @@ static int read_fragment(const char *f, xmsg_aesgcm_key *k)
         n != 2 * (XMSG_AESGCM_IV_OLD + XMSG_AESGCM_KEY))
         return -1;
     for (i = 0; i < n / 2; i++) {
-        hi = nibble(f[2 * i]);
-        lo = nibble(f[2 * i + 1]);
+        hi = xmsg_hex_value(f[2 * i]);
+        lo = xmsg_hex_value(f[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return -1;
         raw[i] = (uint8_t)(hi << 4 | lo);

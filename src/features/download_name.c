@@ -9,17 +9,6 @@
 /* The extension kept when a long name is cut: its bytes at most. */
 #define EXT_MAX 16
 
-static int hex(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* The URL's last path segment: [*start, *end). */
 static void last_segment(const char *url, const char **start, const char **end)
 {
@@ -44,8 +33,10 @@ static unsigned char *decode(const char *s, const char *e, size_t *n)
     if (!out)
         return NULL;
     while (s < e) {
-        if (*s == '%' && e - s >= 3 && hex(s[1]) >= 0 && hex(s[2]) >= 0) {
-            out[k++] = (unsigned char)(hex(s[1]) * 16 + hex(s[2]));
+        if (*s == '%' && e - s >= 3 && xmsg_hex_value(s[1]) >= 0 &&
+            xmsg_hex_value(s[2]) >= 0) {
+            out[k++] = (unsigned char)(xmsg_hex_value(s[1]) * 16 +
+                                       xmsg_hex_value(s[2]));
             s += 3;
         } else {
             out[k++] = (unsigned char)*s++;

@@ -200,6 +200,8 @@ char *xmsg_redact(const char *line, const char *const *secrets,
                   size_t n_secrets);
 /* Base64 of data; new string or NULL. */
 char *xmsg_base64(const unsigned char *data, size_t len);
+/* The value of hex digit c (either case), or -1. */
+int xmsg_hex_value(int c);
 
 /* ---- log levels ---- */
 const char *xmsg_log_level_name(xmsg_log_level lvl);

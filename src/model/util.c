@@ -111,3 +111,14 @@ void xmsg_buf_free(xmsg_buf *b)
     b->d = NULL;
     b->len = b->cap = 0;
 }
+
+int xmsg_hex_value(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}

@@ -299,34 +299,6 @@ static int pin(xmsg_omemo_store *s, const char *jid, const char *fp)
     return json_array_append_new(pins, json_string(fp)) ? -1 : 0;
 }
 
-xmsg_err xmsg_omemo_trust(const xmsg_params *p, const char *jid,
-                          const char *fingerprint, xmsg_status *st)
-{
-    char fp[72], *bare = NULL;
-    xmsg_omemo_store *s = NULL;
-    xmsg_err rc;
-
-    if (!jid || !xmsg_jid_is_account(jid) || strchr(jid, '/'))
-        return xmsg_status_fail(st, XMSG_ERR_INPUT,
-                                "OMEMO: trust '%.200s': a bare account JID "
-                                "(user@domain) is required",
-                                jid ? jid : "(null)");
-    if (!fingerprint || normal_fingerprint(fingerprint, fp))
-        return xmsg_status_fail(st, XMSG_ERR_INPUT,
-                                "OMEMO: a fingerprint is 64 hex digits (in "
-                                "groups or not)");
-    bare = xmsg_jid_bare_norm(jid);
-    rc = bare ? open_store(p, &s, st)
-              : xmsg_status_fail(st, XMSG_ERR_INTERNAL, "out of memory");
-    if (!rc && pin(s, bare, fp))
-        rc = xmsg_status_fail(st, XMSG_ERR_INTERNAL, "out of memory");
-    if (!rc)
-        rc = xmsg_omemo_store_save(s, st);
-    xmsg_omemo_store_free(s);
-    free(bare);
-    return rc;
-}
-
 /* Removes fp from jid's pins (the list goes with the last one). 1 when
  * it was pinned, else 0. */
 static int unpin(xmsg_omemo_store *s, const char *jid, const char *fp)
@@ -348,8 +320,9 @@ static int unpin(xmsg_omemo_store *s, const char *jid, const char *fp)
     return 0;
 }
 
-xmsg_err xmsg_omemo_untrust(const xmsg_params *p, const char *jid,
-                            const char *fingerprint, xmsg_status *st)
+/* Pins (add) or unpins fingerprint for jid in the account's store. */
+static xmsg_err change_pin(const xmsg_params *p, const char *jid,
+                           const char *fingerprint, int add, xmsg_status *st)
 {
     char fp[72], *bare = NULL;
     xmsg_omemo_store *s = NULL;
@@ -357,8 +330,9 @@ xmsg_err xmsg_omemo_untrust(const xmsg_params *p, const char *jid,
 
     if (!jid || !xmsg_jid_is_account(jid) || strchr(jid, '/'))
         return xmsg_status_fail(st, XMSG_ERR_INPUT,
-                                "OMEMO: untrust '%.200s': a bare account JID "
+                                "OMEMO: %s '%.200s': a bare account JID "
                                 "(user@domain) is required",
+                                add ? "trust" : "untrust",
                                 jid ? jid : "(null)");
     if (!fingerprint || normal_fingerprint(fingerprint, fp))
         return xmsg_status_fail(st, XMSG_ERR_INPUT,
@@ -367,7 +341,9 @@ xmsg_err xmsg_omemo_untrust(const xmsg_params *p, const char *jid,
     bare = xmsg_jid_bare_norm(jid);
     rc = bare ? open_store(p, &s, st)
               : xmsg_status_fail(st, XMSG_ERR_INTERNAL, "out of memory");
-    if (!rc && !unpin(s, bare, fp))
+    if (!rc && add && pin(s, bare, fp))
+        rc = xmsg_status_fail(st, XMSG_ERR_INTERNAL, "out of memory");
+    else if (!rc && !add && !unpin(s, bare, fp))
         rc = xmsg_status_fail(st, XMSG_ERR_INPUT,
                               "OMEMO: %s is not pinned for %s", fp, bare);
     if (!rc)
@@ -375,4 +351,16 @@ xmsg_err xmsg_omemo_untrust(const xmsg_params *p, const char *jid,
     xmsg_omemo_store_free(s);
     free(bare);
     return rc;
+}
+
+xmsg_err xmsg_omemo_trust(const xmsg_params *p, const char *jid,
+                          const char *fingerprint, xmsg_status *st)
+{
+    return change_pin(p, jid, fingerprint, 1, st);
+}
+
+xmsg_err xmsg_omemo_untrust(const xmsg_params *p, const char *jid,
+                            const char *fingerprint, xmsg_status *st)
+{
+    return change_pin(p, jid, fingerprint, 0, st);
 }

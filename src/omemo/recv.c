@@ -11,6 +11,7 @@
 #include <protocol.h>
 #include <session_cipher.h>
 
+#include "features/aesgcm.h"
 #include "features/recvhook.h"
 #include "features/sessobj.h"
 #include "omemo/encrypt.h"
@@ -128,7 +129,8 @@ int xmsg_omemo_recv_into(xmsg_omemo_store *s, const char *sender,
          (plain->sid && xmsg_message_put(m, "senderDevice", num)) ||
          (fp && xmsg_message_put(m, "fingerprint", fp)) ||
          (why && xmsg_message_put(m, "decryptError", why)) ||
-         (plain->text && xmsg_message_put(m, "body", plain->text));
+         (plain->text && xmsg_message_put(m, "body", plain->text)) ||
+         (plain->text && xmsg_take_aesgcm_url(m)); /* XEP-0454 */
     if (plain->text)
         xmsg_secure_zero(plain->text, strlen(plain->text));
     free(plain->text);

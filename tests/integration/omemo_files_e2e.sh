@@ -48,7 +48,7 @@ connect_dl() {
   rm -rf "$dir"
   mkdir -p "$dir"
   for _ in $(seq 30); do
-    "${runner:-xm}" "$me" connect -j "$me@$D" "${srv[@]}" --download "$dir" "$@"
+    "${runner:-xm}" "$me" connect --omemo -j "$me@$D" "${srv[@]}" --download "$dir" "$@"
     all=$(grep '"encrypted"' <<<"$out")
     out=$(jq -c --arg u "$want" 'select(.url == $u)' <<<"$all" | tail -n 1)
     [ -n "$all" ] && [ -z "$out" ] &&
@@ -82,7 +82,7 @@ xm_peak() {
 # 0. o25's device published, o25's queue empty.
 xm "$me" omemo publish -j "$me@$D" "${srv[@]}"
 check "o25 publishes its device: exit 0" '[ "$rc" = 0 ]'
-xm "$me" connect -j "$me@$D" "${srv[@]}"
+xm "$me" connect --omemo -j "$me@$D" "${srv[@]}"
 
 # 1. xmsg → python-omemo: a caption and a 5 MB file.
 head -c 5000000 /dev/urandom >"$tmp/five.bin"
@@ -168,14 +168,14 @@ check "... the file decrypted: the same SHA-256" \
 sendfile "$tmp/one.bin"
 rm -rf "$tmp/ldl"
 mkdir -p "$tmp/ldl"
-xm "$me" listen -j "$me@$D" "${srv[@]}" --download "$tmp/ldl" --type message \
+xm "$me" listen --omemo -j "$me@$D" "${srv[@]}" --download "$tmp/ldl" --type message \
   --count 1 --duration 60
 out=$(grep '"encrypted"' <<<"$out" | tail -n 1)
 file=$(msg .file)
 check "listen --download: decrypted, fetched, the same SHA-256" \
   '[ "$rc" = 0 ] && [ "$(msg .url)" = "$purl" ] && [[ "$file" == "$tmp/ldl/"* ]] &&
    [ "$(sha256sum <"$file" | cut -d" " -f1)" = "$want1" ]'
-xm "$me" connect -j "$me@$D" "${srv[@]}"
+xm "$me" connect --omemo -j "$me@$D" "${srv[@]}"
 
 # 4. The 16-byte IVs of older clients are read.
 sendfile "$tmp/one.bin" old-iv
