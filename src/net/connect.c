@@ -25,7 +25,7 @@ struct xmsg_connector {
     uint64_t attempt_end, deadline;
     xmsg_net_log_fn log;
     void *log_ctx;
-    char last_why[160]; /* why the last attempt failed */
+    char last_why[512]; /* why the last attempt failed (targets: 255) */
     xmsg_net_err err;
 };
 
