@@ -318,3 +318,14 @@ char *xmsg_omemo_payload_xml(const xmsg_xel *encrypted)
     }
     return b.d;
 }
+
+xmsg_err xmsg_omemo_save_payload(xmsg_omemo_store *s, xmsg_status *st,
+                                 const xmsg_xel *encrypted, char **xml)
+{
+    xmsg_err rc = xmsg_omemo_store_save(s, st);
+
+    *xml = rc ? NULL : xmsg_omemo_payload_xml(encrypted);
+    if (!rc && !*xml)
+        rc = xmsg_status_fail(st, XMSG_ERR_INTERNAL, "out of memory");
+    return rc;
+}

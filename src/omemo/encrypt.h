@@ -56,4 +56,11 @@ xmsg_err xmsg_omemo_encrypt_cached(xmsg_conn *c, xmsg_omemo_store *s,
  * EME (XEP-0380) and a store hint (XEP-0334). NULL when out of memory. */
 char *xmsg_omemo_payload_xml(const xmsg_xel *encrypted);
 
+/* After an encryption: the store saved (its sessions moved on, and go to
+ * disk before the message leaves), then encrypted's payload in *xml
+ * (xmsg_omemo_payload_xml, owned; NULL on error). Errors: the store's,
+ * or XMSG_ERR_INTERNAL (out of memory), set in st. */
+xmsg_err xmsg_omemo_save_payload(xmsg_omemo_store *s, xmsg_status *st,
+                                 const xmsg_xel *encrypted, char **xml);
+
 #endif

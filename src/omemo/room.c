@@ -47,8 +47,7 @@ xmsg_err xmsg_omemo_room_seal(xmsg_session *s, xmsg_omemo_store *store,
                                      (const char *const *)to.v, to.n,
                                      xmsg_message_get(m, "body"), &enc);
     if (!rc)
-        rc = xmsg_omemo_store_save(store, s->c.st);
-    payload = rc ? NULL : xmsg_omemo_payload_xml(enc);
+        rc = xmsg_omemo_save_payload(store, s->c.st, enc, &payload);
     *out = payload ? xmsg_omemo_sealed_copy(m, payload) : NULL;
     if (!rc && !*out)
         rc = xmsg_status_fail(s->c.st, XMSG_ERR_INTERNAL, "out of memory");

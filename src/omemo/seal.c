@@ -102,8 +102,7 @@ static xmsg_err encrypt_payload(struct sealer *z, xmsg_conn *c,
         rc = xmsg_omemo_encrypt_cached(c, z->store, &z->dc, z->own, to,
                                        xmsg_message_get(m, "body"), &enc);
     if (!rc)
-        rc = xmsg_omemo_store_save(z->store, c->st);
-    ours = rc ? NULL : xmsg_omemo_payload_xml(enc);
+        rc = xmsg_omemo_save_payload(z->store, c->st, enc, &ours);
     if (ours)
         *xml = had ? concat(had, ours) : xmsg_strdup(ours);
     if (!rc && !*xml)

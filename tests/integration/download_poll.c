@@ -32,29 +32,9 @@ static int on_stanza(const xmsg_message *m, void *userdata)
 static xmsg_params *params(const char *user, const char *dir, xmsg_status *st)
 {
     json_t *j = lab_params(user);
-    xmsg_params *p = xmsg_params_new();
-    char *text;
 
     json_object_set_new(j, "downloadDir", json_string(dir));
-    text = json_dumps(j, JSON_COMPACT);
-    if (!p || !text || xmsg_params_from_json(p, text, st)) {
-        xmsg_params_free(p);
-        p = NULL;
-    }
-    free(text);
-    json_decref(j);
-    return p;
-}
-
-static xmsg_err presence(xmsg_session *s, xmsg_status *st)
-{
-    xmsg_message *pres = xmsg_message_new();
-    xmsg_err rc = XMSG_ERR_INTERNAL;
-
-    if (pres && !xmsg_message_set(pres, "kind", "presence", st))
-        rc = xmsg_session_send(s, pres, st);
-    xmsg_message_free(pres);
-    return rc;
+    return lab_params_typed(j, st);
 }
 
 int main(int argc, char **argv)
@@ -70,7 +50,7 @@ int main(int argc, char **argv)
     if (p)
         rc = xmsg_session_open(p, &s, st);
     if (!rc)
-        rc = presence(s, st);
+        rc = lab_presence(s, st);
     for (i = 0; !rc && !got && i < 120; i++)
         rc = xmsg_session_poll(s, 1000, on_stanza, &got, st);
     xmsg_session_close(s, st);

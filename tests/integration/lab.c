@@ -96,6 +96,31 @@ json_t *lab_params(const char *user)
                      "logLevel", "error");
 }
 
+xmsg_params *lab_params_typed(json_t *params, xmsg_status *st)
+{
+    xmsg_params *p = xmsg_params_new();
+    char *text = params ? json_dumps(params, JSON_COMPACT) : NULL;
+
+    if (!p || !text || xmsg_params_from_json(p, text, st)) {
+        xmsg_params_free(p);
+        p = NULL;
+    }
+    free(text);
+    json_decref(params);
+    return p;
+}
+
+xmsg_err lab_presence(xmsg_session *s, xmsg_status *st)
+{
+    xmsg_message *pres = xmsg_message_new();
+    xmsg_err rc = XMSG_ERR_INTERNAL;
+
+    if (pres && !xmsg_message_set(pres, "kind", "presence", st))
+        rc = xmsg_session_send(s, pres, st);
+    xmsg_message_free(pres);
+    return rc;
+}
+
 static json_t *parse_status(char *text)
 {
     json_error_t err;

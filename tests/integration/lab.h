@@ -5,6 +5,8 @@
 
 #include <jansson.h>
 
+#include "xmsg.h"
+
 /* Loads the `export KEY='VALUE'` lines of the env file named by the
  * environment variable var into the environment. Returns 0 or -1. */
 int lab_load_env(const char *var);
@@ -21,6 +23,14 @@ const char *lab_password(const char *user);
 /* New params object for user on the lab server (jid user@domain, host,
  * port, caFile, logLevel "error"). */
 json_t *lab_params(const char *user);
+
+/* Typed params from a params object (lab_params with more keys set;
+ * its reference is taken). NULL, with st set, when the library refuses
+ * them or memory runs out. */
+xmsg_params *lab_params_typed(json_t *params, xmsg_status *st);
+
+/* Sends a presence on s (the server's offline store is pushed to us). */
+xmsg_err lab_presence(xmsg_session *s, xmsg_status *st);
 
 /* Runs a call through the JSON API; returns the parsed status (new ref);
  * fails the test when the library returns NULL or invalid JSON. */

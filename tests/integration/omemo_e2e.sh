@@ -33,29 +33,10 @@ set -u
 xmsg=$1
 peer=$2
 send=$3
-# shellcheck disable=SC1090
-. "$XMSG_LAB_ENV"
-tmp=$(mktemp -d)
+# shellcheck source=tests/integration/e2e_lib.sh
+. "$(dirname "$0")/e2e_lib.sh"
 peer_pid=
-pids=()
-trap '[ -z "$peer_pid" ] || kill "$peer_pid" 2>/dev/null; for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
-export XDG_STATE_HOME=$tmp/state
-pass=0 failed=0
-ok() { pass=$((pass + 1)); echo "ok - $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL - $1"; }
-check() { if eval "$2"; then ok "$1"; else bad "$1"; fi; }
-srv=(-H "$XMSG_LAB_HOST" -P "$XMSG_LAB_PORT" --ca-file "$XMSG_LAB_CA" -T 60)
-D=$XMSG_LAB_DOMAIN
 
-# xm USER ARGS...: runs the CLI as USER; sets rc, out, err.
-xm() {
-  local user=$1
-  shift
-  XMSG_PASSWORD=pw-$user-Zq8 "$xmsg" "$@" >"$tmp/out" 2>"$tmp/err"
-  rc=$?
-  out=$(cat "$tmp/out")
-  err=$(cat "$tmp/err")
-}
 # py MODE USER ARGS...: the oldmemo peer as USER; sets rc, out.
 py() {
   local mode=$1 user=$2
@@ -67,7 +48,6 @@ py() {
   [ "$rc" = 0 ] || grep omemo_peer "$tmp/err" >&2
 }
 first() { printf '%s' "$out" | head -n 1 | jq -r "$1"; }
-status() { printf '%s' "$out" | tail -n 1 | jq -r "$1"; }
 store=$XDG_STATE_HOME/xmsg/o01@$D.omemo.json
 
 # 1. The identity: created once, kept.
@@ -167,6 +147,7 @@ check "publish with a corrupt store: exit 2, nothing replaced" \
 /usr/bin/python3 "$peer" recv "o06@$D" pw-o06-Zq8 2 >"$tmp/peer.out" \
   2>"$tmp/peer.err" &
 peer_pid=$!
+pids+=("$peer_pid")
 for _ in $(seq 120); do
   grep -q ready "$tmp/peer.out" && break
   kill -0 "$peer_pid" 2>/dev/null || break
@@ -331,5 +312,4 @@ check "the peer decrypts every message that went out, and the last" \
   '[ "$krc" = 0 ] && grep -q "\"body\": \"final\"" "$tmp/k.out" &&
    ! grep -q "\"error\"" "$tmp/k.out"'
 
-echo "# $pass passed, $failed failed"
-[ "$failed" = 0 ]
+e2e_done

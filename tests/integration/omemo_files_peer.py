@@ -34,7 +34,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 import oldmemo.etree
 
 import omemo_peer
-from omemo_peer import NS, Peer
+from omemo_peer import Peer
 
 UP = "urn:xmpp:http:upload:0"
 
@@ -143,17 +143,8 @@ class FilesPeer(Peer):
 
 def main():
     mode, jid, password = sys.argv[1:4]
-    peer = FilesPeer(jid, password, mode, sys.argv[4:])
-    omemo_peer.PEER = peer
-    peer.ca_certs = os.environ["XMSG_LAB_CA"]
-    peer.connect((os.environ["XMSG_LAB_HOST"],
-                  int(os.environ["XMSG_LAB_PORT"])), force_starttls=True)
-    try:
-        peer.loop.run_until_complete(
-            asyncio.wait_for(peer.disconnected, 180))
-    except asyncio.TimeoutError:
-        print("omemo_peer: timed out", file=sys.stderr)
-    sys.exit(0 if peer.ok else 1)
+    omemo_peer.run(FilesPeer(jid, password, mode, sys.argv[4:]),
+                   180, "omemo_peer")
 
 
 if __name__ == "__main__":

@@ -16,32 +16,17 @@
 set -u
 xmsg=$1
 peer=$2
-# shellcheck disable=SC1090
-. "$XMSG_LAB_ENV"
-tmp=$(mktemp -d)
-pids=()
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
-export XDG_STATE_HOME=$tmp/state
-pass=0 failed=0
-ok() { pass=$((pass + 1)); echo "ok - $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL - $1"; }
-check() { if eval "$2"; then ok "$1"; else bad "$1"; fi; }
-srv=(-H "$XMSG_LAB_HOST" -P "$XMSG_LAB_PORT" --ca-file "$XMSG_LAB_CA" -T 60)
-D=$XMSG_LAB_DOMAIN
+# shellcheck source=tests/integration/e2e_lib.sh
+. "$(dirname "$0")/e2e_lib.sh"
 M=${XMSG_LAB_MUC:-conference.$D}
 FALLBACK="I sent you an OMEMO encrypted message but your client doesn't seem to support that."
 
-# xm USER ARGS...: runs the CLI as USER; sets rc, out, err.
-xm() {
+# xj USER ARGS...: xm with USER's JID and the server's options.
+xj() {
   local user=$1
   shift
-  XMSG_PASSWORD=pw-$user-Zq8 "$xmsg" "$@" -j "$user@$D" "${srv[@]}" \
-    >"$tmp/out" 2>"$tmp/err"
-  rc=$?
-  out=$(cat "$tmp/out")
-  err=$(cat "$tmp/err")
+  xm "$user" "$@" -j "$user@$D" "${srv[@]}"
 }
-status() { printf '%s' "$out" | tail -n 1 | jq -r "$1"; }
 # make ROOM KIND MEMBER...: o33 creates and configures ROOM.
 make() {
   local room=$1
@@ -107,7 +92,7 @@ check "the python-omemo occupants are ready" \
   'ready a && ready b && ready o && ready s'
 
 # Our device and a second xmsg device of o34 (its own state dir).
-xm o34 omemo publish
+xj o34 omemo publish
 dev=$(printf '%s' "$out" | head -n 1 | jq -r .device)
 XDG_STATE_HOME=$tmp/state2 XMSG_PASSWORD=pw-o34-Zq8 "$xmsg" omemo publish \
   -j "o34@$D" "${srv[@]}" >"$tmp/second" 2>&1
@@ -116,7 +101,7 @@ dev2=$(head -n 1 "$tmp/second" | jq -r .device)
 
 # 1. The private room: both members decrypt.
 t0=$(date +%s%N)
-xm o34 send --omemo --room "$priv" -m "room secret é" -v
+xj o34 send --omemo --room "$priv" -m "room secret é" -v
 echo "# send --omemo --room (5 members, sessions made) took $((($(date +%s%N) - t0) / 1000000)) ms"
 check "send --omemo --room: exit 0, delivered (reflected)" \
   '[ "$rc" = 0 ] && [ "$(status .delivered)" = true ]'
@@ -126,11 +111,11 @@ check "the owner and a member without devices: left out at warn level" \
   '[[ "$out" == *"warn xmsg: OMEMO: o33@$D left out"* ]] &&
    [[ "$out" == *"warn xmsg: OMEMO: o37@$D left out"* ]]'
 t0=$(date +%s%N)
-xm o34 send --omemo --room "$priv" -m "second, on the sessions kept"
+xj o34 send --omemo --room "$priv" -m "second, on the sessions kept"
 echo "# a second send --omemo --room took $((($(date +%s%N) - t0) / 1000000)) ms"
 check "a second send: exit 0, the same devices" \
   '[ "$rc" = 0 ] && [ "$(status .delivered)" = true ]'
-xm o34 send --room "$priv" -m end
+xj o34 send --room "$priv" -m end
 for n in a b; do finish "$n"; done
 for n in a b; do
   got=$(grep '"body": "room secret' "$tmp/$n.out")
@@ -148,16 +133,16 @@ check "our second device got a key" \
   '[ "$(jq -r ".rids | index($dev2) != null" <<<"$got")" = true ]'
 
 # 2. Rooms that are not suitable: refused, nothing sent.
-xm o34 send --omemo --room "$open" -m "open secret"
+xj o34 send --omemo --room "$open" -m "open secret"
 check "an open room: exit 2 (input), said so" \
   '[ "$rc" = 2 ] && [ "$(status .error.code)" = input ] &&
    [[ "$(status .error.text)" == *"open (not members-only)"* ]]'
-xm o34 send --room "$open" -m end-open
-xm o34 send --omemo --room "$semi" -m "semi secret"
+xj o34 send --room "$open" -m end-open
+xj o34 send --omemo --room "$semi" -m "semi secret"
 check "a semi-anonymous room: exit 2 (input), said so" \
   '[ "$rc" = 2 ] && [ "$(status .error.code)" = input ] &&
    [[ "$(status .error.text)" == *"semi-anonymous"* ]]'
-xm o34 send --room "$semi" -m end-semi
+xj o34 send --room "$semi" -m end-semi
 for n in o s; do
   finish "$n"
   check "nothing but the plain message reached the occupant ($n)" \
@@ -165,13 +150,12 @@ for n in o s; do
 done
 
 # 3. No member with a device; usage errors.
-xm o34 send --omemo --room "$none" -m "nobody"
+xj o34 send --omemo --room "$none" -m "nobody"
 check "a room whose members have no device: exit 2 (input)" \
   '[ "$rc" = 2 ] && [ "$(status .error.code)" = input ] &&
    [[ "$(status .error.text)" == *"has a device we can encrypt to"* ]]'
-xm o34 send --omemo --room "$priv" -t "o35@$D" -m x
+xj o34 send --omemo --room "$priv" -t "o35@$D" -m x
 check "--omemo --room with -t: a usage error, exit 2" \
   '[ "$rc" = 2 ] && [[ "$err" == *"no -t"* ]]'
 
-echo "# $pass passed, $failed failed"
-[ "$failed" = 0 ]
+e2e_done

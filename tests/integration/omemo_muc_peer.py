@@ -141,18 +141,8 @@ class RoomPeer(omemo_peer.Peer):
 
 def main():
     mode, jid, password = sys.argv[1:4]
-    peer = RoomPeer(jid, password, mode, sys.argv[4:])
-    omemo_peer.PEER = peer
-    peer.ca_certs = os.environ["XMSG_LAB_CA"]
-    peer.connect((os.environ["XMSG_LAB_HOST"],
-                  int(os.environ["XMSG_LAB_PORT"])), force_starttls=True)
-    try:
-        limit = 180 if mode == "recv" else 60
-        peer.loop.run_until_complete(
-            asyncio.wait_for(peer.disconnected, limit))
-    except asyncio.TimeoutError:
-        print("omemo_muc_peer: timed out", file=sys.stderr)
-    sys.exit(0 if peer.ok else 1)
+    omemo_peer.run(RoomPeer(jid, password, mode, sys.argv[4:]),
+                   180 if mode == "recv" else 60, "omemo_muc_peer")
 
 
 if __name__ == "__main__":

@@ -207,6 +207,17 @@ class Peer(slixmpp.ClientXMPP):
         await self.get_roster()
         print("ready", flush=True)
 
+    def send_enc(self, to, enc):
+        """Sends the <encrypted/> element enc to to in a chat message with
+        a fallback body, EME and a store hint."""
+        msg = self.make_message(mto=to, mtype="chat",
+                                mbody="OMEMO (fallback)")
+        msg.xml.append(enc)
+        ET.SubElement(msg.xml, "{urn:xmpp:eme:0}encryption",
+                      namespace=NS, name="OMEMO")
+        ET.SubElement(msg.xml, "{urn:xmpp:hints}store")
+        msg.send()
+
     async def send_encrypted(self, to, texts):
         tamper = texts[:1] == ["--tamper"]
         await self.manager.refresh_device_list(NS, to)
@@ -219,13 +230,7 @@ class Peer(slixmpp.ClientXMPP):
                 raw = bytearray(base64.b64decode(pl.text))
                 raw[0] ^= 1
                 pl.text = base64.b64encode(bytes(raw)).decode()
-            msg = self.make_message(mto=to, mtype="chat",
-                                    mbody="OMEMO (fallback)")
-            msg.xml.append(enc)
-            ET.SubElement(msg.xml, "{urn:xmpp:eme:0}encryption",
-                          namespace=NS, name="OMEMO")
-            ET.SubElement(msg.xml, "{urn:xmpp:hints}store")
-            msg.send()
+            self.send_enc(to, enc)
         await self.plugin["xep_0199"].ping(jid=self.boundjid.domain,
                                            timeout=20)
         print("sent", flush=True)
@@ -237,17 +242,22 @@ class Peer(slixmpp.ClientXMPP):
         async with self.lock:
             await self.decrypt_locked(msg, enc)
 
-    async def decrypt_locked(self, msg, enc):
+    async def decrypted(self, msg, enc):
+        """What msg's <encrypted/> enc holds: from, body, device and
+        fallback, or from, error and fallback (told, never dropped)."""
         sender = msg["from"].bare
         try:
             message = await oldmemo.etree.parse_message(
                 enc, sender, self.boundjid.bare, self.manager)
             plain, device, _ = await self.manager.decrypt(message)
-            out = {"from": sender, "body": plain.decode("utf-8"),
-                   "device": device.device_id, "fallback": msg["body"]}
-        except Exception as e:  # told, not dropped
-            out = {"from": sender, "error": f"{type(e).__name__}: {e}",
-                   "fallback": msg["body"]}
+            return {"from": sender, "body": plain.decode("utf-8"),
+                    "device": device.device_id, "fallback": msg["body"]}
+        except Exception as e:
+            return {"from": sender, "error": f"{type(e).__name__}: {e}",
+                    "fallback": msg["body"]}
+
+    async def decrypt_locked(self, msg, enc):
+        out = await self.decrypted(msg, enc)
         print(json.dumps(out), flush=True)
         self.got += 1
         until = self.args[0]
@@ -296,21 +306,27 @@ class Peer(slixmpp.ClientXMPP):
         self.disconnect()
 
 
-def main():
+def run(peer, limit, name):
+    """Connects peer to the lab server (XMSG_LAB_*), runs it until it
+    disconnects or limit seconds pass; exits 0 when peer.ok, else 1."""
     global PEER
-    mode, jid, password = sys.argv[1:4]
-    peer = Peer(jid, password, mode, sys.argv[4:])
     PEER = peer
     peer.ca_certs = os.environ["XMSG_LAB_CA"]
     peer.connect((os.environ["XMSG_LAB_HOST"],
                   int(os.environ["XMSG_LAB_PORT"])), force_starttls=True)
     try:
-        limit = 120 if mode == "recv" else 60
         peer.loop.run_until_complete(
             asyncio.wait_for(peer.disconnected, limit))
     except asyncio.TimeoutError:
-        print("omemo_peer: timed out", file=sys.stderr)
+        print(f"{name}: timed out after {getattr(peer, 'got', 0)} messages",
+              file=sys.stderr)
     sys.exit(0 if peer.ok else 1)
+
+
+def main():
+    mode, jid, password = sys.argv[1:4]
+    run(Peer(jid, password, mode, sys.argv[4:]),
+        120 if mode == "recv" else 60, "omemo_peer")
 
 
 if __name__ == "__main__":

@@ -27,41 +27,20 @@ set -u
 xmsg=$1
 peer=$2
 poll=$3
-# shellcheck disable=SC1090
-. "$XMSG_LAB_ENV"
-tmp=$(mktemp -d)
-[ -z "${XMSG_KEEP_TMP:-}" ] || echo "# tmp: $tmp"
-pids=()
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; [ -n "${XMSG_KEEP_TMP:-}" ] || rm -rf "$tmp"' EXIT
-export XDG_STATE_HOME=$tmp/state
-pass=0 failed=0
-ok() { pass=$((pass + 1)); echo "ok - $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL - $1"; }
-check() { if eval "$2"; then ok "$1"; else bad "$1"; fi; }
-T=60
+E2E_T=60
+[ "${XMSG_VALGRIND:-}" != 1 ] || E2E_T=120
+# shellcheck source=tests/integration/e2e_lib.sh
+. "$(dirname "$0")/e2e_lib.sh"
 vg=()
 if [ "${XMSG_VALGRIND:-}" = 1 ]; then
   vg=(valgrind -q --error-exitcode=99 --leak-check=full
-      --errors-for-leak-kinds=definite,indirect
-      --show-leak-kinds=definite,indirect)
-  T=120
+    --errors-for-leak-kinds=definite,indirect
+    --show-leak-kinds=definite,indirect)
 fi
 run=("${vg[@]}" "$xmsg")
-srv=(-H "$XMSG_LAB_HOST" -P "$XMSG_LAB_PORT" --ca-file "$XMSG_LAB_CA" -T $T)
-D=$XMSG_LAB_DOMAIN
 vg_log=$tmp/valgrind.log
 : >"$vg_log"
 
-# xm USER ARGS...: runs the CLI as USER; sets rc, out, err.
-xm() {
-  local user=$1
-  shift
-  XMSG_PASSWORD=pw-$user-Zq8 "${run[@]}" "$@" >"$tmp/out" 2>"$tmp/err"
-  rc=$?
-  out=$(cat "$tmp/out")
-  err=$(cat "$tmp/err")
-  cat "$tmp/err" >>"$vg_log"
-}
 # listen_bg USER NAME FROM ARGS...: listen --omemo as USER in the
 # background, only what FROM sends, into $tmp/NAME.out and .err (--count:
 # one more, for the probe); waits until it has printed a plaintext probe
@@ -293,5 +272,4 @@ if [ "${XMSG_VALGRIND:-}" = 1 ]; then
   check "valgrind found no error or leak in the runs above" \
     '! grep -q "ERROR SUMMARY: [1-9]\|definitely lost\|indirectly lost" "$vg_log"'
 fi
-echo "$pass passed, $failed failed"
-[ "$failed" = 0 ]
+e2e_done

@@ -113,13 +113,7 @@ class Peer(omemo_peer.Peer):
         prekey = any(k.get("prekey") in ("true", "1")
                      for k in enc.iter(f"{{{NS}}}key")
                      if int(k.get("rid")) not in own)
-        msg = self.make_message(mto=to, mtype="chat",
-                                mbody="OMEMO (fallback)")
-        msg.xml.append(enc)
-        ET.SubElement(msg.xml, "{urn:xmpp:eme:0}encryption",
-                      namespace=NS, name="OMEMO")
-        ET.SubElement(msg.xml, "{urn:xmpp:hints}store")
-        msg.send()
+        self.send_enc(to, enc)
         await self.plugin["xep_0199"].ping(jid=self.boundjid.domain,
                                            timeout=20)
         print(json.dumps({"sent": text, "prekey": prekey}), flush=True)
@@ -205,17 +199,8 @@ class Peer(omemo_peer.Peer):
 
 def main():
     mode, jid, password = sys.argv[1:4]
-    peer = Peer(jid, password, mode, sys.argv[4:])
-    omemo_peer.PEER = peer
-    peer.ca_certs = os.environ["XMSG_LAB_CA"]
-    peer.connect((os.environ["XMSG_LAB_HOST"],
-                  int(os.environ["XMSG_LAB_PORT"])), force_starttls=True)
-    try:
-        peer.loop.run_until_complete(
-            asyncio.wait_for(peer.disconnected, 180))
-    except asyncio.TimeoutError:
-        print("omemo_recv_peer: timed out", file=sys.stderr)
-    sys.exit(0 if peer.ok else 1)
+    omemo_peer.run(Peer(jid, password, mode, sys.argv[4:]),
+                   180, "omemo_recv_peer")
 
 
 if __name__ == "__main__":

@@ -25,30 +25,11 @@ set -u
 xmsg=$1
 peer=$2
 session=$3
-# shellcheck disable=SC1090
-. "$XMSG_LAB_ENV"
-tmp=$(mktemp -d)
-pids=()
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
-export XDG_STATE_HOME=$tmp/state
-pass=0 failed=0
-ok() { pass=$((pass + 1)); echo "ok - $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL - $1"; }
-check() { if eval "$2"; then ok "$1"; else bad "$1"; fi; }
-srv=(-H "$XMSG_LAB_HOST" -P "$XMSG_LAB_PORT" --ca-file "$XMSG_LAB_CA" -T 120)
-D=$XMSG_LAB_DOMAIN
+E2E_T=120
+# shellcheck source=tests/integration/e2e_lib.sh
+. "$(dirname "$0")/e2e_lib.sh"
 FALLBACK="I sent you an OMEMO encrypted message but your client doesn't seem to support that."
 
-# xm USER ARGS...: runs the CLI as USER; sets rc, out, err.
-xm() {
-  local user=$1
-  shift
-  XMSG_PASSWORD=pw-$user-Zq8 "$xmsg" "$@" >"$tmp/out" 2>"$tmp/err"
-  rc=$?
-  out=$(cat "$tmp/out")
-  err=$(cat "$tmp/err")
-}
-status() { printf '%s' "$out" | tail -n 1 | jq -r "$1"; }
 # peer USER UNTIL LIMIT: a python-omemo client of USER in the background,
 # its output in $tmp/USER.out; waits until it is ready.
 peer() {
@@ -255,5 +236,4 @@ check "the peer decrypts every message that went out, and the next" \
   '[ "$prc" = 0 ] && [ "$(grep "^{" "$tmp/o15.out" | tail -n 1 | jq -r .body)" = final ] &&
    ! grep -q "\"error\"" "$tmp/o15.out"'
 
-echo "# $pass passed, $failed failed"
-[ "$failed" = 0 ]
+e2e_done

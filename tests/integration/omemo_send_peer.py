@@ -9,12 +9,8 @@ on top (run with Debian's /usr/bin/python3):
       seconds (1,000 messages take Python a while on a loaded machine).
       Exit 0 when every message decrypted, else 1.
 """
-import asyncio
 import json
-import os
 import sys
-
-import oldmemo.etree
 
 import omemo_peer
 from omemo_peer import NS, Peer
@@ -22,18 +18,9 @@ from omemo_peer import NS, Peer
 
 class CountingPeer(Peer):
     async def decrypt_locked(self, msg, enc):
-        sender = msg["from"].bare
         prekey = any(k.get("prekey") in ("true", "1")
                      for k in enc.iter(f"{{{NS}}}key"))
-        try:
-            message = await oldmemo.etree.parse_message(
-                enc, sender, self.boundjid.bare, self.manager)
-            plain, device, _ = await self.manager.decrypt(message)
-            out = {"from": sender, "body": plain.decode("utf-8"),
-                   "device": device.device_id, "fallback": msg["body"]}
-        except Exception as e:  # told, not dropped
-            out = {"from": sender, "error": f"{type(e).__name__}: {e}",
-                   "fallback": msg["body"]}
+        out = await self.decrypted(msg, enc)
         self.got += 1
         out.update({"prekey": prekey, "n": self.got})
         print(json.dumps(out), flush=True)
@@ -51,17 +38,7 @@ def main():
     jid, password, until, limit = sys.argv[1:5]
     peer = CountingPeer(jid, password, "recv", [until])
     peer.got = 0
-    omemo_peer.PEER = peer
-    peer.ca_certs = os.environ["XMSG_LAB_CA"]
-    peer.connect((os.environ["XMSG_LAB_HOST"],
-                  int(os.environ["XMSG_LAB_PORT"])), force_starttls=True)
-    try:
-        peer.loop.run_until_complete(
-            asyncio.wait_for(peer.disconnected, int(limit)))
-    except asyncio.TimeoutError:
-        print(f"omemo_send_peer: timed out after {peer.got}",
-              file=sys.stderr)
-    sys.exit(0 if peer.ok else 1)
+    omemo_peer.run(peer, int(limit), "omemo_send_peer")
 
 
 if __name__ == "__main__":

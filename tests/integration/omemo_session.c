@@ -19,20 +19,11 @@ static xmsg_params *params(const char *user, const char *state,
                            const char *mode, xmsg_status *st)
 {
     json_t *j = lab_params(user);
-    xmsg_params *p = xmsg_params_new();
-    char *text;
 
     json_object_set_new(j, "stateFile", json_string(state));
     json_object_set_new(j, "logLevel", json_string("info"));
     json_object_set_new(j, "omemo", json_string(mode));
-    text = json_dumps(j, JSON_COMPACT);
-    if (!p || !text || xmsg_params_from_json(p, text, st)) {
-        xmsg_params_free(p);
-        p = NULL;
-    }
-    free(text);
-    json_decref(j);
-    return p;
+    return lab_params_typed(j, st);
 }
 
 /* Sends body to to on s; prints its status. */
