@@ -4,7 +4,7 @@
 # Prosody and ejabberd servers, also when tests fail), with the whole suite
 # again under ASan+UBSan and each fuzz harness for 30 s as tests
 # "asan_build" + "sanitizers" and "fuzz" of the same ctest run. ctest runs
-# them side by side (-j4): the tests of one server take turns
+# them side by side (-j6): the tests of one server take turns
 # (RESOURCE_LOCK), each pass has servers of its own. Ends with the time of each pass and ctest's summary.
 #   bash tests/run.sh                    everything
 #   XMSG_SKIP_DEPS=1 bash tests/run.sh   without apt-get
@@ -28,7 +28,7 @@ t_build=$((SECONDS - t0 - t_deps))
 
 cd "$build"
 set +e
-ctest --output-on-failure --timeout 600 -j "${XMSG_CTEST_JOBS:-4}" "$@" 2>&1 | tee "$build/ctest.log"
+ctest --output-on-failure --timeout 600 -j "${XMSG_CTEST_JOBS:-6}" "$@" 2>&1 | tee "$build/ctest.log"
 rc=${PIPESTATUS[0]}
 set -e
 t_tests=$((SECONDS - t0 - t_deps - t_build))

@@ -232,7 +232,7 @@ do_start() {
 		rm -f "$dir/run/ready" "$dir/run/ready.tmp" "$dir/logs/ejabberd.log" "$dir/logs/error.log" "$dir/logs/crash.log"
 		erl_env "$dir"
 		erl_common_args "$dir"
-		lab_spawn "$dir/logs/stdout.log" "${ERL_ENV[@]}" erl -sname "$NODE" "${ERL_ARGS[@]}" \
+		lab_spawn "$dir/logs/stdout.log" "${ERL_ENV[@]}" erl -sname "$NODE" "${ERL_ARGS[@]}" +sbwt none +sbwtdcpu none +sbwtdio none \
 			-mnesia dir "\"$dir/spool\"" -s ejabberd \
 			-eval "{ok, _} = file:script(\"$dir/conf/lab_init.script\")." \
 			-noinput -noshell
