@@ -18,12 +18,12 @@ scenario() {
   local cmd=(connect --no-mam)
   [ $# -le 4 ] || cmd=("${@:5}")
   rm -f "$tmp/port"
-  python3 "$here/hostile_server.py" "$name" >"$tmp/port" &
+  /usr/bin/python3 "$here/hostile_server.py" "$name" >"$tmp/port" &
   for _ in $(seq 50); do [ -s "$tmp/port" ] && break; sleep 0.1; done
   port=$(cat "$tmp/port")
   t0=$SECONDS
   # A hang is killed (exit 137): every scenario ends long before.
-  XMSG_PASSWORD=hostile-pw python3 "$here/rss.py" "$tmp/rss" \
+  XMSG_PASSWORD=hostile-pw /usr/bin/python3 "$here/rss.py" "$tmp/rss" \
     timeout -s KILL 300 "$xmsg" \
     "${cmd[@]}" -j alice@localhost -H 127.0.0.1 -P "$port" \
     --allow-plaintext -T "$t" -l error >"$tmp/out" 2>"$tmp/err"
@@ -96,12 +96,12 @@ flood_case() {
     max=$((128 * 1024)) asan=${asan:+$asan:}quarantine_size_mb=16 limit=60000
   fi
   rm -f "$tmp/port"
-  python3 "$here/hostile_server.py" flood >"$tmp/port" &
+  /usr/bin/python3 "$here/hostile_server.py" flood >"$tmp/port" &
   for _ in $(seq 50); do [ -s "$tmp/port" ] && break; sleep 0.1; done
   port=$(cat "$tmp/port")
   t0=$(date +%s%N)
   XMSG_PASSWORD=hostile-pw ASAN_OPTIONS=$asan timeout -s KILL 120 \
-    python3 "$here/rss.py" "$tmp/rss" "$xmsg" "$@" -j alice@localhost \
+    /usr/bin/python3 "$here/rss.py" "$tmp/rss" "$xmsg" "$@" -j alice@localhost \
     -H 127.0.0.1 -P "$port" --allow-plaintext -T 3 -l warn \
     >"$tmp/out" 2>"$tmp/err"
   rc=$?

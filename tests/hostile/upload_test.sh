@@ -33,14 +33,14 @@ up() {
   local scenario=$1 file=$2 port t0
   shift 2
   rm -rf "$tmp/port" "$tmp/record.json" "$tmp/state" "$tmp/rss"
-  python3 "$here/hostile_server.py" "$scenario" "$tmp/record.json" \
+  /usr/bin/python3 "$here/hostile_server.py" "$scenario" "$tmp/record.json" \
     "$certs" >"$tmp/port" &
   for _ in $(seq 100); do [ -s "$tmp/port" ] && break; sleep 0.1; done
   port=$(cat "$tmp/port")
   t0=$SECONDS
   # A hang is killed (exit 137): every case ends long before.
   XDG_STATE_HOME=$tmp/state XMSG_PASSWORD=hostile-pw ASAN_OPTIONS=$asan \
-    python3 "$here/rss.py" "$tmp/rss" timeout -s KILL 600 "$xmsg" send \
+    /usr/bin/python3 "$here/rss.py" "$tmp/rss" timeout -s KILL 600 "$xmsg" send \
     -j alice@localhost -H 127.0.0.1 -P "$port" -t bob@localhost \
     -m caption --file "$file" -l error "$@" >"$tmp/out" 2>"$tmp/err"
   rc=$?

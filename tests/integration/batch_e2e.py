@@ -195,7 +195,7 @@ def peak_rss_kb(n, user_to):
                    % (to(user_to), i) for i in range(n)).encode()
     args, env = base("t56")
     # A child of its own: RUSAGE_CHILDREN's maximum is per waited child.
-    p = subprocess.run(["python3", "-c", RUSAGE_CHILD, XMSG] + args[1:] +
+    p = subprocess.run([sys.executable, "-c", RUSAGE_CHILD, XMSG] + args[1:] +
                        ["-T", "120"], input=data, capture_output=True,
                        env=env, timeout=600)
     out = p.stdout.decode().splitlines()
@@ -233,7 +233,7 @@ def test_flat_memory():
 def start_proxy(args):
     proxy = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                          "faultproxy.py")
-    p = subprocess.Popen(["python3", proxy] + args, stdout=subprocess.PIPE,
+    p = subprocess.Popen([sys.executable, proxy] + args, stdout=subprocess.PIPE,
                          stderr=subprocess.STDOUT)
     first = p.stdout.readline().decode()
     if not first.startswith("PORT "):

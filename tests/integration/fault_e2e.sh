@@ -53,7 +53,7 @@ load() { # load ENVFILE: the server the next cases talk to
 
 start_proxy() { # start_proxy ARGS...: sets proxy_pid, pport
   : >"$tmp/proxy.log" # no PORT line of the proxy before this one
-  python3 "$proxy" "$@" >"$tmp/proxy.log" 2>&1 &
+  /usr/bin/python3 "$proxy" "$@" >"$tmp/proxy.log" 2>&1 &
   proxy_pid=$!
   pport=''
   for _ in $(seq 200); do
