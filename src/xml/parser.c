@@ -40,6 +40,15 @@ enum lexstate {
     LX_CDATA, /* in <![CDATA[...]]> */
 };
 
+/* In a tag, outside quoted values: what the last byte but white space
+ * was (where a '=' or a quote may come). */
+enum tagstate {
+    TG_START, /* the tag's first byte: nothing yet */
+    TG_NAME,  /* a name's (or '/') */
+    TG_EQ,    /* '=': a quoted value comes next */
+    TG_VALUE, /* a value's closing quote */
+};
+
 struct xmsg_xml_parser {
     XML_Parser xp;
     xmsg_xml_limits lim;
@@ -62,6 +71,7 @@ struct xmsg_xml_parser {
     int suspended;      /* expat is suspended after a pause */
     enum lexstate lex;
     int brackets; /* ']' in a row, in CDATA */
+    enum tagstate tag;
 };
 
 static void fail(xmsg_xml_parser *p, xmsg_err code, const char *fmt, ...)
@@ -536,6 +546,7 @@ xmsg_err xmsg_xml_parser_reset(xmsg_xml_parser *p)
     p->suspended = 0;
     p->lex = LX_TEXT;
     p->brackets = 0;
+    p->tag = TG_START;
     if (expat_open(p) == 0)
         return XMSG_OK;
     p->stage = ST_FAILED;
@@ -622,18 +633,45 @@ static int lex_byte(xmsg_xml_parser *p, char c)
     return 0;
 }
 
-/* In a tag, up to its end or a quote: where lexing goes on. */
+/* A '=' or a quote where a tag has none (XML 1.0 [40], [41]: '=' after
+ * a name, a quote after '='): refused here, as expat would. Caught by
+ * expat alone, it could wait in expat's deferred bytes while this lexer,
+ * taking the quote for a value's, sees no tag end: a malformed stanza
+ * would be refused only when more bytes came, or the deadline. */
+static int lex_tag_byte(xmsg_xml_parser *p, char c)
+{
+    const int quote = c == '\'' || c == '"';
+
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
+        return 0;
+    if (c == '=' ? p->tag != TG_NAME : quote != (p->tag == TG_EQ)) {
+        fail(p, XMSG_ERR_PROTOCOL, "XML: not well-formed (%s in a tag)",
+             c == '='          ? "'=' after no name"
+             : p->tag == TG_EQ ? "a value without quotes"
+                               : "a quote after no '='");
+        return -1;
+    }
+    p->tag = c == '=' ? TG_EQ : c == '/' ? TG_START : TG_NAME;
+    return 0;
+}
+
+/* In a tag, up to its end or a quote: where lexing goes on; NULL when
+ * refused (lex_tag_byte). */
 static const char *lex_tag(xmsg_xml_parser *p, const char *s, const char *end,
                            int *tag_end)
 {
     for (; s < end; s++) {
-        if (*s == '\'' || *s == '"') {
-            p->lex = *s == '\'' ? LX_SQ : LX_DQ;
-            return s + 1;
-        }
         if (*s == '>') {
             p->lex = LX_TEXT;
+            p->tag = TG_START;
             *tag_end = 1;
+            return s + 1;
+        }
+        if (lex_tag_byte(p, *s))
+            return NULL;
+        if (*s == '\'' || *s == '"') {
+            p->lex = *s == '\'' ? LX_SQ : LX_DQ;
+            p->tag = TG_VALUE;
             return s + 1;
         }
     }
@@ -673,6 +711,8 @@ static int lex(xmsg_xml_parser *p, const char *s, size_t n)
             break;
         case LX_TAG:
             s = lex_tag(p, s, end, &tag_end);
+            if (!s)
+                return -1;
             break;
         case LX_SQ:
             s = lex_until(p, s, end, '\'', LX_TAG);
