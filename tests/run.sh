@@ -2,7 +2,7 @@
 # The test command: installs dependencies, builds with warnings as errors,
 # runs every test with ctest (ctest fixtures start and stop the throw-away
 # Prosody and ejabberd servers, also when tests fail), with the whole suite
-# again under ASan+UBSan and each fuzz harness for 30 s as tests
+# again under ASan+UBSan and each fuzz harness for 12 s as tests
 # "asan_build" + "sanitizers" and "fuzz" of the same ctest run. ctest runs
 # them side by side (-j6): the tests of one server take turns
 # (RESOURCE_LOCK), each pass has servers of its own. Ends with the time of each pass and ctest's summary.
