@@ -242,7 +242,7 @@ do_start() {
 		echo "$pid" >"$dir/run/server.pid"
 		LAB_LOGS=("$dir/logs/error.log" "$dir/logs/ejabberd.log" "$dir/logs/stdout.log")
 		rc=0
-		lab_check_start "$dir" "$pid" "${XMSG_LAB_START_TIMEOUT:-30}" "$attempt" ejabberd "${ports[@]}" || rc=$?
+		lab_check_start "$dir" "$pid" "${XMSG_LAB_START_CPU:-60}" "$attempt" ejabberd "${ports[@]}" || rc=$?
 		[ "$rc" != 0 ] || break
 		saved=""
 	done

@@ -93,17 +93,43 @@ lab_pick_ports() {
 	echo "${out[@]}"
 }
 
-# lab_port_owner PORT: print the pids of processes with a listening TCP socket on PORT.
-lab_port_owner() {
-	ss -Hltnp "( sport = :$1 )" 2>/dev/null | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u
+# lab_listen_state PID PORT...: 0 when PID listens on every PORT, 2 when another process holds
+# one of them (a lost race), 1 when some are not listened on yet. One `ss` run for all ports.
+lab_listen_state() {
+	local pid="$1" p rc=0 owners
+	shift
+	local -A own=()
+	while read -r p owners; do own[$p]="${own[$p]:-} $owners"; done < <(
+		ss -Hltnp 2>/dev/null | awk '{
+			n = split($4, a, ":"); port = a[n]; pids = ""; s = $0
+			while (match(s, /pid=[0-9]+/)) { pids = pids " " substr(s, RSTART + 4, RLENGTH - 4); s = substr(s, RSTART + RLENGTH) }
+			print port, pids }')
+	for p in "$@"; do
+		owners="${own[$p]:-}"
+		if [ -z "${owners// /}" ]; then
+			rc=1
+		elif [[ " $owners " != *" $pid "* ]]; then
+			lab_log "port $p is held by pid(s)$owners"
+			return 2
+		fi
+	done
+	return "$rc"
+}
+
+# lab_cpu_ticks PID: print the CPU time PID and its waited-for children used, in clock ticks;
+# fails when PID is gone or a zombie. No process is forked.
+lab_cpu_ticks() {
+	local line
+	local -a f
+	[ -n "$1" ] && read -r line 2>/dev/null <"/proc/$1/stat" || return 1
+	read -r -a f <<<"${line##*) }"
+	[ "${f[0]}" != Z ] && [ "${f[0]}" != X ] || return 1
+	echo $((f[11] + f[12] + f[13] + f[14]))
 }
 
 # lab_alive PID: true while PID exists and is not a zombie.
 lab_alive() {
-	local st
-	[ -n "$1" ] && [ -r "/proc/$1/stat" ] || return 1
-	st=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1) || return 1
-	[ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+	lab_cpu_ticks "$1" >/dev/null
 }
 
 # lab_ours PID DIR: true if PID is alive and its command line mentions DIR (guards against
@@ -174,30 +200,35 @@ lab_show_logs() {
 	done
 }
 
-# lab_wait_ready PID TIMEOUT READYFILE PORT...: wait until PID listens on every PORT and
-# READYFILE exists. Returns 0 when ready, 1 if the process died or time ran out, 2 if another
-# process holds one of the ports (a lost race: pick new ports and retry).
+# lab_wait_ready PID CPU READYFILE PORT...: wait until PID listens on every PORT and READYFILE
+# exists. The budget is CPU seconds the server itself spends, not wall time: a loaded machine
+# (the sanitizer pass beside it) slows a start down without making it wrong. A wall-clock guard
+# of XMSG_LAB_START_WALL s (default 600) still ends a server that hangs without working.
+# Returns 0 when ready, 1 if the process died or ran out of budget, 2 if another process holds
+# one of the ports (a lost race: pick new ports and retry). Polls every 0.1 s; `ss` runs every
+# 0.5 s until READYFILE exists, then every poll: the wait must not take CPU from the server.
 lab_wait_ready() {
-	local pid="$1" timeout="$2" ready="$3" p owners all i
+	local pid="$1" cpu="$2" ready="$3" hz ticks i rc start=$SECONDS wall="${XMSG_LAB_START_WALL:-600}"
 	shift 3
-	for ((i = 0; i < timeout * 50; i++)); do
-		lab_alive "$pid" || return 1
-		all=1
-		for p in "$@"; do
-			owners=$(lab_port_owner "$p")
-			if [ -z "$owners" ]; then
-				all=0
-			elif ! grep -qx "$pid" <<<"$owners"; then
-				lab_log "port $p is held by pid(s) $(echo "$owners" | tr '\n' ' ')"
-				return 2
-			fi
-		done
-		if [ "$all" = 1 ] && [ -e "$ready" ]; then
-			return 0
+	hz=$(getconf CLK_TCK 2>/dev/null) || hz=100
+	for ((i = 0; ; i++)); do
+		ticks=$(lab_cpu_ticks "$pid") || { lab_log "the server (pid $pid) exited while starting"; return 1; }
+		if [ -e "$ready" ] || [ $((i % 5)) = 0 ]; then
+			rc=0
+			lab_listen_state "$pid" "$@" || rc=$?
+			[ "$rc" = 2 ] && return 2
+			[ "$rc" = 0 ] && [ -e "$ready" ] && return 0
 		fi
-		sleep 0.02
+		if [ "$ticks" -gt $((cpu * hz)) ]; then
+			lab_log "not ready after $((ticks / hz)) s of the server's CPU (budget $cpu s, XMSG_LAB_START_CPU)"
+			return 1
+		fi
+		if [ $((SECONDS - start)) -gt "$wall" ]; then
+			lab_log "not ready after $wall s (XMSG_LAB_START_WALL); the server used $((ticks / hz)) s of CPU"
+			return 1
+		fi
+		sleep 0.1
 	done
-	return 1
 }
 
 # lab_write_env DIR NAME=VALUE...: write DIR/env atomically as `export NAME='VALUE'` lines.
@@ -261,13 +292,13 @@ lab_spawn() {
 	LAB_SPAWNED_PID=$!
 }
 
-# lab_check_start DIR PID TIMEOUT ATTEMPT WHAT PORT...: waits for a server just spawned. Returns 0
+# lab_check_start DIR PID CPU ATTEMPT WHAT PORT...: waits for a server just spawned. Returns 0
 # when it listens on every PORT and its users are registered; 2 when a port collided and another
 # attempt may follow (the server is stopped then); else shows the logs in LAB_LOGS and dies.
 lab_check_start() {
-	local dir="$1" pid="$2" timeout="$3" attempt="$4" what="$5" rc=0 ready
+	local dir="$1" pid="$2" cpu="$3" attempt="$4" what="$5" rc=0 ready
 	shift 5
-	lab_wait_ready "$pid" "$timeout" "$dir/run/ready" "$@" || rc=$?
+	lab_wait_ready "$pid" "$cpu" "$dir/run/ready" "$@" || rc=$?
 	if [ "$rc" = 0 ]; then
 		ready=$(cat "$dir/run/ready")
 		if [[ "$ready" == ok* ]]; then return 0; fi

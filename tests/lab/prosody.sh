@@ -193,7 +193,7 @@ do_start() {
 		echo "$pid" >"$dir/run/server.pid"
 		LAB_LOGS=("$dir/logs/prosody.err" "$dir/logs/prosody.log" "$dir/logs/stdout.log")
 		rc=0
-		lab_check_start "$dir" "$pid" "${XMSG_LAB_START_TIMEOUT:-10}" "$attempt" "prosody ($mode)" "${ports[@]}" || rc=$?
+		lab_check_start "$dir" "$pid" "${XMSG_LAB_START_CPU:-20}" "$attempt" "prosody ($mode)" "${ports[@]}" || rc=$?
 		[ "$rc" != 0 ] || break
 		saved=""
 	done
