@@ -221,7 +221,10 @@ got=$(msgs "$tmp/l2.out")
 check "the peer decrypted it and sent an empty OMEMO message (key transport)" \
   '[ "$prc" = 0 ] && grep -q "\"body\": \"hello peer\"" "$tmp/rp.out" &&
    grep -q "empty_sent" "$tmp/rp.out"'
+[ "$prc" = 0 ] && grep -q "empty_sent" "$tmp/rp.out" ||
+  sed "s/^/# reply peer (exit $prc): /" "$tmp/rp.out" "$tmp/rp.err"
 echo "# listen got: $(jq -c '{body, decryptError}' <<<"$got" | paste -sd ' ')"
+[ "$lrc" = 0 ] || tail -n 20 "$tmp/l2.err" | sed "s/^/# listen (exit $lrc): /"
 check "listen: only the text after it, decrypted" \
   '[ "$lrc" = 0 ] && [ "$(jq -r .body <<<"$got")" = "after the key" ] &&
    [ "$(jq -s length <<<"$got")" = 1 ]'

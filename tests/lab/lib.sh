@@ -203,12 +203,13 @@ lab_show_logs() {
 # lab_wait_ready PID CPU READYFILE PORT...: wait until PID listens on every PORT and READYFILE
 # exists. The budget is CPU seconds the server itself spends, not wall time: a loaded machine
 # (the sanitizer pass beside it) slows a start down without making it wrong. A wall-clock guard
-# of XMSG_LAB_START_WALL s (default 600) still ends a server that hangs without working.
+# of XMSG_LAB_START_WALL s (default 240: the lab_*_start tests' limit is 300) still ends a
+# server that hangs without working.
 # Returns 0 when ready, 1 if the process died or ran out of budget, 2 if another process holds
 # one of the ports (a lost race: pick new ports and retry). Polls every 0.1 s; `ss` runs every
 # 0.5 s until READYFILE exists, then every poll: the wait must not take CPU from the server.
 lab_wait_ready() {
-	local pid="$1" cpu="$2" ready="$3" hz ticks i rc start=$SECONDS wall="${XMSG_LAB_START_WALL:-600}"
+	local pid="$1" cpu="$2" ready="$3" hz ticks i rc start=$SECONDS wall="${XMSG_LAB_START_WALL:-240}"
 	shift 3
 	hz=$(getconf CLK_TCK 2>/dev/null) || hz=100
 	for ((i = 0; ; i++)); do
@@ -219,11 +220,11 @@ lab_wait_ready() {
 			[ "$rc" = 2 ] && return 2
 			[ "$rc" = 0 ] && [ -e "$ready" ] && return 0
 		fi
-		if [ "$ticks" -gt $((cpu * hz)) ]; then
+		if [ "$ticks" -ge $((cpu * hz)) ]; then
 			lab_log "not ready after $((ticks / hz)) s of the server's CPU (budget $cpu s, XMSG_LAB_START_CPU)"
 			return 1
 		fi
-		if [ $((SECONDS - start)) -gt "$wall" ]; then
+		if [ $((SECONDS - start)) -ge "$wall" ]; then
 			lab_log "not ready after $wall s (XMSG_LAB_START_WALL); the server used $((ticks / hz)) s of CPU"
 			return 1
 		fi
