@@ -116,20 +116,20 @@ lab_listen_state() {
 	return "$rc"
 }
 
-# lab_cpu_ticks PID: print the CPU time PID and its waited-for children used, in clock ticks;
-# fails when PID is gone or a zombie. No process is forked.
+# lab_cpu_ticks PID: set LAB_CPU_TICKS to the CPU time PID and its waited-for children used,
+# in clock ticks; fails when PID is gone or a zombie. Nothing is forked (called every poll).
 lab_cpu_ticks() {
 	local line
 	local -a f
 	[ -n "$1" ] && read -r line 2>/dev/null <"/proc/$1/stat" || return 1
 	read -r -a f <<<"${line##*) }"
 	[ "${f[0]}" != Z ] && [ "${f[0]}" != X ] || return 1
-	echo $((f[11] + f[12] + f[13] + f[14]))
+	LAB_CPU_TICKS=$((f[11] + f[12] + f[13] + f[14]))
 }
 
 # lab_alive PID: true while PID exists and is not a zombie.
 lab_alive() {
-	lab_cpu_ticks "$1" >/dev/null
+	lab_cpu_ticks "$1"
 }
 
 # lab_ours PID DIR: true if PID is alive and its command line mentions DIR (guards against
@@ -209,23 +209,23 @@ lab_show_logs() {
 # one of the ports (a lost race: pick new ports and retry). Polls every 0.1 s; `ss` runs every
 # 0.5 s until READYFILE exists, then every poll: the wait must not take CPU from the server.
 lab_wait_ready() {
-	local pid="$1" cpu="$2" ready="$3" hz ticks i rc start=$SECONDS wall="${XMSG_LAB_START_WALL:-240}"
+	local pid="$1" cpu="$2" ready="$3" hz i rc start=$SECONDS wall="${XMSG_LAB_START_WALL:-240}"
 	shift 3
 	hz=$(getconf CLK_TCK 2>/dev/null) || hz=100
 	for ((i = 0; ; i++)); do
-		ticks=$(lab_cpu_ticks "$pid") || { lab_log "the server (pid $pid) exited while starting"; return 1; }
+		lab_cpu_ticks "$pid" || { lab_log "the server (pid $pid) exited while starting"; return 1; }
 		if [ -e "$ready" ] || [ $((i % 5)) = 0 ]; then
 			rc=0
 			lab_listen_state "$pid" "$@" || rc=$?
 			[ "$rc" = 2 ] && return 2
 			[ "$rc" = 0 ] && [ -e "$ready" ] && return 0
 		fi
-		if [ "$ticks" -ge $((cpu * hz)) ]; then
-			lab_log "not ready after $((ticks / hz)) s of the server's CPU (budget $cpu s, XMSG_LAB_START_CPU)"
+		if [ "$LAB_CPU_TICKS" -ge $((cpu * hz)) ]; then
+			lab_log "not ready after $((LAB_CPU_TICKS / hz)) s of the server's CPU (budget $cpu s, XMSG_LAB_START_CPU)"
 			return 1
 		fi
 		if [ $((SECONDS - start)) -ge "$wall" ]; then
-			lab_log "not ready after $wall s (XMSG_LAB_START_WALL); the server used $((ticks / hz)) s of CPU"
+			lab_log "not ready after $wall s (XMSG_LAB_START_WALL); the server used $((LAB_CPU_TICKS / hz)) s of CPU"
 			return 1
 		fi
 		sleep 0.1
